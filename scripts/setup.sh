@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what hyrun needs on a fresh Debian machine (run as root) and builds it.
+#   scripts/setup.sh          runtime only: node deps + build (and crun/runc for containers)
+#   scripts/setup.sh --test   also the toolchains and engines the tests start, and host preparation
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+runtime_pkgs=(crun runc)
+test_pkgs=(clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32 wabt rustc libstd-rust-dev-wasm32 gcc
+  podman buildah skopeo containerd docker-registry conmon uidmap fuse-overlayfs iproute2 jq hyperfine)
+
+pkgs=("${runtime_pkgs[@]}")
+[[ "${1:-}" == "--test" ]] && pkgs+=("${test_pkgs[@]}")
+
+missing=()
+for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules ]]; then npm ci --no-audit --no-fund --loglevel=error; fi
+npm run --silent build
+
+if [[ "${1:-}" == "--test" ]]; then bash scripts/prepare-host.sh; fi

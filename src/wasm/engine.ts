@@ -1,0 +1,32 @@
+import type { Preopen } from '../wasi/context.js';
+
+/**
+ * What the Wasm engine is asked to do: "run this WASI context, return an exit code".
+ * Everything else (CLI parsing, OCI bundles, containers) is plumbing outside the engine.
+ */
+export interface WasmRunSpec {
+  /** Path of the .wasm or .wat module, as this process sees it. */
+  module: string;
+  /** The guest's argv, argv[0] included. */
+  args: string[];
+  /** `KEY=VALUE` strings, given to the guest exactly (the host's own environment is not inherited). */
+  env: string[];
+  preopens: Preopen[];
+  /** Guest paths that must look absent (e.g. the runtime directory mounted into Wasm containers). */
+  hiddenPaths?: string[];
+  /** Cap on linear memory in bytes: memory.grow beyond it returns -1 to the guest. */
+  memoryLimit?: number;
+  /** `HOST:PORT` listening TCP sockets, preopened to the guest after the directories. */
+  tcpListen?: string[];
+}
+
+/**
+ * A failure before the guest runs, with the Podman-style exit status the CLI should use:
+ * 125 hyrun's own error, 126 the module cannot be run, 127 the module was not found.
+ * `message` is one line saying what is wrong and what to do.
+ */
+export class LaunchError extends Error {
+  constructor(message: string, readonly exitCode: 125 | 126 | 127) {
+    super(message);
+  }
+}
