@@ -1,0 +1,28 @@
+// Shared by all tests: where things are, and how to run hyrun as a user would.
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const repoRoot = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
+export const hyrunBin = join(repoRoot, 'bin/hyrun');
+export const guestsDir = join(repoRoot, 'build/guests');
+export const nativeDir = join(repoRoot, 'build/guests/native');
+export const guest = (name: string): string => join(guestsDir, `${name}.wasm`);
+export const native = (name: string): string => join(nativeDir, name);
+
+export interface Result { status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+
+export function run(cmd: string, args: string[], options: SpawnSyncOptions = {}): Result {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 60_000, maxBuffer: 256 << 20, ...options });
+  if (r.error) throw r.error;
+  return { status: r.status, signal: r.signal, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
+}
+
+export const hyrun = (args: string[], options: SpawnSyncOptions = {}): Result => run(hyrunBin, args, options);
+
+/** A fresh temporary directory, removed by the returned cleanup function. */
+export function tempDir(prefix = 'hyrun-test-'): { path: string; cleanup: () => void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
+}
