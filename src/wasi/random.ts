@@ -1,9 +1,16 @@
-// STUB: to be replaced by the real implementation of this area.
-import { ERRNO } from './constants.js';
+// random_get: bytes from the OS CSPRNG (node:crypto randomFillSync). randomFillSync rejects views
+// larger than 2^31-1 bytes, and big fills are better done in pieces anyway, so fill in 64 KiB chunks.
+import { randomFillSync } from 'node:crypto';
 import type { WasiContext } from './context.js';
 import type { ImportArea } from './host.js';
 
-export function randomImports(_ctx: WasiContext): ImportArea {
-  const nosys = () => ERRNO.NOSYS;
-  return { random_get: nosys, };
+const CHUNK = 65536;
+
+export function randomImports(ctx: WasiContext): ImportArea {
+  return {
+    random_get: (bufPtr: number, len: number) => {
+      const view = ctx.memory.slice(bufPtr, len);
+      for (let off = 0; off < view.length; off += CHUNK) randomFillSync(view.subarray(off, Math.min(off + CHUNK, view.length)));
+    },
+  };
 }
