@@ -1,0 +1,185 @@
+// Sandboxed path resolution: the security core of the WASI filesystem.
+//
+// Every guest path is resolved here, component by component, on host paths this module builds
+// itself from the preopen's host directory. The rules, which every path_* function inherits:
+//
+//  - absolute guest paths are refused with NOTCAPABLE (a capability system has no "/": paths are
+//    relative to a directory descriptor);
+//  - `..` is applied to the list of directories already walked (each verified with lstat to be a
+//    real directory, not a symlink), so it can never climb above the preopen: doing so is NOTCAPABLE;
+//  - symlinks are never followed by the host kernel on the guest's behalf: each component is
+//    lstat'ed and a symlink is expanded here (readlink, then its text is resolved under the same
+//    rules), at most MAX_SYMLINK_EXPANSIONS times per lookup (then LOOP). An absolute target is
+//    NOTCAPABLE, the same answer as an absolute path, so `/proc/self/root`-style magic links (whose
+//    lstat shows target `/`) are refused rather than followed;
+//  - a NUL byte in a path is INVAL (the host would silently truncate the string there);
+//  - a trailing `/` requires a directory (and forces a final symlink to be followed, as POSIX does);
+//    a trailing `/.` names the directory itself;
+//  - hidden guest paths (WasiOptions.hiddenPaths) look absent: looking one up, or anything below
+//    it, is NOENT; naming one as the object to create is ACCES (it "is not there", yet the guest may
+//    not create it — the name is reserved by the runtime).
+//
+// Known limitation (TOCTOU): Node has no openat()/O_PATH, so after resolving, the final operation is
+// done on a host path string. Another process that swaps an intermediate directory for a symlink
+// between our lstat and the operation could redirect it. Mitigations: the final component is always
+// opened with O_NOFOLLOW (O_DIRECTORY|O_NOFOLLOW for directories) and the opened fd is checked with
+// fstat against the dev/ino we lstat'ed (see openVerified). The guest itself cannot win this race in
+// a way that escapes: it is single-threaded per instance and every path it creates is resolved here.
+import * as fs from 'node:fs';
+import { posix } from 'node:path';
+import { ERRNO } from './constants.js';
+import { WasiError } from './errors.js';
+
+/** Symlink expansions allowed in one lookup before LOOP (Linux uses 40 as well). */
+export const MAX_SYMLINK_EXPANSIONS = 40;
+
+/** A preopened directory tree: where it is on the host, what the guest calls it, what is hidden in it. */
+export class SandboxRoot {
+  /** Host path of the preopen's directory, without a trailing slash (except for `/` itself). */
+  readonly hostPath: string;
+  /** Normalised absolute guest path of the root (`/`, `/data`, …). */
+  readonly guestPath: string;
+  /** Hidden paths that fall under this root, as root-relative `a/b` strings. */
+  private readonly hiddenRel: Set<string>;
+
+  constructor(hostPath: string, guestPath: string, hiddenPaths: readonly string[] = []) {
+    this.hostPath = hostPath.length > 1 ? hostPath.replace(/\/+$/, '') : hostPath;
+    this.guestPath = posix.normalize('/' + guestPath).replace(/(.)\/+$/, '$1');
+    this.hiddenRel = new Set();
+    for (const hidden of hiddenPaths) {
+      const h = posix.normalize('/' + hidden).replace(/(.)\/+$/, '$1');
+      const prefix = this.guestPath === '/' ? '/' : this.guestPath + '/';
+      if (h.startsWith(prefix) && h.length > prefix.length) this.hiddenRel.add(h.slice(prefix.length));
+    }
+  }
+
+  /** The host path of root-relative components (already validated: no `.`, `..`, `/`, NUL). */
+  hostOf(rel: readonly string[]): string {
+    if (rel.length === 0) return this.hostPath;
+    return this.hostPath === '/' ? '/' + rel.join('/') : this.hostPath + '/' + rel.join('/');
+  }
+
+  /** Whether the guest must not see root-relative path `rel` (anything below a hidden path is hidden too,
+   *  but resolution stops at the hidden component, so checking the exact path is enough). */
+  isHidden(rel: readonly string[]): boolean {
+    return this.hiddenRel.size > 0 && this.hiddenRel.has(rel.join('/'));
+  }
+}
+
+export interface ResolveOptions {
+  /** Follow a symlink in the last component (LOOKUPFLAGS.SYMLINK_FOLLOW). Intermediate ones always are. */
+  follow: boolean;
+  /** The caller means to create the last component: a hidden name there is ACCES instead of NOENT. */
+  create?: boolean;
+}
+
+/** Where a guest path leads, inside one root. */
+export interface Resolved {
+  root: SandboxRoot;
+  /** Root-relative components of the directory that contains the target. */
+  parent: string[];
+  /** The last component, or null when the path names a directory itself (`.`, `a/..`, `a/.`). */
+  name: string | null;
+  /** Root-relative components of the target itself. */
+  rel: string[];
+  /** Host path of the target. */
+  hostPath: string;
+  /** lstat of the target (bigint), or null when it does not exist (only the last component may be missing). */
+  stat: fs.BigIntStats | null;
+  /** The path ended in `/`: the target must be (or, when created, will be) a directory. */
+  mustBeDir: boolean;
+}
+
+const fail = (errno: number, why: string): never => {
+  throw new WasiError(errno, why);
+};
+
+// Other host errors (ENAMETOOLONG, EACCES…) propagate and become the matching errno at the boundary.
+const lstat = (host: string): fs.BigIntStats | null => fs.lstatSync(host, { bigint: true, throwIfNoEntry: false }) ?? null;
+
+/** True when everything still to process is separators (the current component is the last one). */
+const onlySeparators = (todo: readonly string[]): boolean => {
+  for (let i = 0; i < todo.length; i++) if (todo[i] !== '') return false;
+  return true;
+};
+
+/**
+ * Resolves guest `path` relative to the directory `base` (root-relative components) of `root`.
+ * Throws WasiError for every refusal; never returns a host path outside `root.hostPath`.
+ */
+export function resolve(root: SandboxRoot, base: readonly string[], path: string, options: ResolveOptions): Resolved {
+  if (path.length === 0) fail(ERRNO.NOENT, 'empty path');
+  if (path.includes('\0')) fail(ERRNO.INVAL, 'NUL byte in path');
+  if (path.charCodeAt(0) === 47 /* '/' */) fail(ERRNO.NOTCAPABLE, 'absolute path');
+
+  const dir: string[] = base.slice();
+  // Components still to walk, in reverse so pop() yields the next one; symlink texts are pushed here.
+  const todo = path.split('/').reverse();
+  let expansions = 0;
+
+  while (todo.length > 0) {
+    const c = todo.pop()!;
+    if (c === '') continue;
+    const last = onlySeparators(todo);
+    const trailingSlash = last && todo.length > 0;
+    if (c === '.' || c === '..') {
+      if (c === '..') {
+        if (dir.length === 0) fail(ERRNO.NOTCAPABLE, '.. above the preopen');
+        dir.pop();
+      }
+      if (last) break; // the path names the directory `dir` itself
+      continue;
+    }
+    const rel = [...dir, c];
+    if (root.isHidden(rel)) fail(last && options.create ? ERRNO.ACCES : ERRNO.NOENT, 'hidden path');
+    const host = root.hostOf(rel);
+    const st = lstat(host);
+    if (st === null) {
+      if (!last) fail(ERRNO.NOENT, 'missing intermediate directory');
+      return { root, parent: dir, name: c, rel, hostPath: host, stat: null, mustBeDir: trailingSlash };
+    }
+    if (st.isSymbolicLink() && (!last || options.follow || trailingSlash)) {
+      if (++expansions > MAX_SYMLINK_EXPANSIONS) fail(ERRNO.LOOP, 'too many symlinks');
+      const target = fs.readlinkSync(host, 'utf8');
+      if (target.length === 0) fail(ERRNO.NOENT, 'empty symlink');
+      if (target.charCodeAt(0) === 47) fail(ERRNO.NOTCAPABLE, 'absolute symlink target');
+      // The link's text replaces it; what followed it in the path (including a trailing slash) stays.
+      const parts = target.split('/');
+      for (let i = parts.length - 1; i >= 0; i--) todo.push(parts[i]);
+      continue;
+    }
+    if (!last) {
+      if (!st.isDirectory()) fail(ERRNO.NOTDIR, 'intermediate component is not a directory');
+      dir.push(c);
+      continue;
+    }
+    if (trailingSlash && !st.isDirectory()) fail(ERRNO.NOTDIR, 'trailing slash on a non-directory');
+    return { root, parent: dir, name: c, rel, hostPath: host, stat: st, mustBeDir: trailingSlash };
+  }
+
+  // The path named a directory by `.`/`..` (or a chain of them): it exists, it is `dir`.
+  const host = root.hostOf(dir);
+  const st = lstat(host);
+  if (st === null) fail(ERRNO.NOENT, 'directory vanished');
+  return { root, parent: dir.slice(0, -1), name: null, rel: dir, hostPath: host, stat: st, mustBeDir: true };
+}
+
+/** Whether two stats describe the same inode. */
+export const sameInode = (a: fs.BigIntStats, b: fs.BigIntStats): boolean => a.dev === b.dev && a.ino === b.ino;
+
+/**
+ * Opens a resolved target without letting the kernel follow a symlink in its last component
+ * (O_NOFOLLOW is added), and checks the opened inode is the one resolution saw, when it saw one.
+ * Returns the host fd and its fstat.
+ */
+export function openVerified(target: Resolved, flags: number, mode = 0o666): { fd: number; stat: fs.BigIntStats } {
+  const fd = fs.openSync(target.hostPath, flags | fs.constants.O_NOFOLLOW, mode);
+  try {
+    const stat = fs.fstatSync(fd, { bigint: true });
+    if (target.stat !== null && !sameInode(stat, target.stat)) fail(ERRNO.NOTCAPABLE, 'path changed during resolution');
+    return { fd, stat };
+  } catch (e) {
+    fs.closeSync(fd);
+    throw e;
+  }
+}

@@ -1,0 +1,131 @@
+// The sandboxed resolver on its own: real host trees in a temp dir, every refusal rule checked.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { resolve, SandboxRoot, MAX_SYMLINK_EXPANSIONS } from '../../src/wasi/resolve.js';
+import { WasiError } from '../../src/wasi/errors.js';
+import { ERRNO } from '../../src/wasi/constants.js';
+import { tempDir } from '../helpers.js';
+
+const tmp = tempDir('hyrun-resolve-');
+after(tmp.cleanup);
+// tmp/outside/secret  — must never be reachable
+// tmp/box             — the preopen
+const box = join(tmp.path, 'box');
+mkdirSync(join(tmp.path, 'outside'));
+writeFileSync(join(tmp.path, 'outside/secret'), 'secret');
+mkdirSync(join(box, 'a/b'), { recursive: true });
+mkdirSync(join(box, '.hyrun-runtime'));
+writeFileSync(join(box, '.hyrun-runtime/exec'), 'x');
+writeFileSync(join(box, 'a/file'), 'hello');
+symlinkSync('b', join(box, 'a/to-b'));
+symlinkSync('../file', join(box, 'a/b/up-file'));
+symlinkSync('../outside/secret', join(box, 'rel-out'));
+symlinkSync(join(tmp.path, 'outside/secret'), join(box, 'abs-out'));
+symlinkSync('/', join(box, 'root-link'));
+symlinkSync('../../outside', join(box, 'a/dir-out'));
+symlinkSync('loop2', join(box, 'loop1'));
+symlinkSync('loop1', join(box, 'loop2'));
+symlinkSync('missing-target', join(box, 'dangling'));
+symlinkSync('.hyrun-runtime', join(box, 'to-hidden'));
+symlinkSync('a/', join(box, 'to-a-slash'));
+// A chain of links each pointing to the next: long but legal until the limit.
+for (let i = 0; i < MAX_SYMLINK_EXPANSIONS + 1; i++) symlinkSync(i === 0 ? 'a/file' : `chain${i - 1}`, join(box, `chain${i}`));
+
+const root = new SandboxRoot(box, '/', ['/.hyrun-runtime']);
+const refuses = (path: string, errno: number, follow = true, create = false): void => {
+  assert.throws(() => resolve(root, [], path, { follow, create }), (e: unknown) => {
+    assert.ok(e instanceof WasiError, `expected WasiError for ${path}, got ${e}`);
+    assert.equal(e.errno, errno, `errno for ${JSON.stringify(path)}`);
+    return true;
+  });
+};
+
+test('plain paths resolve to host paths inside the root', () => {
+  const r = resolve(root, [], 'a/b', { follow: true });
+  assert.equal(r.hostPath, join(box, 'a/b'));
+  assert.deepEqual(r.rel, ['a', 'b']);
+  assert.equal(r.name, 'b');
+  assert.ok(r.stat?.isDirectory());
+  const f = resolve(root, [], './a//./file', { follow: false });
+  assert.equal(f.hostPath, join(box, 'a/file'));
+  assert.ok(f.stat?.isFile());
+});
+
+test('missing last component resolves with stat null; missing intermediate is NOENT', () => {
+  const r = resolve(root, [], 'a/new', { follow: true });
+  assert.equal(r.stat, null);
+  assert.equal(r.name, 'new');
+  refuses('nope/new', ERRNO.NOENT);
+  refuses('', ERRNO.NOENT);
+});
+
+test('absolute paths, NUL bytes and .. above the root are refused', () => {
+  refuses('/etc/passwd', ERRNO.NOTCAPABLE);
+  refuses('/', ERRNO.NOTCAPABLE);
+  refuses('..', ERRNO.NOTCAPABLE);
+  refuses('../outside/secret', ERRNO.NOTCAPABLE);
+  refuses('a/../../outside/secret', ERRNO.NOTCAPABLE);
+  refuses('a/b/../../..', ERRNO.NOTCAPABLE);
+  refuses('a\0/file', ERRNO.INVAL);
+});
+
+test('.. inside the root works and names directories', () => {
+  const r = resolve(root, [], 'a/b/..', { follow: false });
+  assert.deepEqual(r.rel, ['a']);
+  assert.equal(r.name, null);
+  assert.equal(resolve(root, ['a', 'b'], '../file', { follow: false }).hostPath, join(box, 'a/file'));
+  assert.deepEqual(resolve(root, [], '.', { follow: false }).rel, []);
+});
+
+test('symlinks are expanded by the resolver, inside the root only', () => {
+  assert.equal(resolve(root, [], 'a/to-b', { follow: true }).hostPath, join(box, 'a/b'));
+  assert.ok(resolve(root, [], 'a/to-b', { follow: false }).stat?.isSymbolicLink());
+  assert.equal(resolve(root, [], 'a/b/up-file', { follow: true }).hostPath, join(box, 'a/file'));
+  assert.equal(resolve(root, [], 'a/to-b/../file', { follow: false }).hostPath, join(box, 'a/file'));
+  refuses('rel-out', ERRNO.NOTCAPABLE);
+  refuses('abs-out', ERRNO.NOTCAPABLE);
+  refuses('root-link', ERRNO.NOTCAPABLE);
+  refuses('root-link/etc/passwd', ERRNO.NOTCAPABLE);
+  refuses('a/dir-out/secret', ERRNO.NOTCAPABLE);
+  refuses('rel-out/', ERRNO.NOTCAPABLE, false); // a trailing slash forces following
+  refuses('root-link/.', ERRNO.NOTCAPABLE, false);
+  // Not following the last component leaves the dangerous link itself, harmlessly.
+  assert.ok(resolve(root, [], 'abs-out', { follow: false }).stat?.isSymbolicLink());
+});
+
+test('loops and over-long chains are LOOP; a dangling link names its missing target', () => {
+  refuses('loop1', ERRNO.LOOP);
+  refuses('loop1/x', ERRNO.LOOP, false);
+  assert.equal(resolve(root, [], `chain${MAX_SYMLINK_EXPANSIONS - 1}`, { follow: true }).hostPath, join(box, 'a/file'));
+  refuses(`chain${MAX_SYMLINK_EXPANSIONS}`, ERRNO.LOOP);
+  const d = resolve(root, [], 'dangling', { follow: true });
+  assert.equal(d.stat, null);
+  assert.equal(d.hostPath, join(box, 'missing-target'));
+});
+
+test('trailing slashes require directories', () => {
+  refuses('a/file/', ERRNO.NOTDIR);
+  refuses('a/file/.', ERRNO.NOTDIR);
+  const r = resolve(root, [], 'a/b/', { follow: false });
+  assert.ok(r.mustBeDir && r.stat?.isDirectory());
+  const s = resolve(root, [], 'to-a-slash', { follow: true });
+  assert.ok(s.mustBeDir, 'a link whose text ends in / requires a directory');
+  assert.equal(s.hostPath, join(box, 'a'));
+});
+
+test('hidden paths look absent, by any route, and cannot be created', () => {
+  refuses('.hyrun-runtime', ERRNO.NOENT);
+  refuses('.hyrun-runtime/exec', ERRNO.NOENT);
+  refuses('a/../.hyrun-runtime/exec', ERRNO.NOENT);
+  refuses('.hyrun-runtime/..', ERRNO.NOENT);
+  refuses('to-hidden', ERRNO.NOENT);
+  refuses('to-hidden/exec', ERRNO.NOENT);
+  refuses('.hyrun-runtime', ERRNO.ACCES, false, true);
+  // The hidden set is per guest path: under another preopen name the same tree is not hidden.
+  const other = new SandboxRoot(box, '/data', ['/.hyrun-runtime']);
+  assert.ok(resolve(other, [], '.hyrun-runtime/exec', { follow: true }).stat?.isFile());
+  const nested = new SandboxRoot(box, '/data', ['/data/a/b']);
+  assert.throws(() => resolve(nested, [], 'a/to-b', { follow: true }), (e: any) => e.errno === ERRNO.NOENT);
+});
