@@ -28,5 +28,7 @@ for (const b of bundles) {
   await build({
     entryPoints: [join(root, b.in)], outfile: join(root, b.out), bundle: true,
     format: 'esm', platform: 'node', target: 'node20', external: b.external, logLevel: 'warning',
+    // CommonJS dependencies (commander) call require('node:events'); give the ESM bundle a real require.
+    banner: { js: "import { createRequire as __hyrunRequire } from 'node:module'; const require = __hyrunRequire(import.meta.url);" },
   });
 }

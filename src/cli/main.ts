@@ -1,2 +1,83 @@
-// Placeholder entry until the CLI lands: proves the bundle and bin wiring.
-process.stdout.write('hyrun 0.1.0\n');
+// hyrun's single entry point (bundled to dist/hyrun.mjs, started by bin/hyrun and bin/hyrun-wasm).
+// Only dispatch lives here; every branch lazy-loads what it needs so that `hyrun run hello.wasm`
+// and `hyrun --version` never evaluate the OCI command tree.
+import { LaunchError } from '../wasm/engine.js';
+import { printError, UsageError } from './errors.js';
+import { commandHelp, generalHelp, OCI_COMMANDS } from './help.js';
+
+interface OciModule {
+  runOciCli(argv: string[]): Promise<number>;
+}
+
+async function runOci(argv: string[]): Promise<number> {
+  let oci: OciModule;
+  try {
+    // @ts-ignore -- src/cli/oci/index.ts belongs to the OCI layer; inside try, esbuild bundles it
+    // when present and leaves the import alone when not.
+    oci = (await import('./oci/index.js')) as OciModule;
+  } catch (error) {
+    const e = error as { code?: string; message?: string } | null;
+    if (e?.code !== 'ERR_MODULE_NOT_FOUND' || !String(e.message).includes('oci')) throw error;
+    const cmd = argv.find((a) => !a.startsWith('-')) ?? argv[0];
+    throw new UsageError(OCI_COMMANDS.includes(cmd)
+      ? `'${cmd}' is not available in this build (no OCI layer); only 'hyrun run FILE.wasm' works`
+      : `unknown command '${cmd}'; run 'hyrun help' for the list`);
+  }
+  return oci.runOciCli(argv);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  switch (first) {
+    case undefined:
+    case '--help':
+    case '-h':
+      process.stdout.write(generalHelp());
+      return 0;
+    case 'help': {
+      if (rest.length === 0) {
+        process.stdout.write(generalHelp());
+        return 0;
+      }
+      const text = commandHelp(rest[0]);
+      if (text === undefined) throw new UsageError(`no help for unknown command '${rest[0]}'; run 'hyrun help' for the list`);
+      process.stdout.write(text);
+      return 0;
+    }
+    case '--version':
+    case '-v': {
+      const { versionText } = await import('./version.js');
+      process.stdout.write(versionText());
+      return 0;
+    }
+    case 'run': {
+      const { chooseRunMode, runWasmFile } = await import('./run.js');
+      const mode = chooseRunMode(rest);
+      if (mode === 'help') {
+        process.stdout.write(commandHelp('run') ?? '');
+        return 0;
+      }
+      if (mode === 'wasm') return runWasmFile(rest);
+      return runOci(argv);
+    }
+    default:
+      // Other commands and global flags (--root, --log, …) before the command: the OCI layer.
+      return runOci(argv);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof UsageError || error instanceof LaunchError) {
+      printError(error.message);
+      process.exitCode = error.exitCode;
+      return;
+    }
+    // A bug, not bad input: keep the stack so it can be reported.
+    process.stderr.write(`hyrun: internal error: ${(error as Error)?.stack ?? String(error)}\n`);
+    process.exitCode = 125;
+  },
+);
