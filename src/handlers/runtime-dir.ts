@@ -1,0 +1,185 @@
+// The runtime directory: everything a Wasm container needs to start hyrun's executor, and nothing
+// else of the host: the node binary, the shared libraries it links (found with ldd, dynamic loader
+// included), and the executor/worker bundles (plus wabt for .wat modules, when installed).
+// It is bind mounted read-only at RUNTIME_MOUNT inside Wasm containers, so it must be self-contained:
+// FROM-scratch images have no /lib64/ld-linux-x86-64.so.2, which is why the container's process is
+// the loader itself, given node as its program (see executorCommand()).
+//
+// Built once per (node binary, bundles) and cached: <cache>/runtime-<key>. Built in a temporary
+// sibling and renamed into place, so a half-built directory is never visible and concurrent
+// creators are safe (the loser of the rename discards its copy).
+import { createHash, randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import {
+  chmodSync, constants as fsConstants, copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync,
+  realpathSync, renameSync, rmSync, statSync, writeFileSync,
+} from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Where the runtime directory appears inside Wasm containers (hidden from the guest). */
+export const RUNTIME_MOUNT = '/.hyrun';
+/** Default cache location; HYRUN_CACHE_DIR overrides it (tests, unprivileged use). */
+export const DEFAULT_CACHE_DIR = '/var/lib/hyrun';
+/** Environment variable carrying the executor spec (base64 JSON) into the container. */
+export const SPEC_ENV = 'HYRUN_EXECUTOR_SPEC';
+
+export interface RuntimeDir {
+  /** Host path of the prepared directory. */
+  path: string;
+  /** File name of the dynamic loader inside it (e.g. ld-linux-x86-64.so.2). */
+  loader: string;
+}
+
+export interface RuntimeDirOptions {
+  /** Parent directory of runtime-<key> dirs. Default: $HYRUN_CACHE_DIR or /var/lib/hyrun. */
+  cacheDir?: string;
+  /** The node binary to ship. Default: the one running hyrun. */
+  node?: string;
+  /** Directory holding executor.mjs and worker.mjs. Default: found next to this module. */
+  distDir?: string;
+}
+
+const BUNDLES = ['executor.mjs', 'worker.mjs'];
+
+/** The dist/ directory holding the bundles, whether this code runs from dist/hyrun.mjs or dist/src/handlers/. */
+export function findDistDir(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const candidate of [here, join(here, '../..')]) {
+    if (BUNDLES.every((b) => existsSync(join(candidate, b)))) return candidate;
+  }
+  throw new Error(`hyrun is not fully built (no ${BUNDLES.join('/')} near ${here}): run \`npm run build\``);
+}
+
+/** wabt's package directory if installed (the worker imports it lazily for .wat modules). */
+function findWabt(distDir: string): string | undefined {
+  const dir = join(distDir, '..', 'node_modules', 'wabt');
+  return existsSync(join(dir, 'package.json')) ? dir : undefined;
+}
+
+/**
+ * The cache key. The node binary is identified by its stat (hashing ~100 MB on every `create` would
+ * cost more than the container start); the bundles, which change with every build, by content.
+ */
+function cacheKey(node: string, distDir: string, wabt: string | undefined): string {
+  const h = createHash('sha256');
+  const st = statSync(node, { bigint: true });
+  h.update(`node ${node} ${st.dev} ${st.ino} ${st.size} ${st.mtimeNs} ${st.ctimeNs}\n`);
+  for (const b of BUNDLES) h.update(`${b}\n`).update(readFileSync(join(distDir, b)));
+  if (wabt) {
+    const ws = statSync(join(wabt, 'package.json'), { bigint: true });
+    h.update(`wabt ${ws.ino} ${ws.mtimeNs}\n`);
+  }
+  return h.digest('hex').slice(0, 16);
+}
+
+interface SharedObjects { loader: string; libs: string[] }
+
+/** Parses `ldd node`: every resolved library, and the loader (the line with an absolute path and no "=>"). */
+export function parseLdd(output: string): SharedObjects {
+  let loader = '';
+  const libs: string[] = [];
+  for (const raw of output.split('\n')) {
+    const line = raw.trim();
+    if (!line) continue;
+    if (line.includes('not found')) throw new Error(`node needs a library that is missing: ${line}`);
+    const arrow = /^(\S+) => (\/\S+) \(0x[0-9a-f]+\)$/.exec(line);
+    if (arrow) {
+      libs.push(arrow[2]!);
+      continue;
+    }
+    const bare = /^(\/\S+) \(0x[0-9a-f]+\)$/.exec(line);
+    if (bare) loader = bare[1]!;
+    // anything else (linux-vdso.so.1, statically linked) has no file to copy
+  }
+  if (!loader) throw new Error('cannot find the dynamic loader of node in the output of ldd');
+  return { loader, libs: libs.filter((l) => l !== loader) };
+}
+
+/** Hard link when on the same filesystem (no copy of a 100 MB binary), else copy. */
+function place(src: string, dst: string, mode: number): void {
+  const real = realpathSync(src);
+  try {
+    linkSync(real, dst);
+  } catch {
+    copyFileSync(real, dst, fsConstants.COPYFILE_FICLONE);
+    chmodSync(dst, mode);
+  }
+}
+
+function copyTree(src: string, dst: string): void {
+  mkdirSync(dst, { recursive: true, mode: 0o755 });
+  for (const name of readdirSync(src)) {
+    const s = join(src, name);
+    const d = join(dst, name);
+    if (statSync(s).isDirectory()) copyTree(s, d);
+    else {
+      copyFileSync(s, d);
+      chmodSync(d, 0o644);
+    }
+  }
+}
+
+/** Returns the runtime directory for the current node and build, creating it if needed. */
+export function ensureRuntimeDir(options: RuntimeDirOptions = {}): RuntimeDir {
+  const cacheDir = options.cacheDir ?? process.env.HYRUN_CACHE_DIR ?? DEFAULT_CACHE_DIR;
+  const node = realpathSync(options.node ?? process.execPath);
+  const distDir = options.distDir ?? findDistDir();
+  const wabt = findWabt(distDir);
+  const key = cacheKey(node, distDir, wabt);
+  const final = join(cacheDir, `runtime-${key}`);
+  const loaderFile = join(final, 'loader');
+  if (existsSync(loaderFile)) return { path: final, loader: readFileSync(loaderFile, 'utf8').trim() };
+
+  // World-readable: containers may run as any uid, possibly user-namespaced.
+  mkdirSync(cacheDir, { recursive: true, mode: 0o755 });
+  const tmp = join(cacheDir, `.tmp-runtime-${key}-${process.pid}-${randomBytes(4).toString('hex')}`);
+  try {
+    mkdirSync(join(tmp, 'lib'), { recursive: true, mode: 0o755 });
+    chmodSync(tmp, 0o755);
+    const so = parseLdd(execFileSync('ldd', [node], { encoding: 'utf8' }));
+    const loader = basename(so.loader);
+    place(so.loader, join(tmp, loader), 0o755);
+    for (const lib of so.libs) place(lib, join(tmp, 'lib', basename(lib)), 0o755);
+    place(node, join(tmp, 'node'), 0o755);
+    for (const b of BUNDLES) {
+      copyFileSync(join(distDir, b), join(tmp, b));
+      chmodSync(join(tmp, b), 0o644);
+    }
+    // The worker's `import('wabt')` resolves from /.hyrun/node_modules.
+    if (wabt) copyTree(wabt, join(tmp, 'node_modules', 'wabt'));
+    return finish(tmp, final, loader);
+  } catch (error) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+function finish(tmp: string, final: string, loader: string): RuntimeDir {
+  // Its presence marks a complete directory (the rename already makes that atomic).
+  writeFileSync(join(tmp, 'loader'), loader + '\n', { mode: 0o644 });
+  try {
+    renameSync(tmp, final);
+  } catch (error) {
+    // Someone else renamed theirs first: theirs is complete, use it.
+    rmSync(tmp, { recursive: true, force: true });
+    if (!existsSync(join(final, 'loader'))) throw error;
+  }
+  return { path: final, loader };
+}
+
+/**
+ * The container process that starts the executor: the loader runs node from the runtime dir with
+ * the runtime dir's libraries only, so nothing from the image (or its absence) matters.
+ */
+export function executorCommand(rt: Pick<RuntimeDir, 'loader'>, nodeFlags: string[] = []): string[] {
+  return [
+    `${RUNTIME_MOUNT}/${rt.loader}`, '--library-path', `${RUNTIME_MOUNT}/lib`,
+    `${RUNTIME_MOUNT}/node`, ...nodeFlags, `${RUNTIME_MOUNT}/executor.mjs`,
+  ];
+}
+
+/** The mount that puts the runtime dir into a container. */
+export function runtimeMount(rt: Pick<RuntimeDir, 'path'>): { destination: string; type: string; source: string; options: string[] } {
+  return { destination: RUNTIME_MOUNT, type: 'bind', source: rt.path, options: ['rbind', 'ro', 'nosuid', 'nodev'] };
+}

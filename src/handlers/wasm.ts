@@ -1,0 +1,181 @@
+// Wasm containers: the delegate (crun/runc) builds the same kernel sandbox as for a Linux container
+// (namespaces, cgroups, seccomp, user, capabilities, mounts), but the process it starts is hyrun's
+// executor — node from the read-only runtime directory — which runs the module named by
+// process.args[0] (docs/wasm-containers.md).
+//
+// prepare() writes a private bundle under the state dir: a copy of the user's config whose process
+// starts the executor, whose root.path is absolute (the user's rootfs, used in place), and which
+// mounts the runtime dir. The user's bundle is never written.
+import { closeSync, mkdirSync, openSync, readSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { OciMount, OciProcess, OciSpec } from '../oci/spec.js';
+import type { WasmRunSpec } from '../wasm/engine.js';
+import { resolveEntrypoint } from './detect.js';
+import { ensureRuntimeDir, executorCommand, RUNTIME_MOUNT, runtimeMount, SPEC_ENV, type RuntimeDir } from './runtime-dir.js';
+import { HandlerError, type DelegateInfo, type ExecContext, type Handler, type PrepareContext } from './types.js';
+
+/**
+ * What the executor is handed inside the container. `module` is process.args[0] as the user wrote
+ * it: the executor resolves it there (PATH, cwd, volumes are only visible inside).
+ */
+export type ContainerSpec = WasmRunSpec;
+
+/** What prepare() keeps in hyrun.json for prepareExec(). */
+export interface WasmRecordData {
+  rootfs: string;
+  runtimeDir: string;
+  loader: string;
+  memoryLimit?: number;
+}
+
+const MiB = 1 << 20;
+const PAGE = 64 * 1024;
+/**
+ * The cgroup limit covers node as well as the guest's linear memory. Node's own share, measured in a
+ * memory-limited container (cgroup v1, node 20): ~15 MiB charged with the node binary hard-linked
+ * from the host (its pages already cached), ~50 MiB RSS when nothing is shared. Leave 64 MiB, or half
+ * the limit when the limit is small, so memory.grow fails in the guest before the OOM killer fires.
+ */
+const NODE_ALLOWANCE = 64 * MiB;
+
+export function linearMemoryCap(cgroupLimit: unknown): number | undefined {
+  if (typeof cgroupLimit !== 'number' || !Number.isFinite(cgroupLimit) || cgroupLimit <= 0) return undefined;
+  const cap = cgroupLimit - Math.min(NODE_ALLOWANCE, cgroupLimit / 2);
+  return Math.max(PAGE, Math.floor(cap / PAGE) * PAGE);
+}
+
+/** The executor spec for a process of this container. */
+export function executorSpec(proc: OciProcess, memoryLimit: number | undefined): ContainerSpec {
+  const args = proc.args ?? [];
+  const spec: ContainerSpec = {
+    module: args[0]!,
+    args: [...args],
+    env: [...(proc.env ?? [])],
+    // The guest sees the container's whole filesystem (rootfs and every OCI mount) as `/`...
+    preopens: [{ hostPath: '/', guestPath: '/' }],
+    // ...except the runtime directory.
+    hiddenPaths: [RUNTIME_MOUNT],
+  };
+  if (memoryLimit !== undefined) spec.memoryLimit = memoryLimit;
+  return spec;
+}
+
+/** Replace the process's command and environment with the executor's; everything else is kept. */
+export function wrapProcess(proc: OciProcess, rt: Pick<RuntimeDir, 'loader'>, spec: ContainerSpec): OciProcess {
+  return {
+    ...proc,
+    args: executorCommand(rt),
+    // Only the spec: node must not pick up NODE_OPTIONS & co. from the image. The guest's env travels
+    // inside the spec (an env var, not an argument: /proc/PID/environ is private to the owner,
+    // /proc/PID/cmdline is readable by every user of the host).
+    env: [`${SPEC_ENV}=${Buffer.from(JSON.stringify(spec)).toString('base64')}`],
+  };
+}
+
+/** crun 1.8.1 refuses ociVersion newer than 1.1.0 ("unknown version specified"); measured here. */
+export function delegateOciVersion(version: string, delegate: Pick<DelegateInfo, 'kind' | 'version'>): string {
+  if (delegate.kind !== 'crun') return version;
+  const m = /^(\d+)\.(\d+)\.(\d+)/.exec(version);
+  const c = /(\d+)\.(\d+)/.exec(delegate.version);
+  if (!m || !c) return version;
+  const crunOld = Number(c[1]) < 1 || (Number(c[1]) === 1 && Number(c[2]) < 9);
+  const tooNew = Number(m[1]) > 1 || (Number(m[1]) === 1 && (Number(m[2]) > 1 || (Number(m[2]) === 1 && Number(m[3]) > 0)));
+  return crunOld && tooNew ? '1.1.0' : version;
+}
+
+const MAGIC_WASM = Buffer.from([0x00, 0x61, 0x73, 0x6d]);
+const MAGIC_ELF = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
+
+/** 'wasm' | 'elf' | 'script' | 'other' from a file's first bytes; undefined if unreadable. */
+export function sniff(hostPath: string): 'wasm' | 'elf' | 'script' | 'other' | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(hostPath, 'r');
+    const b = Buffer.alloc(4);
+    const n = readSync(fd, b, 0, 4, 0);
+    if (n === 4 && b.equals(MAGIC_WASM)) return 'wasm';
+    if (n === 4 && b.equals(MAGIC_ELF)) return 'elf';
+    if (n >= 2 && b[0] === 0x23 && b[1] === 0x21) return 'script';
+    return 'other';
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** One-line reason why a module cannot be run, shared with the executor's wording. */
+export function notWasmMessage(arg0: string, kind: 'elf' | 'script' | 'other'): string {
+  const what = kind === 'elf' ? 'it is an ELF executable' : kind === 'script' ? 'it is a script (#!)' : 'it does not start with the Wasm magic bytes';
+  return `${arg0} is not a Wasm module: ${what}; run it as a Linux container (drop the Wasm annotation) or point process.args[0] at a .wasm/.wat file`;
+}
+
+const isWasmName = (p: string): boolean => /\.(wasm|wat)$/i.test(p);
+
+/** The private config: the user's, with the executor as process and the runtime dir mounted. */
+export function privateConfig(ctx: Pick<PrepareContext, 'config' | 'rootfs' | 'delegate'>, rt: RuntimeDir): { config: OciSpec; data: WasmRecordData } {
+  const user = ctx.config;
+  const proc = user.process;
+  if (!proc || !proc.args || proc.args.length === 0 || !proc.args[0]) {
+    throw new HandlerError('config.json: process.args is empty: a Wasm container needs the module as process.args[0]');
+  }
+  if ((user.mounts ?? []).some((m) => m.destination.replace(/\/+$/, '') === RUNTIME_MOUNT)) {
+    throw new HandlerError(`config.json: a mount at ${RUNTIME_MOUNT} is reserved for hyrun's runtime in Wasm containers; move it elsewhere`);
+  }
+  const memory = (user.linux?.resources as { memory?: { limit?: unknown } } | undefined)?.memory;
+  const memoryLimit = linearMemoryCap(memory?.limit);
+  const config: OciSpec = structuredClone(user);
+  config.ociVersion = delegateOciVersion(user.ociVersion, ctx.delegate);
+  config.root = { ...(user.root ?? { path: ctx.rootfs }), path: ctx.rootfs };
+  config.process = wrapProcess(proc, rt, executorSpec(proc, memoryLimit));
+  config.mounts = [...(user.mounts ?? []), runtimeMount(rt) as OciMount];
+  const data: WasmRecordData = { rootfs: ctx.rootfs, runtimeDir: rt.path, loader: rt.loader };
+  if (memoryLimit !== undefined) data.memoryLimit = memoryLimit;
+  return { config, data };
+}
+
+/** Refuse at create time an entrypoint that is in the image but is not Wasm (126, like Podman). */
+function checkEntrypoint(config: OciSpec, rootfs: string): void {
+  const arg0 = config.process?.args?.[0] ?? '';
+  const found = resolveEntrypoint(config, rootfs);
+  if (!found) return; // maybe in a volume: the executor looks inside the container and says 127 if absent
+  const kind = sniff(found.hostPath);
+  if (kind === 'wasm' || kind === undefined) return;
+  if (isWasmName(found.guestPath)) return; // .wat text, or a broken module: the executor reports it
+  throw new HandlerError(notWasmMessage(arg0, kind), 126);
+}
+
+export const wasmHandler: Handler = {
+  name: 'wasm',
+
+  async prepare(ctx) {
+    checkEntrypoint(ctx.config, ctx.rootfs);
+    let rt: RuntimeDir;
+    try {
+      rt = ensureRuntimeDir();
+    } catch (error) {
+      throw new HandlerError(`cannot prepare hyrun's runtime directory: ${(error as Error).message}`, 125);
+    }
+    const { config, data } = privateConfig(ctx, rt);
+    const bundle = join(ctx.stateDir, 'bundle');
+    // Private: the config carries the guest's environment (secrets, often).
+    mkdirSync(bundle, { recursive: true, mode: 0o700 });
+    writeFileSync(join(bundle, 'config.json'), JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
+    return { bundle, data: { ...data } };
+  },
+
+  async prepareExec(ctx: ExecContext) {
+    const data = ctx.record.data as Partial<WasmRecordData> | undefined;
+    const proc = ctx.process;
+    const arg0 = proc.args?.[0];
+    if (!data?.rootfs || !data.loader || !arg0) return proc;
+    if (!isWasmName(arg0)) {
+      // A Linux binary in the image (a debug shell, say) runs as usual; so does anything not found,
+      // which the delegate reports in its own words.
+      const found = resolveEntrypoint({ ociVersion: '1.0.0', process: proc }, data.rootfs);
+      if (!found || sniff(found.hostPath) !== 'wasm') return proc;
+    }
+    // A new instance in the same container: the runtime dir is already mounted there.
+    return wrapProcess(proc, { loader: data.loader }, executorSpec(proc, data.memoryLimit));
+  },
+};
