@@ -1,0 +1,76 @@
+// Debian's docker-registry (distribution 2.8) owned by one test file: 127.0.0.1:<free port>,
+// filesystem storage in a temporary directory, plain HTTP (clients pass --tls-verify=false).
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, removeTree, sleep, waitFor } from './tools.js';
+
+export interface Registry {
+  dir: string;
+  /** host:port, e.g. 127.0.0.1:41234 */
+  host: string;
+  log(): string;
+  stop(): Promise<void>;
+}
+
+async function httpOk(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+    return response.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+export async function startRegistry(): Promise<Registry> {
+  const dir = mkdtempSync(join(tmpdir(), 'hyrun-registry-'));
+  const logPath = join(dir, 'registry.log');
+  const log = (): string => (existsSync(logPath) ? readFileSync(logPath, 'utf8') : '');
+  // Another process may take the port between freePort() and the registry's bind: retry a few times.
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = await freePort();
+    const host = `127.0.0.1:${port}`;
+    const config = join(dir, 'config.yml');
+    writeFileSync(config, [
+      'version: 0.1',
+      'log:',
+      '  level: warn',
+      '  accesslog:',
+      '    disabled: true',
+      'storage:',
+      '  filesystem:',
+      `    rootdirectory: ${join(dir, 'data')}`,
+      '  delete:',
+      '    enabled: true',
+      'http:',
+      `  addr: ${host}`,
+      '',
+    ].join('\n'));
+    const fd = openSync(logPath, 'a');
+    const child = spawn('docker-registry', ['serve', config], { stdio: ['ignore', fd, fd] });
+    closeSync(fd);
+    let exited = false;
+    child.once('exit', () => { exited = true; });
+    const stop = async (): Promise<void> => {
+      if (!exited) {
+        child.kill('SIGTERM');
+        for (let i = 0; i < 100 && !exited; i++) await sleep(50);
+        if (!exited) child.kill('SIGKILL');
+        for (let i = 0; i < 100 && !exited; i++) await sleep(50);
+      }
+    };
+    try {
+      await waitFor(`docker-registry on ${host}`, async () => exited || (await httpOk(`http://${host}/v2/`)), 20_000);
+    } catch (error) {
+      await stop();
+      removeTree(dir);
+      throw new Error(`${String(error)}\n--- registry log\n${log()}`);
+    }
+    if (exited) continue; // port taken: try another
+    return { dir, host, log, stop: async () => { await stop(); removeTree(dir); } };
+  }
+  const text = log();
+  removeTree(dir);
+  throw new Error(`docker-registry did not start\n--- registry log\n${text}`);
+}
