@@ -124,3 +124,17 @@ export function alive(pid: number): boolean {
     return false;
   }
 }
+
+/** Blocks the thread for `ms` milliseconds (for polling loops between synchronous engine calls). */
+export function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Synchronous polling: calls `check` every 100 ms until true; throws after `timeoutMs`. */
+export function waitUntil(what: string, check: () => boolean, timeoutMs = 30_000): void {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    sleepSync(100);
+  }
+}
