@@ -1,0 +1,141 @@
+// The executor: runs one WASI command module and reports its exit status.
+//
+// The guest runs on a worker thread; this (main) thread supervises: it compiles the module while the
+// worker boots, owns the sockets (io-broker.ts), handles signals and turns the guest's ending into an
+// exit status: proc_exit(n) -> n, `_start` returning -> 0, a trap -> one `hyrun: wasm trap: …` line
+// on stderr and 134 (as wasmtime's CLI does), a failure before the guest runs -> LaunchError.
+import { existsSync, writeSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import { brokerFlag, IoServer } from '../wasi/io-broker.js';
+import { LaunchError, type WasmRunSpec } from './engine.js';
+import { applyEngineFlags } from './flags.js';
+import { loadModule } from './load.js';
+import type { ResultMessage, StartMessage } from './protocol.js';
+
+export { LaunchError, type WasmRunSpec } from './engine.js';
+
+/** Exit status for a guest that trapped. */
+export const TRAP_EXIT = 134;
+
+/** Options for embedding the executor (tests, the in-container entry); the CLI needs none. */
+export interface RunOptions {
+  /** Host fds to use as the guest's 0, 1, 2 (default the process's own). */
+  stdio?: [number, number, number];
+  /** Called with the bound port of each --tcplisten socket once listening (useful with port 0). */
+  onListening?: (ports: number[]) => void;
+}
+
+/**
+ * The worker bundle sits next to the bundle that imports us (dist/hyrun.mjs, dist/executor.mjs, both
+ * siblings of dist/worker.mjs); when running the per-file transpiled tree, it is worker.js beside us.
+ */
+function workerUrl(): URL {
+  const bundled = new URL('./worker.mjs', import.meta.url);
+  if (existsSync(bundled)) return bundled;
+  return new URL('./worker.js', import.meta.url);
+}
+
+const stderrLine = (fd: number, text: string): void => {
+  const line = Buffer.from(`hyrun: ${text.replace(/\n/g, ' ')}\n`);
+  let off = 0;
+  while (off < line.length) off += writeSync(fd, line, off);
+};
+
+/** Runs the module to completion and resolves to the guest's exit status; LaunchError when it cannot start. */
+export async function runWasm(spec: WasmRunSpec, options: RunOptions = {}): Promise<number> {
+  applyEngineFlags();
+  // Boot the worker first: its start-up overlaps reading and compiling the module.
+  const worker = new Worker(workerUrl(), { stdin: false, stdout: false, stderr: false });
+  let result: ResultMessage | null = null;
+  const ended = new Promise<ResultMessage>((resolve) => {
+    worker.once('message', (m: ResultMessage) => resolve((result = m)));
+    worker.once('error', (e) => resolve({ type: 'error', message: `executor worker failed: ${e?.stack ?? e}` }));
+    worker.once('exit', (code) => resolve(result ?? { type: 'error', message: `executor worker stopped (${code}) without a result` }));
+  });
+  const io = new IoServer();
+  try {
+    let loaded;
+    const listeners: number[] = [];
+    try {
+      const loading = loadModule(spec.module, spec.memoryLimit);
+      for (const address of spec.tcpListen ?? []) {
+        try {
+          listeners.push(await io.listen(address));
+        } catch (e) {
+          throw new LaunchError(`cannot listen on ${address}: ${(e as Error).message}`, 125);
+        }
+      }
+      loaded = await loading;
+    } catch (e) {
+      void worker.terminate();
+      throw e;
+    }
+    options.onListening?.(listeners.map((h) => io.boundPort(h)));
+    const message: StartMessage = {
+      module: loaded.module,
+      memoryImport: loaded.memoryImport,
+      options: {
+        args: spec.args, env: spec.env, preopens: spec.preopens, hiddenPaths: spec.hiddenPaths,
+        stdio: options.stdio, listeners,
+      },
+    };
+    const transfer: any[] = [];
+    if (listeners.length > 0) {
+      const { port1, port2 } = new MessageChannel();
+      const flag = brokerFlag();
+      io.attach(port1, flag);
+      message.brokerPort = port2;
+      message.brokerFlag = flag;
+      transfer.push(port2);
+    }
+    worker.postMessage(message, transfer);
+    const r = await ended;
+    await worker.terminate();
+    const errFd = options.stdio?.[2] ?? 2;
+    switch (r.type) {
+      case 'exit': return r.code;
+      case 'trap':
+        stderrLine(errFd, r.message);
+        return TRAP_EXIT;
+      case 'error':
+        stderrLine(errFd, r.message);
+        return 125;
+    }
+  } finally {
+    io.close();
+  }
+}
+
+const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
+let handlersInstalled = false;
+
+/**
+ * Makes SIGTERM/SIGINT/SIGHUP end the process at once with 128+signal. Installing handlers also
+ * matters when the executor is PID 1 of a PID namespace, where the kernel drops signals that have
+ * no handler. Exiting the process ends the worker even inside a tight guest loop.
+ */
+export function installSignalHandlers(): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  for (const sig of SIGNALS) process.on(sig, () => process.exit(128 + osConstants.signals[sig]));
+}
+
+/** Runs the module and exits the process with its status; LaunchErrors print one `hyrun:` line. */
+export async function executeAndExit(spec: WasmRunSpec, options: RunOptions = {}): Promise<never> {
+  installSignalHandlers();
+  let code: number;
+  try {
+    code = await runWasm(spec, options);
+  } catch (e) {
+    if (e instanceof LaunchError) {
+      stderrLine(2, e.message);
+      code = e.exitCode;
+    } else {
+      stderrLine(2, `internal error: ${(e as Error)?.stack ?? e}`);
+      code = 125;
+    }
+  }
+  // The low 8 bits, as the kernel keeps them for a native exit(n).
+  process.exit(code & 0xff);
+}

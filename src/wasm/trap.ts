@@ -1,0 +1,69 @@
+// Turns what V8 throws when a guest traps into one line naming the trap and where it happened:
+//   wasm trap: unreachable executed at crash_now <- main <- _start
+// Function names come from V8's stack, which uses the module's name section when present
+// (otherwise `wasm-function[N]`).
+
+const TRAP_TEXT: [RegExp, string][] = [
+  [/^unreachable$/i, 'unreachable executed'],
+  [/divide by zero/i, 'integer divide by zero'],
+  [/remainder by zero/i, 'integer divide by zero'],
+  [/integer overflow/i, 'integer overflow'],
+  [/float unrepresentable|invalid conversion/i, 'invalid conversion to integer'],
+  [/memory access out of bounds/i, 'out of bounds memory access'],
+  [/table index is out of bounds|table access out of bounds/i, 'undefined element: table index out of bounds'],
+  [/null function|signature mismatch/i, 'indirect call type mismatch'],
+  [/Maximum call stack size exceeded/i, 'call stack exhausted'],
+  [/data segment out of bounds/i, 'out of bounds memory access (data segment)'],
+];
+
+/** True for errors that mean the guest trapped (as opposed to a host bug). */
+export function isTrap(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.constructor?.name === 'RuntimeError') return true;
+  // Stack overflow inside wasm surfaces as a RangeError whose stack holds wasm frames.
+  return error instanceof RangeError && /Maximum call stack size exceeded/.test(error.message);
+}
+
+/** The wasm function names on a V8 stack trace, innermost first. */
+export function wasmFrames(stack: string): string[] {
+  const names: string[] = [];
+  for (const line of stack.split('\n')) {
+    const m = /^\s*at (?:(.*?) \()?(?:wasm:\/\/wasm\/[^:]*):wasm-function\[(\d+)\]:0x[0-9a-f]+\)?\s*$/.exec(line);
+    if (m === null) continue;
+    const name = m[1];
+    names.push(name !== undefined && name !== '' ? demangleV8Name(name) : `wasm-function[${m[2]}]`);
+  }
+  return names;
+}
+
+// V8 prefixes names from the name section with the module name ("mod.func") only when the module has
+// one; the `$` it adds for names from the WAT text format is kept (it is what the author wrote).
+const demangleV8Name = (name: string): string => name;
+
+/** Collapses runs of the same name (deep recursion) into `name ×N`. */
+function collapse(names: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < names.length;) {
+    let j = i;
+    while (j < names.length && names[j] === names[i]) j++;
+    out.push(j - i > 1 ? `${names[i]} ×${j - i}` : names[i]);
+    i = j;
+  }
+  return out;
+}
+
+/** One line, without the `hyrun: ` prefix, e.g. `wasm trap: integer divide by zero at div <- main <- _start`. */
+export function formatTrap(error: unknown): string {
+  const err = error as Error;
+  const raw = String(err?.message ?? error);
+  let what = raw;
+  for (const [re, text] of TRAP_TEXT) {
+    if (re.test(raw)) {
+      what = text;
+      break;
+    }
+  }
+  const frames = collapse(wasmFrames(String(err?.stack ?? '')));
+  const where = frames.length > 0 ? ` at ${frames.join(' <- ')}` : '';
+  return `wasm trap: ${what}${where}`.replace(/\s*\n\s*/g, ' ');
+}

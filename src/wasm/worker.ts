@@ -1,0 +1,60 @@
+// The guest's thread: instantiates the module the supervisor compiled, runs `_start`, reports how it
+// ended. Bundled alone as dist/worker.mjs so it loads fast.
+import { parentPort } from 'node:worker_threads';
+import { WasiHost } from '../wasi/host.js';
+import { ProcExit } from '../wasi/errors.js';
+import { IoBroker } from '../wasi/io-broker.js';
+import { setupListeners } from '../wasi/socket.js';
+import type { ResultMessage, StartMessage } from './protocol.js';
+import { formatTrap, isTrap } from './trap.js';
+
+// Enough frames to name the trap's call chain; deep recursion is collapsed by formatTrap.
+Error.stackTraceLimit = 24;
+
+function run(msg: StartMessage): ResultMessage {
+  const broker = msg.brokerPort && msg.brokerFlag ? new IoBroker(msg.brokerPort, msg.brokerFlag) : undefined;
+  const host = new WasiHost({ ...msg.options, broker });
+  try {
+    setupListeners(host.context);
+    const imports = host.importObject();
+    let imported: WebAssembly.Memory | undefined;
+    if (msg.memoryImport) {
+      const m = msg.memoryImport;
+      imported = new WebAssembly.Memory({ initial: m.initial, maximum: m.maximum, shared: m.shared });
+      imports[m.module] = { ...(imports[m.module] ?? {}), [m.name]: imported };
+    }
+    let instance: WebAssembly.Instance;
+    try {
+      instance = new WebAssembly.Instance(msg.module, imports);
+    } catch (e) {
+      // Instantiation runs data/element segment initialisation, which can trap.
+      if (isTrap(e)) return { type: 'trap', message: formatTrap(e) };
+      return { type: 'error', message: `cannot instantiate the module: ${(e as Error).message}` };
+    }
+    const exported = instance.exports.memory;
+    const memory = exported instanceof WebAssembly.Memory ? exported : imported;
+    if (memory === undefined) return { type: 'error', message: 'the module has no memory' };
+    host.context.bindMemory(memory);
+    const start = instance.exports._start as () => void;
+    try {
+      start();
+      return { type: 'exit', code: 0 };
+    } catch (e) {
+      if (e instanceof ProcExit) return { type: 'exit', code: e.code };
+      if (isTrap(e)) return { type: 'trap', message: formatTrap(e) };
+      return { type: 'error', message: `WASI host failure: ${(e as Error)?.stack ?? String(e)}` };
+    }
+  } finally {
+    host.dispose();
+  }
+}
+
+parentPort!.once('message', (msg: StartMessage) => {
+  let result: ResultMessage;
+  try {
+    result = run(msg);
+  } catch (e) {
+    result = { type: 'error', message: `WASI host failure: ${(e as Error)?.stack ?? String(e)}` };
+  }
+  parentPort!.postMessage(result);
+});
