@@ -55,7 +55,7 @@ describe('podman --runtime hyrun: Linux images', { skip, timeout: 600_000 }, () 
     const name = `hyrun-linux-exec-${process.pid}`;
     try {
       env.mustPodman(['run', '--detach', '--name', name, IMAGES.busybox, 'sleep', '600']);
-      const ok = env.podman(['exec', name, 'sh', '-c', 'echo exec says hi; cat /proc/1/cmdline | tr "\\0" " "']);
+      const ok = env.podman(['exec', name, 'sh', '-c', 'echo exec says hi; cat /proc/1/cmdline | tr "\\0" " "; echo']);
       assert.equal(ok.status, 0, explain(ok));
       assert.equal(ok.stdout, 'exec says hi\nsleep 600 \n');
       const failing = env.podman(['exec', name, 'sh', '-c', 'exit 5']);
