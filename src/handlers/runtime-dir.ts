@@ -64,7 +64,8 @@ function findWabt(distDir: string): string | undefined {
 function cacheKey(node: string, distDir: string, wabt: string | undefined): string {
   const h = createHash('sha256');
   const st = statSync(node, { bigint: true });
-  h.update(`node ${node} ${st.dev} ${st.ino} ${st.size} ${st.mtimeNs} ${st.ctimeNs}\n`);
+  // Not ctime: hard-linking node into a runtime dir changes it.
+  h.update(`node ${node} ${st.dev} ${st.ino} ${st.size} ${st.mtimeNs}\n`);
   for (const b of BUNDLES) h.update(`${b}\n`).update(readFileSync(join(distDir, b)));
   if (wabt) {
     const ws = statSync(join(wabt, 'package.json'), { bigint: true });

@@ -1,0 +1,253 @@
+// The Wasm handler's pure parts: runtime directory, private config, exec rewriting, memory cap.
+// (The end-to-end behaviour inside real crun/runc containers is in test/e2e/wasm-container.test.ts.)
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir, repoRoot } from '../helpers.js';
+import {
+  delegateOciVersion, executorSpec, linearMemoryCap, privateConfig, wasmHandler, type ContainerSpec,
+} from '../../src/handlers/wasm.js';
+import { ensureRuntimeDir, executorCommand, parseLdd, RUNTIME_MOUNT, SPEC_ENV } from '../../src/handlers/runtime-dir.js';
+import type { OciSpec } from '../../src/oci/spec.js';
+import type { ContainerRecord, DelegateInfo } from '../../src/handlers/types.js';
+
+const crun: DelegateInfo = { path: '/usr/bin/crun', kind: 'crun', version: 'crun version 1.8.1' };
+const runc: DelegateInfo = { path: '/usr/sbin/runc', kind: 'runc', version: 'runc version 1.1.5+ds1' };
+
+function userConfig(): OciSpec {
+  return {
+    ociVersion: '1.2.0',
+    process: {
+      terminal: false, user: { uid: 1000, gid: 1000 }, args: ['/app.wasm', 'a b', ''], env: ['PATH=/bin', 'SECRET=x=y'],
+      cwd: '/work', capabilities: { bounding: ['CAP_KILL'] }, noNewPrivileges: true,
+    },
+    root: { path: 'rootfs', readonly: true },
+    hostname: 'h',
+    mounts: [{ destination: '/data', type: 'bind', source: '/srv/data', options: ['rbind', 'rw'] }],
+    annotations: { 'module.wasm.image/variant': 'compat' },
+    linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }], resources: { memory: { limit: 256 * 1024 * 1024 } }, maskedPaths: ['/proc/kcore'] },
+    hooks: { prestart: [{ path: '/bin/true' }] },
+  };
+}
+
+const decodeSpec = (env: string[] | undefined): ContainerSpec => {
+  assert.equal(env?.length, 1);
+  assert.ok(env![0]!.startsWith(`${SPEC_ENV}=`));
+  return JSON.parse(Buffer.from(env![0]!.slice(SPEC_ENV.length + 1), 'base64').toString('utf8')) as ContainerSpec;
+};
+
+test('parseLdd finds the loader and every resolved library, skipping the vDSO', () => {
+  const out = [
+    '\tlinux-vdso.so.1 (0x00007ffd)',
+    '\tlibdl.so.2 => /lib/x86_64-linux-gnu/libdl.so.2 (0x00007f4df2908000)',
+    '\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x00007f4df23fe000)',
+    '\t/lib64/ld-linux-x86-64.so.2 (0x00007f4df2921000)',
+  ].join('\n');
+  assert.deepEqual(parseLdd(out), {
+    loader: '/lib64/ld-linux-x86-64.so.2',
+    libs: ['/lib/x86_64-linux-gnu/libdl.so.2', '/lib/x86_64-linux-gnu/libc.so.6'],
+  });
+  assert.throws(() => parseLdd('\tlibfoo.so => not found\n\t/lib64/ld.so (0x1)'), /missing/);
+  assert.throws(() => parseLdd('\tstatically linked'), /loader/);
+});
+
+test('linear memory cap leaves room for node, never below one page, none without a limit', () => {
+  const MiB = 1 << 20;
+  assert.equal(linearMemoryCap(undefined), undefined);
+  assert.equal(linearMemoryCap(-1), undefined);
+  assert.equal(linearMemoryCap(0), undefined);
+  assert.equal(linearMemoryCap(1024 * MiB), 960 * MiB);
+  assert.equal(linearMemoryCap(128 * MiB), 64 * MiB);
+  assert.equal(linearMemoryCap(64 * MiB), 32 * MiB);
+  assert.equal(linearMemoryCap(100_000), 65536);
+  assert.equal(linearMemoryCap(1000 * MiB + 12345)! % 65536, 0);
+});
+
+test('ociVersion is lowered only for crun older than 1.9 and only when too new', () => {
+  assert.equal(delegateOciVersion('1.2.0', crun), '1.1.0');
+  assert.equal(delegateOciVersion('1.1.1', crun), '1.1.0');
+  assert.equal(delegateOciVersion('1.1.0', crun), '1.1.0');
+  assert.equal(delegateOciVersion('1.0.2-dev', crun), '1.0.2-dev');
+  assert.equal(delegateOciVersion('1.2.0', runc), '1.2.0');
+  assert.equal(delegateOciVersion('1.2.0', { kind: 'crun', version: 'crun version 1.14' }), '1.2.0');
+});
+
+test('private config: executor as process, absolute root, runtime mount; everything else kept; user config untouched', () => {
+  const user = userConfig();
+  const before = JSON.stringify(user);
+  const rt = { path: '/var/lib/hyrun/runtime-x', loader: 'ld-linux-x86-64.so.2' };
+  const { config, data } = privateConfig({ config: user, rootfs: '/b/rootfs', delegate: crun }, rt);
+  assert.equal(JSON.stringify(user), before, 'the user config object was modified');
+
+  assert.equal(config.ociVersion, '1.1.0');
+  assert.deepEqual(config.root, { path: '/b/rootfs', readonly: true });
+  assert.deepEqual(config.process!.args, executorCommand(rt));
+  assert.equal(config.process!.args![0], `${RUNTIME_MOUNT}/ld-linux-x86-64.so.2`);
+  const spec = decodeSpec(config.process!.env);
+  assert.equal(spec.module, '/app.wasm');
+  assert.deepEqual(spec.args, ['/app.wasm', 'a b', '']);
+  assert.deepEqual(spec.env, ['PATH=/bin', 'SECRET=x=y']);
+  assert.deepEqual(spec.preopens, [{ hostPath: '/', guestPath: '/' }]);
+  assert.deepEqual(spec.hiddenPaths, [RUNTIME_MOUNT]);
+  assert.equal(spec.memoryLimit, 192 * (1 << 20));
+  assert.equal(data.memoryLimit, spec.memoryLimit);
+  assert.equal(data.rootfs, '/b/rootfs');
+
+  // Kept as the user wrote them.
+  const { process: p, ...rest } = config;
+  const { process: up, ...urest } = user;
+  assert.deepEqual(p!.user, up!.user);
+  assert.equal(p!.cwd, '/work');
+  assert.deepEqual(p!.capabilities, up!.capabilities);
+  assert.equal(p!.noNewPrivileges, true);
+  assert.deepEqual(rest.mounts!.slice(0, -1), urest.mounts);
+  assert.deepEqual(rest.mounts!.at(-1), { destination: RUNTIME_MOUNT, type: 'bind', source: rt.path, options: ['rbind', 'ro', 'nosuid', 'nodev'] });
+  assert.deepEqual(rest.linux, urest.linux);
+  assert.deepEqual(rest.hooks, urest.hooks);
+  assert.deepEqual(rest.annotations, urest.annotations);
+  assert.equal(rest.hostname, 'h');
+});
+
+test('private config refuses an empty process.args and a user mount at the runtime path', () => {
+  const rt = { path: '/x', loader: 'ld.so' };
+  const noArgs = userConfig();
+  noArgs.process!.args = [];
+  assert.throws(() => privateConfig({ config: noArgs, rootfs: '/r', delegate: runc }, rt), /process\.args is empty/);
+  const clash = userConfig();
+  clash.mounts!.push({ destination: '/.hyrun/', type: 'tmpfs', source: 'tmpfs' });
+  assert.throws(() => privateConfig({ config: clash, rootfs: '/r', delegate: runc }, rt), /reserved/);
+});
+
+test('prepare writes a private bundle under the state dir (0600) and refuses an ELF entrypoint with 126', async () => {
+  const t = tempDir();
+  try {
+    const rootfs = join(t.path, 'rootfs');
+    mkdirSync(join(rootfs, 'bin'), { recursive: true });
+    copyFileSync('/bin/true', join(rootfs, 'bin/true'));
+    const dist = fakeDist(t.path);
+    const cache = join(t.path, 'cache');
+    const stateDir = join(t.path, 'state');
+    mkdirSync(stateDir);
+    const prev = process.env.HYRUN_CACHE_DIR;
+    process.env.HYRUN_CACHE_DIR = cache;
+    try {
+      const user = userConfig();
+      const ctx = { id: 'c1', bundle: t.path, config: user, rootfs, stateDir, delegate: runc };
+      // The handler finds the bundles next to its own module; give it the fake ones through the cache
+      // by preparing the runtime dir first with the same key inputs.
+      const rt = ensureRuntimeDir({ cacheDir: cache, distDir: dist });
+      assert.ok(existsSync(join(rt.path, 'node')));
+      const elf = userConfig();
+      elf.process!.args = ['/bin/true'];
+      await assert.rejects(wasmHandler.prepare({ ...ctx, config: elf }), (e: Error & { exitCode?: number }) => {
+        assert.match(e.message, /\/bin\/true is not a Wasm module: it is an ELF executable/);
+        assert.equal(e.exitCode, 126);
+        return true;
+      });
+      if (!existsSync(join(repoRoot, 'dist/executor.mjs'))) return; // the real bundles are not built yet
+      const out = await wasmHandler.prepare(ctx);
+      assert.equal(out.bundle, join(stateDir, 'bundle'));
+      const written = join(out.bundle, 'config.json');
+      assert.equal(statSync(written).mode & 0o777, 0o600);
+      const cfg = JSON.parse(readFileSync(written, 'utf8')) as OciSpec;
+      assert.equal(cfg.root!.path, rootfs);
+      assert.equal((out.data as { rootfs?: string }).rootfs, rootfs);
+    } finally {
+      if (prev === undefined) delete process.env.HYRUN_CACHE_DIR;
+      else process.env.HYRUN_CACHE_DIR = prev;
+    }
+  } finally {
+    t.cleanup();
+  }
+});
+
+function fakeDist(dir: string): string {
+  const dist = join(dir, 'dist');
+  mkdirSync(dist, { recursive: true });
+  writeFileSync(join(dist, 'executor.mjs'), `// fake executor ${dir}\n`);
+  writeFileSync(join(dist, 'worker.mjs'), '// fake worker\n');
+  return dist;
+}
+
+test('runtime dir: node, loader and libraries, world-readable, reused while inputs are unchanged', () => {
+  const t = tempDir();
+  try {
+    const dist = fakeDist(t.path);
+    const cache = join(t.path, 'cache');
+    const a = ensureRuntimeDir({ cacheDir: cache, distDir: dist });
+    assert.equal(a.loader, 'ld-linux-x86-64.so.2');
+    for (const f of ['node', a.loader, 'executor.mjs', 'worker.mjs', 'lib/libc.so.6', 'lib/libstdc++.so.6']) {
+      assert.ok(existsSync(join(a.path, f)), `${f} missing from the runtime dir`);
+      assert.ok((statSync(join(a.path, f)).mode & 0o004) !== 0, `${f} not world-readable`);
+    }
+    assert.equal(ensureRuntimeDir({ cacheDir: cache, distDir: dist }).path, a.path);
+    writeFileSync(join(dist, 'executor.mjs'), '// rebuilt\n');
+    const b = ensureRuntimeDir({ cacheDir: cache, distDir: dist });
+    assert.notEqual(b.path, a.path, 'a new build must get a new runtime dir');
+    assert.equal(readFileSync(join(b.path, 'executor.mjs'), 'utf8'), '// rebuilt\n');
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('runtime dir: concurrent creators end up with one complete directory and no leftovers', async () => {
+  const t = tempDir();
+  try {
+    const dist = fakeDist(t.path);
+    const cache = join(t.path, 'cache');
+    const mod = new URL('../../src/handlers/runtime-dir.js', import.meta.url).href;
+    const code = `const m = await import(${JSON.stringify(mod)}); process.stdout.write(m.ensureRuntimeDir({ cacheDir: ${JSON.stringify(cache)}, distDir: ${JSON.stringify(dist)} }).path);`;
+    const runOne = () => new Promise<string>((resolve, reject) => {
+      const c = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      c.stdout.on('data', (d: Buffer) => (out += d));
+      c.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`creator exited ${code}`))));
+    });
+    const paths = await Promise.all([runOne(), runOne(), runOne(), runOne()]);
+    assert.equal(new Set(paths).size, 1, `different dirs: ${paths.join(', ')}`);
+    assert.deepEqual(readdirSync(cache), [paths[0]!.split('/').at(-1)]);
+    assert.ok(existsSync(join(paths[0]!, 'loader')));
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('exec: a Wasm module is wrapped in the executor; a Linux binary or unknown name passes through', async () => {
+  const t = tempDir();
+  try {
+    const rootfs = join(t.path, 'rootfs');
+    mkdirSync(join(rootfs, 'bin'), { recursive: true });
+    copyFileSync('/bin/true', join(rootfs, 'bin/true'));
+    writeFileSync(join(rootfs, 'tool'), Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]));
+    const record: ContainerRecord = {
+      id: 'c', delegate: runc.path, delegateKind: 'runc', handler: 'wasm', bundle: '/b', created: '',
+      data: { rootfs, runtimeDir: '/rt', loader: 'ld-linux-x86-64.so.2', memoryLimit: 1 << 24 },
+    };
+    const base = { user: { uid: 0, gid: 0 }, cwd: '/', env: ['PATH=/bin:/'], terminal: false };
+    const exec = (args: string[]) => wasmHandler.prepareExec!({ record, stateDir: t.path, delegate: runc, process: { ...base, args } });
+
+    const w = await exec(['/second.wasm', 'x']);
+    assert.deepEqual(w.args, executorCommand({ loader: 'ld-linux-x86-64.so.2' }));
+    const spec = decodeSpec(w.env);
+    assert.deepEqual(spec.args, ['/second.wasm', 'x']);
+    assert.deepEqual(spec.env, ['PATH=/bin:/']);
+    assert.equal(spec.memoryLimit, 1 << 24);
+    assert.equal(w.cwd, '/');
+
+    const magic = await exec(['tool']); // found through PATH, Wasm by its magic bytes
+    assert.equal(decodeSpec(magic.env).module, 'tool');
+
+    assert.deepEqual((await exec(['/bin/true'])).args, ['/bin/true']);
+    assert.deepEqual((await exec(['true'])).args, ['true']);
+    assert.deepEqual((await exec(['nothing-here'])).args, ['nothing-here']);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('executor spec: env and args exactly as given, root preopen, runtime dir hidden', () => {
+  const s = executorSpec({ user: { uid: 0, gid: 0 }, cwd: '/', args: ['m.wasm'], env: [] }, undefined);
+  assert.deepEqual(s, { module: 'm.wasm', args: ['m.wasm'], env: [], preopens: [{ hostPath: '/', guestPath: '/' }], hiddenPaths: ['/.hyrun'] });
+});
