@@ -1,0 +1,336 @@
+// The OCI lifecycle on top of a delegate: what hyrun adds is detection, the handler's bundle, and
+// its own small state; everything that touches namespaces, cgroups and ptys is the delegate's.
+import { existsSync, writeFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { constants as osConstants } from 'node:os';
+import { detect } from '../handlers/detect.js';
+import { getHandler } from '../handlers/index.js';
+import type { ContainerRecord, DelegateInfo, Handler } from '../handlers/types.js';
+import { HandlerError } from '../handlers/types.js';
+import { loadBundle, parseJsonFile, versionAtLeast } from '../oci/config.js';
+import type { OciProcess, OciSpec, OciState } from '../oci/spec.js';
+import { delegateRoot, recordedDelegate, resolveDelegate, runDelegate, type GlobalOptions } from './delegate.js';
+import { notExist, OciError } from './errors.js';
+import type { Logger } from './log.js';
+import { claimStateDir, readRecord, removeStateDir, stateDir, writeRecord } from './state.js';
+
+export interface Ctx {
+  opts: GlobalOptions;
+  log: Logger;
+  /** basename of argv[1]: `hyrun-wasm` forces Wasm (detect.ts). */
+  invokedAs: string;
+}
+
+/** Highest config ociVersion crun 1.8.x accepts ("unknown version specified" above it). */
+export const CRUN_MAX_OCI_VERSION = '1.1.0';
+
+export interface CreateFlags {
+  bundle?: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  noPivot?: boolean;
+  noNewKeyring?: boolean;
+  preserveFds: number;
+}
+
+interface Prepared {
+  record: ContainerRecord;
+  delegate: DelegateInfo;
+  handler: Handler;
+  /** Args after the command for `create`/`run`: --bundle … [--config …]. */
+  bundleArgs: string[];
+}
+
+/** Everything before the delegate's create/run: validate, detect, claim the id, let the handler prepare. */
+async function prepare(ctx: Ctx, id: string, f: CreateFlags): Promise<Prepared> {
+  const loaded = loadBundle(f.bundle);
+  const delegate = resolveDelegate(ctx.opts.delegate);
+  const droot = delegateRoot(ctx.opts.root, delegate);
+  if (existsSync(join(droot, id))) throw new OciError(`container with id exists: ${id}`);
+  const det = detect({ config: loaded.config, rootfs: loaded.rootfs, invokedAs: ctx.invokedAs });
+  ctx.log.debug(`container ${id}: ${det.handler} (${det.reason}); delegate ${delegate.path}`);
+  const handler = getHandler(det.handler);
+  if (!handler) {
+    throw new OciError(`container ${id} is a Wasm container (${det.reason}) but this hyrun build has no Wasm handler: remove the Wasm annotation to run it as Linux`);
+  }
+  const dir = claimStateDir(ctx.opts.root, id);
+  const record: ContainerRecord = {
+    id, delegate: delegate.path, delegateKind: delegate.kind, handler: handler.name, bundle: loaded.bundle,
+    created: new Date().toISOString(),
+  };
+  try {
+    writeRecord(ctx.opts.root, record);
+    const p = await handler.prepare({ id, bundle: loaded.bundle, config: loaded.config, rootfs: loaded.rootfs, stateDir: dir, delegate });
+    const bundle = resolve(p.bundle);
+    if (bundle !== loaded.bundle) record.privateBundle = bundle;
+    if (p.data) record.data = p.data;
+    const bundleArgs = ['--bundle', bundle];
+    const override = compatConfig(ctx, bundle === loaded.bundle ? loaded.config : undefined, bundle, dir, delegate);
+    if (override) bundleArgs.push('--config', override);
+    writeRecord(ctx.opts.root, record);
+    return { record, delegate, handler, bundleArgs };
+  } catch (e) {
+    await discard(ctx, record, handler);
+    if (e instanceof HandlerError) throw new OciError(e.message, e.exitCode);
+    throw e;
+  }
+}
+
+/**
+ * crun 1.8 refuses configs with ociVersion >= 1.2, which current engines write. Rather than copy the
+ * user's bundle (relative root.path and bind sources, hooks that read the bundle), hand crun a
+ * lowered copy of just config.json with its --config flag: the bundle crun sees stays the user's.
+ */
+function compatConfig(ctx: Ctx, config: OciSpec | undefined, bundle: string, dir: string, d: DelegateInfo): string | undefined {
+  if (d.kind !== 'crun') return undefined;
+  const c = config ?? parseJsonFile<OciSpec>(join(bundle, 'config.json'), 'config');
+  if (typeof c.ociVersion !== 'string' || !versionAtLeast(c.ociVersion, '1.2.0')) return undefined;
+  const file = join(dir, 'config.crun.json');
+  writeFileSync(file, JSON.stringify({ ...c, ociVersion: CRUN_MAX_OCI_VERSION }));
+  ctx.log.debug(`ociVersion ${c.ociVersion} lowered to ${CRUN_MAX_OCI_VERSION} for crun (${file})`);
+  return file;
+}
+
+/** Remove everything hyrun made for a container (after the delegate forgot it, or a failed create). */
+async function discard(ctx: Ctx, record: ContainerRecord, handler?: Handler): Promise<void> {
+  const dir = stateDir(ctx.opts.root, record.id);
+  try {
+    await (handler ?? getHandler(record.handler))?.release?.(record, dir);
+  } catch (e) {
+    ctx.log.warn(`releasing container ${record.id}: ${(e as Error).message}`);
+  }
+  removeStateDir(ctx.opts.root, record.id);
+}
+
+function createArgs(f: CreateFlags): string[] {
+  const a: string[] = [];
+  if (f.pidFile) a.push('--pid-file', resolve(f.pidFile));
+  if (f.consoleSocket) a.push('--console-socket', resolve(f.consoleSocket));
+  if (f.noPivot) a.push('--no-pivot');
+  if (f.noNewKeyring) a.push('--no-new-keyring');
+  if (f.preserveFds) a.push(`--preserve-fds=${f.preserveFds}`);
+  return a;
+}
+
+/** After a failed create/run: make sure the delegate holds nothing, then drop hyrun's state. */
+async function undoCreate(ctx: Ctx, p: Prepared): Promise<void> {
+  if (existsSync(join(delegateRoot(ctx.opts.root, p.delegate), p.record.id))) {
+    await runDelegate(ctx.opts, p.delegate, ['delete', '--force', p.record.id], { quiet: true }).catch(() => undefined);
+  }
+  await discard(ctx, p.record, p.handler);
+}
+
+export async function create(ctx: Ctx, id: string, f: CreateFlags): Promise<number> {
+  const p = await prepare(ctx, id, f);
+  let code: number;
+  try {
+    ({ code } = await runDelegate(ctx.opts, p.delegate, ['create', ...p.bundleArgs, ...createArgs(f), id], { preserveFds: f.preserveFds }));
+  } catch (e) {
+    await undoCreate(ctx, p);
+    throw e;
+  }
+  if (code !== 0) await undoCreate(ctx, p);
+  return code;
+}
+
+export async function run(ctx: Ctx, id: string, f: CreateFlags & { detach: boolean; keep: boolean }): Promise<number> {
+  if (f.keep && !f.detach) {
+    // crun has no --keep (it always deletes after a foreground run); refuse before doing anything.
+    const d = resolveDelegate(ctx.opts.delegate);
+    if (d.kind === 'crun') throw new OciError('run --keep is not supported with crun as the delegate: use create + start, or --delegate runc');
+  }
+  const p = await prepare(ctx, id, f);
+  const args = ['run', ...p.bundleArgs, ...createArgs(f)];
+  if (f.detach) args.push('--detach');
+  if (f.keep) args.push('--keep');
+  let code: number;
+  try {
+    ({ code } = await runDelegate(ctx.opts, p.delegate, [...args, id], { preserveFds: f.preserveFds, forwardSignals: !f.detach }));
+  } catch (e) {
+    await undoCreate(ctx, p);
+    throw e;
+  }
+  const stillThere = existsSync(join(delegateRoot(ctx.opts.root, p.delegate), id));
+  // Foreground run: the delegate deleted the container unless --keep; detached: it lives on.
+  if ((!f.detach && !f.keep) || (f.detach && code !== 0) || !stillThere) await undoCreate(ctx, p);
+  return code;
+}
+
+/** The record of an existing container, and its delegate. */
+export function lookup(ctx: Ctx, id: string): { record: ContainerRecord; delegate: DelegateInfo } {
+  const record = readRecord(ctx.opts.root, id);
+  if (!record) throw notExist(id);
+  return { record, delegate: recordedDelegate(record.delegate, record.delegateKind) };
+}
+
+/** Commands hyrun only forwards: start, pause, resume, ps, update. */
+export async function passThrough(ctx: Ctx, command: string, id: string, flags: string[], rest: string[] = []): Promise<number> {
+  const { delegate } = lookup(ctx, id);
+  const { code } = await runDelegate(ctx.opts, delegate, [command, ...flags, id, ...rest]);
+  return code;
+}
+
+export async function state(ctx: Ctx, id: string): Promise<number> {
+  const { record, delegate } = lookup(ctx, id);
+  const r = await runDelegate(ctx.opts, delegate, ['state', id], { capture: true });
+  if (r.code !== 0) return r.code;
+  const s = parseDelegateJson<OciState>(r.stdout, delegate, 'state');
+  process.stdout.write(JSON.stringify(userView(s, record), null, 2) + '\n');
+  return 0;
+}
+
+/** The state as the engine must see it: the user's bundle, never hyrun's private copy. */
+export function userView(s: OciState, record: ContainerRecord): OciState {
+  return { ...s, bundle: record.bundle };
+}
+
+function parseDelegateJson<T>(text: string, d: DelegateInfo, what: string): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new OciError(`delegate ${d.path} printed an unreadable ${what}: ${text.slice(0, 200).replace(/\s+/g, ' ')}`);
+  }
+}
+
+/** A signal name (TERM, SIGTERM, sigterm) or number → its number; one clear error otherwise. */
+export function parseSignal(s: string | undefined): number {
+  if (s === undefined || s === '') return osConstants.signals.SIGTERM;
+  if (/^\d+$/.test(s)) {
+    const n = Number(s);
+    if (n >= 1 && n <= 64) return n;
+  } else {
+    const up = s.toUpperCase();
+    const name = (up.startsWith('SIG') ? up : `SIG${up}`) as keyof typeof osConstants.signals;
+    const n = osConstants.signals[name];
+    if (n !== undefined) return n;
+  }
+  throw new OciError(`invalid signal ${JSON.stringify(s)}: use a name (TERM, SIGKILL) or a number (1-64)`);
+}
+
+export async function kill(ctx: Ctx, id: string, signal: string | undefined, all: boolean): Promise<number> {
+  const sig = parseSignal(signal);
+  const { delegate } = lookup(ctx, id);
+  const { code } = await runDelegate(ctx.opts, delegate, ['kill', ...(all ? ['--all'] : []), id, String(sig)]);
+  return code;
+}
+
+export async function remove(ctx: Ctx, id: string, force: boolean): Promise<number> {
+  const record = readRecord(ctx.opts.root, id);
+  if (!record) {
+    // As runc: --force on an unknown container is not an error (engines retry deletes).
+    if (force) return 0;
+    throw notExist(id);
+  }
+  let delegate: DelegateInfo | undefined;
+  try {
+    delegate = recordedDelegate(record.delegate, record.delegateKind);
+  } catch (e) {
+    if (!force) throw e;
+  }
+  if (delegate && existsSync(join(delegateRoot(ctx.opts.root, delegate), id))) {
+    const { code } = await runDelegate(ctx.opts, delegate, ['delete', ...(force ? ['--force'] : []), id]);
+    // Still known to the delegate (e.g. running without --force): keep hyrun's state too.
+    if (code !== 0 && existsSync(join(delegateRoot(ctx.opts.root, delegate), id))) return code;
+  }
+  await discard(ctx, record);
+  return 0;
+}
+
+export interface ExecFlags {
+  process?: string;
+  args: string[];
+  /** Flags passed to the delegate as given (canonical `--name[=value]` form), minus --process/--pid-file/--console-socket. */
+  passFlags: string[];
+  pidFile?: string;
+  consoleSocket?: string;
+  detach: boolean;
+  preserveFds: number;
+  tty: boolean;
+  env: string[];
+  cwd?: string;
+  user?: string;
+}
+
+export async function exec(ctx: Ctx, id: string, f: ExecFlags): Promise<number> {
+  const { record, delegate } = lookup(ctx, id);
+  if (!f.process && f.args.length === 0) throw new OciError('exec: no command given: pass the command after the container id, or --process FILE');
+  const handler = getHandler(record.handler);
+  const args = ['exec'];
+  const dir = stateDir(ctx.opts.root, id);
+  let tmp: string | undefined;
+  if (handler?.prepareExec) {
+    // The handler rewrites the process (e.g. into the executor): always hand the delegate a file.
+    const base: OciProcess = f.process ? parseJsonFile<OciProcess>(resolve(f.process), 'process file') : processFromFlags(record, f);
+    const proc = await handler.prepareExec({ record, stateDir: dir, process: base, delegate }).catch((e: unknown) => {
+      if (e instanceof HandlerError) throw new OciError(e.message, e.exitCode);
+      throw e;
+    });
+    tmp = join(dir, `exec-${randomBytes(6).toString('hex')}.json`);
+    writeFileSync(tmp, JSON.stringify(proc));
+    args.push('--process', tmp);
+    args.push(...f.passFlags.filter((a) => /^--(detach|preserve-fds|ignore-paused|cgroup)\b/.test(a)));
+  } else {
+    if (f.process) {
+      parseJsonFile<OciProcess>(resolve(f.process), 'process file'); // one clear line for a bad file
+      args.push('--process', resolve(f.process));
+    }
+    args.push(...f.passFlags);
+  }
+  if (f.pidFile) args.push('--pid-file', resolve(f.pidFile));
+  if (f.consoleSocket) args.push('--console-socket', resolve(f.consoleSocket));
+  args.push(id);
+  if (!tmp && !f.process) args.push(...f.args);
+  try {
+    const { code } = await runDelegate(ctx.opts, delegate, args, { preserveFds: f.preserveFds, forwardSignals: !f.detach });
+    return code;
+  } finally {
+    if (tmp) rmSync(tmp, { force: true });
+  }
+}
+
+/** An exec process built from the container's own process and the command-line overrides. */
+function processFromFlags(record: ContainerRecord, f: ExecFlags): OciProcess {
+  const config = parseJsonFile<OciSpec>(join(record.bundle, 'config.json'), 'config');
+  const base = config.process ?? { user: { uid: 0, gid: 0 }, cwd: '/' };
+  const p: OciProcess = { ...base, args: f.args, terminal: f.tty, env: [...(base.env ?? []), ...f.env] };
+  if (f.cwd) p.cwd = f.cwd;
+  if (f.user) {
+    const [uid, gid] = f.user.split(':');
+    p.user = { ...p.user, uid: Number(uid), gid: gid === undefined ? p.user.gid : Number(gid) };
+  }
+  return p;
+}
+
+interface ListEntry { ociVersion?: string; id: string; pid: number; status: string; bundle: string; rootfs?: string; created: string; owner: string }
+
+export async function list(ctx: Ctx, format: string, quiet: boolean): Promise<number> {
+  if (format !== 'table' && format !== 'json') throw new OciError(`list: invalid --format ${JSON.stringify(format)}: use table or json`);
+  const { listRecordIds } = await import('./state.js');
+  const entries: ListEntry[] = [];
+  const byDelegate = new Map<string, { delegate: DelegateInfo; records: ContainerRecord[] }>();
+  for (const id of listRecordIds(ctx.opts.root)) {
+    const record = readRecord(ctx.opts.root, id)!;
+    const g = byDelegate.get(record.delegate) ?? { delegate: recordedDelegate(record.delegate, record.delegateKind), records: [] };
+    g.records.push(record);
+    byDelegate.set(record.delegate, g);
+  }
+  for (const { delegate, records } of byDelegate.values()) {
+    const r = await runDelegate(ctx.opts, delegate, ['list', '--format', 'json'], { capture: true });
+    const listed = r.code === 0 ? (parseDelegateJson<ListEntry[] | null>(r.stdout, delegate, 'list') ?? []) : [];
+    for (const rec of records) {
+      const e = listed.find((x) => x.id === rec.id);
+      if (e) entries.push({ ...e, bundle: rec.bundle });
+    }
+  }
+  entries.sort((a, b) => a.id.localeCompare(b.id));
+  if (quiet) process.stdout.write(entries.map((e) => e.id + '\n').join(''));
+  else if (format === 'json') process.stdout.write(JSON.stringify(entries) + '\n');
+  else {
+    const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'],
+      ...entries.map((e) => [e.id, String(e.pid), e.status, e.bundle, e.created, e.owner])];
+    const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+    process.stdout.write(rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(w[i]! + 3))).join('') + '\n').join(''));
+  }
+  return 0;
+}
