@@ -1,0 +1,77 @@
+// The in-container entry (bundled as dist/executor.mjs, copied into the runtime directory that Wasm
+// containers mount at /.hyrun). The delegate starts it as the container's process; it finds the
+// module the way the container would see it, then hands over to executeAndExit (signals, exit
+// statuses, traps, memory cap).
+//
+// The spec comes in an environment variable (base64 JSON, written by src/handlers/wasm.ts): node's
+// environment is otherwise empty, and the guest gets exactly spec.env.
+import { realpathSync, statSync } from 'node:fs';
+import { posix } from 'node:path';
+import { RUNTIME_MOUNT, SPEC_ENV } from '../handlers/runtime-dir.js';
+import { executeAndExit, LaunchError, type WasmRunSpec } from './executor.js';
+
+const fail = (message: string, code: number): never => {
+  process.stderr.write(`hyrun: ${message}\n`);
+  process.exit(code);
+};
+
+function readSpec(): WasmRunSpec {
+  const raw = process.env[SPEC_ENV];
+  if (!raw) return fail(`the executor runs inside Wasm containers started by hyrun (no ${SPEC_ENV} in its environment)`, 125);
+  delete process.env[SPEC_ENV];
+  try {
+    const spec = JSON.parse(Buffer.from(raw, 'base64').toString('utf8')) as WasmRunSpec;
+    if (typeof spec.module !== 'string' || !Array.isArray(spec.args) || !Array.isArray(spec.env)) throw new Error('incomplete');
+    return spec;
+  } catch (e) {
+    return fail(`the executor spec is unreadable (${(e as Error).message}); recreate the container with this hyrun`, 125);
+  }
+}
+
+const isFile = (p: string): boolean => {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+};
+
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/**
+ * process.args[0] as the container sees it: with a slash, relative to the cwd; a bare name through
+ * the guest's PATH, then the cwd (what crun's Wasm handlers do). The runtime dir never counts.
+ */
+export function resolveModule(name: string, env: string[], cwd: string): string {
+  const hidden = (p: string): boolean => {
+    let real = p;
+    try {
+      real = realpathSync(p);
+    } catch {
+      // missing: reported by the loader
+    }
+    return [p, real].some((q) => q === RUNTIME_MOUNT || q.startsWith(RUNTIME_MOUNT + '/'));
+  };
+  const absent = (what: string): never => {
+    throw new LaunchError(`${what}: no such file in the container; check process.args[0] (the Wasm module)`, 127);
+  };
+  if (name.includes('/')) {
+    const p = posix.resolve(cwd, name);
+    if (hidden(p)) absent(name);
+    return p;
+  }
+  const pathVar = env.find((e) => e.startsWith('PATH='))?.slice(5) ?? DEFAULT_PATH;
+  const candidates = pathVar.split(':').filter(Boolean).map((d) => posix.resolve(cwd, d, name));
+  candidates.push(posix.resolve(cwd, name));
+  const found = candidates.find((c) => isFile(c) && !hidden(c));
+  return found ?? absent(`${name} (looked in PATH=${pathVar} and ${cwd})`);
+}
+
+const spec = readSpec();
+try {
+  spec.module = resolveModule(spec.module, spec.env, process.cwd());
+} catch (e) {
+  if (e instanceof LaunchError) fail(e.message, e.exitCode);
+  throw e;
+}
+await executeAndExit(spec);
