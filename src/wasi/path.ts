@@ -1,9 +1,160 @@
-// STUB: to be replaced by the real implementation of this area.
-import { ERRNO } from './constants.js';
+// The path_* import functions. Every path goes through resolve.ts inside the directory
+// descriptor's sandbox root; host paths are only ever built there, and never reach the guest.
+import * as fs from 'node:fs';
+import { ERRNO, FDFLAGS, LOOKUPFLAGS, OFLAGS, RIGHTS } from './constants.js';
 import type { WasiContext } from './context.js';
+import { DirectoryDescriptor, DIRECTORY_INHERITING_RIGHTS, DIRECTORY_RIGHTS } from './directory.js';
+import { WasiError } from './errors.js';
+import { FileDescriptor, FILE_RIGHTS, WRITE_RIGHTS } from './file.js';
+import { filetypeOf, timesToSet, toFilestat, writeFilestat } from './filestat.js';
 import type { ImportArea } from './host.js';
+import { openVerified, resolve, type Resolved } from './resolve.js';
 
-export function pathImports(_ctx: WasiContext): ImportArea {
-  const nosys = () => ERRNO.NOSYS;
-  return { path_create_directory: nosys, path_filestat_get: nosys, path_filestat_set_times: nosys, path_link: nosys, path_open: nosys, path_readlink: nosys, path_remove_directory: nosys, path_rename: nosys, path_symlink: nosys, path_unlink_file: nosys, };
+const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_TRUNC, O_DIRECTORY, O_NONBLOCK } = fs.constants;
+
+const fail = (errno: number, why?: string): never => {
+  throw new WasiError(errno, why);
+};
+
+export function pathImports(ctx: WasiContext): ImportArea {
+  /** The directory descriptor `fd` with `rights`: BADF if absent, NOTDIR if not a directory, NOTCAPABLE without the rights. */
+  const dirWith = (fd: number, rights: bigint): DirectoryDescriptor => {
+    const d = ctx.fds.get(fd);
+    if (!(d instanceof DirectoryDescriptor)) return fail(ERRNO.NOTDIR);
+    if ((d.rightsBase & rights) !== rights) fail(ERRNO.NOTCAPABLE, 'missing right');
+    return d;
+  };
+  const pathAt = (ptr: number, len: number): string => ctx.memory.getString(ptr, len);
+  const lookup = (dir: DirectoryDescriptor, ptr: number, len: number, follow: boolean, create = false): Resolved =>
+    resolve(dir.root, dir.rel, pathAt(ptr, len), { follow, create });
+  const existing = (r: Resolved): fs.BigIntStats => r.stat ?? fail(ERRNO.NOENT);
+
+  return {
+    path_open(fd: number, dirflags: number, path: number, pathLen: number, oflags: number,
+      rightsBase: bigint, rightsInheriting: bigint, fdflags: number, openedFd: number) {
+      if ((oflags & ~0xf) !== 0 || (fdflags & ~0x1f) !== 0) fail(ERRNO.INVAL, 'unknown flags');
+      const creat = (oflags & OFLAGS.CREAT) !== 0;
+      const trunc = (oflags & OFLAGS.TRUNC) !== 0;
+      const wantDir = (oflags & OFLAGS.DIRECTORY) !== 0;
+      let needed = RIGHTS.PATH_OPEN;
+      if (creat) needed |= RIGHTS.PATH_CREATE_FILE;
+      if (trunc) needed |= RIGHTS.PATH_FILESTAT_SET_SIZE;
+      const dir = dirWith(fd, needed);
+      const target = lookup(dir, path, pathLen, (dirflags & LOOKUPFLAGS.SYMLINK_FOLLOW) !== 0, creat);
+      // A new descriptor gets at most what its parent may hand down.
+      const base = BigInt.asUintN(64, BigInt(rightsBase)) & dir.rightsInheriting;
+      const inheriting = BigInt.asUintN(64, BigInt(rightsInheriting)) & dir.rightsInheriting;
+      const st = target.stat;
+
+      let flags = (fdflags & FDFLAGS.NONBLOCK) !== 0 ? O_NONBLOCK : 0;
+      if (st === null) {
+        if (!creat) fail(ERRNO.NOENT);
+        if (target.mustBeDir) fail(ERRNO.ISDIR, 'cannot create a file named with a trailing slash');
+        if (wantDir) fail(ERRNO.INVAL, 'CREAT with DIRECTORY');
+        // O_EXCL: it was absent during resolution, so if something appeared since we fail rather than open it unverified.
+        flags |= O_CREAT | O_EXCL | accessMode(base);
+      } else {
+        if (creat && (oflags & OFLAGS.EXCL) !== 0) fail(ERRNO.EXIST);
+        if (st.isSymbolicLink()) fail(wantDir ? ERRNO.NOTDIR : ERRNO.LOOP, 'last component is a symlink and SYMLINK_FOLLOW was not given');
+        if (st.isDirectory()) {
+          if (creat || trunc || (base & RIGHTS.FD_WRITE) !== 0n) fail(ERRNO.ISDIR);
+          const opened = openVerified(target, O_RDONLY | O_DIRECTORY);
+          const d = new DirectoryDescriptor(dir.root, target.rel, opened.fd, base & DIRECTORY_RIGHTS, inheriting & DIRECTORY_INHERITING_RIGHTS);
+          ctx.memory.setU32(openedFd, ctx.fds.add(d));
+          return;
+        }
+        if (wantDir) fail(ERRNO.NOTDIR);
+        flags |= accessMode(base) | (trunc ? O_TRUNC : 0);
+      }
+      const opened = openVerified(target, flags);
+      if (opened.stat.isDirectory()) {
+        fs.closeSync(opened.fd);
+        fail(ERRNO.ISDIR);
+      }
+      const file = new FileDescriptor(opened.fd, opened.stat, filetypeOf(opened.stat), base & FILE_RIGHTS, inheriting & FILE_RIGHTS, fdflags);
+      ctx.memory.setU32(openedFd, ctx.fds.add(file));
+    },
+
+    path_create_directory(fd: number, path: number, pathLen: number) {
+      const target = lookup(dirWith(fd, RIGHTS.PATH_CREATE_DIRECTORY), path, pathLen, false, true);
+      if (target.stat !== null) fail(ERRNO.EXIST);
+      fs.mkdirSync(target.hostPath, 0o777);
+    },
+
+    path_filestat_get(fd: number, flags: number, path: number, pathLen: number, buf: number) {
+      const target = lookup(dirWith(fd, RIGHTS.PATH_FILESTAT_GET), path, pathLen, (flags & LOOKUPFLAGS.SYMLINK_FOLLOW) !== 0);
+      writeFilestat(ctx.memory, buf, toFilestat(existing(target)));
+    },
+
+    path_filestat_set_times(fd: number, flags: number, path: number, pathLen: number, atim: bigint, mtim: bigint, fstflags: number) {
+      const target = lookup(dirWith(fd, RIGHTS.PATH_FILESTAT_SET_TIMES), path, pathLen, (flags & LOOKUPFLAGS.SYMLINK_FOLLOW) !== 0);
+      const st = existing(target);
+      const [a, m] = timesToSet(BigInt.asUintN(64, BigInt(atim)), BigInt.asUintN(64, BigInt(mtim)), fstflags, () => st);
+      // lutimes: a symlink that was not to be followed gets its own times set, never its target's.
+      fs.lutimesSync(target.hostPath, a, m);
+    },
+
+    path_link(oldFd: number, oldFlags: number, oldPath: number, oldLen: number, newFd: number, newPath: number, newLen: number) {
+      const from = lookup(dirWith(oldFd, RIGHTS.PATH_LINK_SOURCE), oldPath, oldLen, (oldFlags & LOOKUPFLAGS.SYMLINK_FOLLOW) !== 0);
+      const to = lookup(dirWith(newFd, RIGHTS.PATH_LINK_TARGET), newPath, newLen, false, true);
+      const st = existing(from);
+      if (st.isDirectory()) fail(ERRNO.PERM, 'hard link to a directory');
+      if (to.stat !== null) fail(ERRNO.EXIST);
+      if (to.mustBeDir) fail(ERRNO.NOENT);
+      // link(2) does not follow a symlink source: with SYMLINK_FOLLOW we already resolved it ourselves.
+      fs.linkSync(from.hostPath, to.hostPath);
+    },
+
+    path_readlink(fd: number, path: number, pathLen: number, buf: number, bufLen: number, bufused: number) {
+      const target = lookup(dirWith(fd, RIGHTS.PATH_READLINK), path, pathLen, false);
+      if (!existing(target).isSymbolicLink()) fail(ERRNO.INVAL, 'not a symlink');
+      // The stored text, exactly (guest-relative, or whatever was written): never a resolved host path.
+      const text = fs.readlinkSync(target.hostPath, { encoding: 'buffer' });
+      const n = Math.min(text.length, bufLen >>> 0);
+      ctx.memory.write(buf, text.subarray(0, n));
+      ctx.memory.setU32(bufused, n);
+    },
+
+    path_remove_directory(fd: number, path: number, pathLen: number) {
+      const target = lookup(dirWith(fd, RIGHTS.PATH_REMOVE_DIRECTORY), path, pathLen, false);
+      const st = existing(target);
+      if (target.name === null) fail(target.rel.length === 0 ? ERRNO.BUSY : ERRNO.INVAL, 'cannot remove . or ..');
+      if (!st.isDirectory()) fail(ERRNO.NOTDIR);
+      fs.rmdirSync(target.hostPath);
+    },
+
+    path_unlink_file(fd: number, path: number, pathLen: number) {
+      const target = lookup(dirWith(fd, RIGHTS.PATH_UNLINK_FILE), path, pathLen, false);
+      const st = existing(target);
+      if (target.name === null || st.isDirectory()) fail(ERRNO.ISDIR);
+      fs.unlinkSync(target.hostPath);
+    },
+
+    path_rename(fd: number, oldPath: number, oldLen: number, newFd: number, newPath: number, newLen: number) {
+      const from = lookup(dirWith(fd, RIGHTS.PATH_RENAME_SOURCE), oldPath, oldLen, false);
+      const to = lookup(dirWith(newFd, RIGHTS.PATH_RENAME_TARGET), newPath, newLen, false, true);
+      const st = existing(from);
+      if (from.name === null || to.name === null) fail(ERRNO.BUSY, 'cannot rename . or ..');
+      if (to.mustBeDir && !st.isDirectory()) fail(ERRNO.NOTDIR);
+      fs.renameSync(from.hostPath, to.hostPath);
+    },
+
+    path_symlink(oldPath: number, oldLen: number, fd: number, newPath: number, newLen: number) {
+      const text = pathAt(oldPath, oldLen);
+      if (text.includes('\0')) fail(ERRNO.INVAL, 'NUL byte in symlink text');
+      const to = lookup(dirWith(fd, RIGHTS.PATH_SYMLINK), newPath, newLen, false, true);
+      if (to.stat !== null) fail(ERRNO.EXIST);
+      if (to.mustBeDir) fail(ERRNO.NOENT);
+      // Any text may be stored (absolute or climbing ones too): a link is data inside the sandbox,
+      // and resolve.ts refuses to follow one out of it.
+      fs.symlinkSync(text, to.hostPath);
+    },
+  };
+}
+
+/** Host access mode from the rights asked for, as wasi-libc encodes O_RDONLY/O_WRONLY/O_RDWR. */
+function accessMode(base: bigint): number {
+  const write = (base & WRITE_RIGHTS) !== 0n;
+  const read = (base & (RIGHTS.FD_READ | RIGHTS.FD_READDIR)) !== 0n;
+  return write ? (read ? O_RDWR : O_WRONLY) : O_RDONLY;
 }

@@ -1,0 +1,97 @@
+// Directories opened through path_open (and, via PreopenDescriptor, the preopens themselves).
+import * as fs from 'node:fs';
+import { ERRNO, FDFLAGS, FILETYPE, RIGHTS } from './constants.js';
+import { Descriptor, type DirEntry, type Filestat } from './descriptor.js';
+import { WasiError } from './errors.js';
+import { filetypeOf, timesToSet, toFilestat } from './filestat.js';
+import { FILE_RIGHTS } from './file.js';
+import type { SandboxRoot } from './resolve.js';
+
+/** Rights of a directory descriptor itself (wasmtime's set for directories). */
+export const DIRECTORY_RIGHTS =
+  RIGHTS.FD_FDSTAT_SET_FLAGS | RIGHTS.FD_SYNC | RIGHTS.FD_ADVISE | RIGHTS.PATH_CREATE_DIRECTORY |
+  RIGHTS.PATH_CREATE_FILE | RIGHTS.PATH_LINK_SOURCE | RIGHTS.PATH_LINK_TARGET | RIGHTS.PATH_OPEN |
+  RIGHTS.FD_READDIR | RIGHTS.PATH_READLINK | RIGHTS.PATH_RENAME_SOURCE | RIGHTS.PATH_RENAME_TARGET |
+  RIGHTS.PATH_FILESTAT_GET | RIGHTS.PATH_FILESTAT_SET_SIZE | RIGHTS.PATH_FILESTAT_SET_TIMES |
+  RIGHTS.FD_FILESTAT_GET | RIGHTS.FD_FILESTAT_SET_TIMES | RIGHTS.PATH_SYMLINK | RIGHTS.PATH_REMOVE_DIRECTORY |
+  RIGHTS.PATH_UNLINK_FILE | RIGHTS.POLL_FD_READWRITE;
+
+/** What descriptors opened beneath a directory may get: directory rights for subdirectories, file rights for files. */
+export const DIRECTORY_INHERITING_RIGHTS = DIRECTORY_RIGHTS | FILE_RIGHTS;
+
+/**
+ * An open directory inside a sandbox root. It is named by its root-relative components `rel`, and
+ * every path under it is resolved from there by resolve.ts. It also holds a host fd
+ * (O_DIRECTORY|O_NOFOLLOW) for fstat/futimes/fsync.
+ *
+ * Limitation: if the directory is renamed while open, `rel` goes stale (Node has no openat, so we
+ * cannot resolve relative to the fd): later lookups through this descriptor fail or land on what
+ * now has the old name — always still inside the same root, so this is a correctness limit, not an
+ * escape.
+ */
+export class DirectoryDescriptor extends Descriptor {
+  readonly filetype = FILETYPE.DIRECTORY;
+  /** fd_readdir listing taken at cookie 0 and kept, so cookies stay stable across calls. */
+  private listing: DirEntry[] | null = null;
+  private closed = false;
+
+  constructor(readonly root: SandboxRoot, readonly rel: readonly string[], readonly hostFd: number, rightsBase: bigint, rightsInheriting: bigint) {
+    super(rightsBase, rightsInheriting);
+  }
+
+  get hostPath(): string { return this.root.hostOf(this.rel); }
+
+  override setFdflags(flags: number): void {
+    // Only the flags meaningful to a directory; APPEND and friends make no sense here.
+    if ((flags & ~(FDFLAGS.NONBLOCK)) !== 0) throw new WasiError(ERRNO.INVAL, 'flag not valid on a directory');
+    this.fdflags = flags;
+  }
+
+  override advise(): void {}
+  override sync(): void { fs.fsyncSync(this.hostFd); }
+  override datasync(): void { fs.fdatasyncSync(this.hostFd); }
+
+  override filestat(): Filestat {
+    return toFilestat(fs.fstatSync(this.hostFd, { bigint: true }));
+  }
+
+  override setTimes(atim: bigint, mtim: bigint, fstflags: number): void {
+    const [a, m] = timesToSet(atim, mtim, fstflags, () => fs.fstatSync(this.hostFd, { bigint: true }));
+    fs.futimesSync(this.hostFd, a, m);
+  }
+
+  override readdir(cookie: bigint): DirEntry[] {
+    if (cookie === 0n || this.listing === null) this.listing = this.list();
+    if (cookie >= BigInt(this.listing.length)) return [];
+    return this.listing.slice(Number(cookie));
+  }
+
+  /** `.`, `..`, then the host entries minus hidden ones; `next` cookies are positions in this list. */
+  private list(): DirEntry[] {
+    const self = fs.fstatSync(this.hostFd, { bigint: true });
+    // The preopen's `..` would describe a host directory outside the sandbox: report the root's own inode.
+    const parentIno = this.rel.length === 0 ? self.ino : statIno(this.root.hostOf(this.rel.slice(0, -1))) ?? self.ino;
+    const entries: DirEntry[] = [
+      { next: 1n, ino: self.ino, name: '.', filetype: FILETYPE.DIRECTORY },
+      { next: 2n, ino: parentIno, name: '..', filetype: FILETYPE.DIRECTORY },
+    ];
+    const host = this.hostPath;
+    for (const name of fs.readdirSync(host)) {
+      if (this.root.isHidden([...this.rel, name])) continue;
+      const st = fs.lstatSync(host + '/' + name, { bigint: true, throwIfNoEntry: false });
+      if (st === undefined) continue; // removed since the listing began
+      entries.push({ next: BigInt(entries.length + 1), ino: st.ino, name, filetype: filetypeOf(st) });
+    }
+    return entries;
+  }
+
+  override close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    fs.closeSync(this.hostFd);
+  }
+}
+
+function statIno(host: string): bigint | null {
+  return fs.lstatSync(host, { bigint: true, throwIfNoEntry: false })?.ino ?? null;
+}
