@@ -1,0 +1,141 @@
+// `hyrun run FILE`, `hyrun --version` and `hyrun help` as a user meets them: real process, real
+// exit codes, one-line errors.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { guest, guestsDir, hyrun, native, repoRoot, run, tempDir, type Result } from '../helpers.js';
+
+/** A bad-input failure: nothing on stdout, exactly one `hyrun: …` line on stderr. */
+function assertOneLineError(r: Result, status: number, pattern: RegExp): void {
+  assert.equal(r.status, status, `exit status (stderr: ${r.stderr})`);
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr, /^hyrun: [^\n]+\n$/, `one line: ${JSON.stringify(r.stderr)}`);
+  assert.match(r.stderr, pattern);
+}
+
+test('runs the README example (text format) and a C guest', () => {
+  const r = hyrun(['run', 'examples/hello.wat'], { cwd: repoRoot });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, 'Hello from WebAssembly, run by hyrun!\n');
+  const c = hyrun(['run', guest('diff_args'), 'x']);
+  assert.equal(c.stdout, 'argc=2\nargv[1]=<x> len=1\n');
+});
+
+test("guest argv[0] is FILE exactly as given", () => {
+  assert.equal(hyrun(['run', 'diff_argv0.wasm'], { cwd: guestsDir }).stdout, 'diff_argv0.wasm\n');
+  assert.equal(hyrun(['run', './diff_argv0.wasm'], { cwd: guestsDir }).stdout, './diff_argv0.wasm\n');
+  const rel = relative(repoRoot, guest('diff_argv0'));
+  assert.equal(hyrun(['run', rel], { cwd: repoRoot }).stdout, `${rel}\n`);
+});
+
+test('-- ends hyrun options; after FILE everything (-- included) is the guest\'s', () => {
+  const before = hyrun(['run', '--', guest('diff_args'), '--dir', 'x']);
+  assert.equal(before.status, 0, before.stderr);
+  assert.equal(before.stdout, 'argc=3\nargv[1]=<--dir> len=5\nargv[2]=<x> len=1\n');
+  const after = hyrun(['run', guest('diff_args'), '--', '--version', '-h']);
+  assert.equal(after.stdout, 'argc=4\nargv[1]=<--> len=2\nargv[2]=<--version> len=9\nargv[3]=<-h> len=2\n');
+  const help = hyrun(['run', guest('diff_args'), '--help']);
+  assert.equal(help.stdout, 'argc=2\nargv[1]=<--help> len=6\n');
+});
+
+test('--dir HOST preopens under the same name, HOST::GUEST under GUEST; stdin reaches the guest', () => {
+  const t = tempDir();
+  try {
+    writeFileSync(join(t.path, 'note.txt'), 'from the host\n');
+    const same = hyrun(['run', '--dir', t.path, guest('diff_cat'), join(t.path, 'note.txt')]);
+    assert.equal(same.stdout, 'from the host\n', same.stderr);
+    const renamed = hyrun(['run', `--dir=${t.path}::/data`, guest('diff_cat'), '/data/note.txt']);
+    assert.equal(renamed.stdout, 'from the host\n', renamed.stderr);
+    const outside = hyrun(['run', '--dir', `${t.path}::/data`, guest('diff_cat'), join(t.path, 'note.txt')]);
+    assert.equal(outside.status, 1);
+    assert.equal(outside.stderr, `cannot open ${join(t.path, 'note.txt')}\n`);
+    const stdin = hyrun(['run', guest('diff_cat')], { input: 'piped in\n' });
+    assert.equal(stdin.stdout, 'piped in\n');
+    const nat = run(native('diff_cat'), [join(t.path, 'note.txt')]);
+    assert.equal(nat.stdout, same.stdout);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('bad input: one line, exit 125, nothing left behind', () => {
+  const t = tempDir();
+  try {
+    writeFileSync(join(t.path, 'plain'), 'x');
+    mkdirSync(join(t.path, 'd'));
+    const g = guest('diff_args');
+    const cases: [string[], RegExp][] = [
+      [['run'], /run needs a file: hyrun run .*FILE\.wasm/],
+      [['run', '--dir', 'missing', g], /--dir 'missing': missing does not exist/],
+      [['run', '--dir', 'plain', g], /plain is not a directory/],
+      [['run', '--dir', 'd::', g], /empty guest path/],
+      [['run', '--memory', 'lots', g], /--memory 'lots' is not a size.*64KiB/],
+      [['run', '--memory', '0', g], /--memory '0'/],
+      [['run', '--memory', '8GiB', g], /4GiB/],
+      [['run', '--env', 'NOVALUE', g], /not KEY=VALUE/],
+      [['run', '--dri', 'd', g], /unknown option '--dri' \(did you mean --dir\?\).*hyrun help run/],
+      [['run', '--bogus', g], /unknown option '--bogus'/],
+      [['run', '--env'], /argument missing/],
+      [['run', '--tcplisten', 'nope', g], /HOST:PORT/],
+      [['help', 'frobnicate'], /unknown command 'frobnicate'/],
+    ];
+    for (const [args, pattern] of cases) assertOneLineError(hyrun(args, { cwd: t.path }), 125, pattern);
+    assert.deepEqual(readdirSync(t.path).sort(), ['d', 'plain']);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('missing FILE is 127, a file that is not Wasm is 126', () => {
+  const t = tempDir();
+  try {
+    writeFileSync(join(t.path, 'notes.wasm'), 'just some text\n');
+    writeFileSync(join(t.path, 'script.sh'), '#!/bin/sh\necho hi\n');
+    assertOneLineError(hyrun(['run', 'absent.wasm'], { cwd: t.path }), 127, /absent\.wasm: no such file/);
+    assertOneLineError(hyrun(['run', 'absent'], { cwd: t.path }), 127, /absent: no such file/);
+    assertOneLineError(hyrun(['run', 'notes.wasm'], { cwd: t.path }), 126, /notes\.wasm/);
+    assertOneLineError(hyrun(['run', 'script.sh'], { cwd: t.path }), 126, /script\.sh/);
+    assertOneLineError(hyrun(['run', '.'], { cwd: t.path }), 126, /not a regular file/);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('--version: hyrun version, the delegate, the Wasm engine', () => {
+  const r = hyrun(['--version']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(hyrun(['-v']).stdout, r.stdout);
+  const lines = r.stdout.trimEnd().split('\n');
+  const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+  assert.equal(lines[0], `hyrun version ${pkg.version}`);
+  let expected = 'none found';
+  for (const bin of ['crun', 'runc']) {
+    try {
+      expected = execFileSync(bin, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n')[0];
+      break;
+    } catch {
+      // try the next
+    }
+  }
+  assert.ok(lines[1].startsWith(`delegate: ${expected}`), lines[1]);
+  assert.equal(lines.at(-1), `+WASM:v8 ${process.versions.v8}`);
+});
+
+test('help: general, per command, and run documents its options and the mode rule', () => {
+  const general = hyrun(['help']);
+  assert.equal(general.status, 0);
+  for (const cmd of ['run', 'create', 'start', 'state', 'kill', 'delete', 'exec', 'ps', 'pause', 'resume', 'update', 'list', 'spec', 'features']) {
+    assert.match(general.stdout, new RegExp(`\\n  ${cmd} +\\S`), cmd);
+    const one = hyrun(['help', cmd]);
+    assert.equal(one.status, 0);
+    assert.match(one.stdout, new RegExp(`^hyrun ${cmd}: .+\\n\\nUsage:\\n  hyrun ${cmd}`));
+  }
+  assert.equal(hyrun(['--help']).stdout, general.stdout);
+  assert.equal(hyrun(['-h']).stdout, general.stdout);
+  const runHelp = hyrun(['run', '--help']);
+  assert.equal(runHelp.stdout, hyrun(['help', 'run']).stdout);
+  assert.match(runHelp.stdout, /--dir HOST\[::GUEST\]/);
+  assert.match(runHelp.stdout, /config\.json exists in the current directory: OCI mode/);
+});
