@@ -2,6 +2,7 @@
 // exit codes, compat-smart on a Linux image, exec, stop, and a terminal (-it).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { hyrunBin } from '../helpers.js';
 import { PodmanEnv } from './engines/podman.js';
 import { buildImages, IMAGES } from './engines/images.js';
 import { driveTty } from './engines/tty.js';
@@ -37,7 +38,7 @@ describe('podman --runtime hyrun: Linux images', { skip, timeout: 600_000 }, () 
       const r = env.podman(['run', '--name', name, IMAGES.busybox, 'true']);
       assert.equal(r.status, 0, explain(r));
       const inspect = env.mustPodman(['inspect', '--format', '{{.OCIRuntime}} {{.State.ExitCode}}', name]);
-      assert.equal(inspect.stdout.trim(), 'hyrun 0');
+      assert.equal(inspect.stdout.trim(), `${hyrunBin} 0`);
     } finally {
       env.podman(['rm', '--force', name]);
     }
