@@ -1,0 +1,145 @@
+// containerd (the test's own daemon) with hyrun as the runc binary of io.containerd.runc.v2:
+// images built with buildah, exported with `podman save --format oci-archive`, imported with
+// `ctr images import`, run with `ctr run --runc-binary hyrun`.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { hyrunBin } from '../helpers.js';
+import { PodmanEnv } from './engines/podman.js';
+import { buildImages, IMAGES } from './engines/images.js';
+import { startContainerd, type Containerd } from './engines/containerd.js';
+import { cannotRun, explain, waitFor } from './engines/tools.js';
+
+const skip = cannotRun(['containerd', 'ctr', 'containerd-shim-runc-v2', 'podman', 'buildah', 'crun']);
+const HELLO = 'hello from hyrun-test wasm\n';
+const COMPAT = ['--annotation', 'module.wasm.image/variant=compat'];
+const DOCKER_COPY = 'localhost/hyrun-test/wasm-hello-docker:latest';
+let serial = 0;
+const newId = (what: string): string => `hyrun-${what}-${process.pid}-${++serial}`;
+
+interface Manifest { annotations?: Record<string, string> }
+
+describe('containerd (ctr) with --runc-binary hyrun', { skip, timeout: 900_000 }, () => {
+  let env: PodmanEnv;
+  let cd: Containerd;
+
+  const manifestOf = (ref: string): Manifest => {
+    const line = cd.mustCtr(['images', 'ls']).stdout.split('\n').find((l) => l.startsWith(`${ref} `));
+    assert.ok(line, `image ${ref} not listed`);
+    const digest = /sha256:[0-9a-f]{64}/.exec(line)?.[0];
+    assert.ok(digest, line);
+    return JSON.parse(cd.mustCtr(['content', 'get', digest]).stdout) as Manifest;
+  };
+  const ctrRun = (flags: string[], image: string, args: string[] = []) =>
+    cd.ctr(['run', '--rm', '--runc-binary', hyrunBin, ...flags, image, newId('run'), ...args]);
+
+  before(async () => {
+    env = new PodmanEnv();
+    buildImages(env, ['busybox', 'wasmHello', 'wasmExit42', 'wasmBusy']);
+    const archives = join(env.dir, 'archives');
+    mkdirSync(archives);
+    cd = await startContainerd();
+    for (const image of [IMAGES.busybox, IMAGES.wasmHello, IMAGES.wasmExit42, IMAGES.wasmBusy]) {
+      const file = join(archives, `${image.replace(/[/:]/g, '_')}.oci.tar`);
+      env.mustPodman(['save', '--format', 'oci-archive', '--output', file, image]);
+      cd.mustCtr(['images', 'import', '--all-platforms', file]);
+    }
+    // The same Wasm image as a docker-archive, to see what that format keeps.
+    const docker = join(archives, 'wasm-hello.docker.tar');
+    env.mustPodman(['tag', IMAGES.wasmHello, DOCKER_COPY]);
+    env.mustPodman(['save', '--format', 'docker-archive', '--output', docker, DOCKER_COPY]);
+    cd.mustCtr(['images', 'import', '--all-platforms', docker]);
+  });
+  after(async () => {
+    await cd?.stop();
+    env?.cleanup();
+  });
+
+  test('the oci-archive import keeps the image annotation (module.wasm.image/variant) in the manifest', () => {
+    assert.equal(manifestOf(IMAGES.wasmHello).annotations?.['module.wasm.image/variant'], 'compat');
+  });
+
+  test('a docker-archive import loses it (the Docker manifest has no annotations): pass --annotation', () => {
+    assert.equal(manifestOf(DOCKER_COPY).annotations?.['module.wasm.image/variant'], undefined);
+  });
+
+  test('a Linux image runs: output and exit code', () => {
+    const ok = ctrRun([], IMAGES.busybox, ['echo', 'hi from containerd']);
+    assert.equal(ok.status, 0, explain(ok));
+    assert.equal(ok.stdout, 'hi from containerd\n');
+    const failing = ctrRun([], IMAGES.busybox, ['sh', '-c', 'echo out; exit 3']);
+    assert.equal(failing.status, 3, explain(failing));
+    assert.equal(failing.stdout, 'out\n');
+  });
+
+  test('the Wasm image runs with --annotation module.wasm.image/variant=compat: output and exit 0', () => {
+    const r = ctrRun(COMPAT, IMAGES.wasmHello);
+    assert.equal(r.status, 0, explain(r));
+    assert.equal(r.stdout, HELLO);
+  });
+
+  test('arguments reach the Wasm module', () => {
+    const r = ctrRun(COMPAT, IMAGES.wasmHello, ['/hello.wasm', 'x', 'y z']);
+    assert.equal(r.status, 0, explain(r));
+    assert.equal(r.stdout, `${HELLO}arg1=x\narg2=y z\n`);
+  });
+
+  test('the guest exit code (42) comes back through the shim', () => {
+    const r = ctrRun(COMPAT, IMAGES.wasmExit42);
+    assert.equal(r.status, 42, explain(r));
+    assert.equal(r.stdout, 'about to exit 42\n');
+  });
+
+  test('ctr task exec of a .wasm, then ctr task kill (SIGTERM) ends the Wasm task with 143', async () => {
+    const id = newId('kill');
+    const child = spawn('ctr', ['--address', cd.socket, '--namespace', cd.namespace, 'run', '--runc-binary', hyrunBin, ...COMPAT,
+      IMAGES.wasmBusy, id, '/busy.wasm', 'sleep'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      await waitFor('the task to print ready', () => stdout.includes('ready sleep') || child.exitCode !== null, 60_000);
+      assert.ok(stdout.includes('ready sleep'), `ctr run ended early (${child.exitCode}): ${stdout}\n${stderr}`);
+      const exec = cd.ctr(['tasks', 'exec', '--exec-id', 'e1', id, '/exec.wasm', 'via', 'ctr']);
+      assert.equal(exec.status, 7, explain(exec));
+      assert.equal(exec.stdout, 'exec guest argc=3 via ctr\n');
+      const kill = cd.ctr(['tasks', 'kill', id]);
+      assert.equal(kill.status, 0, explain(kill));
+      assert.equal(await exited, 143, `ctr run output: ${stdout}\n${stderr}`);
+      // ctr run deletes the task itself once it exits (hyrun delete); the container remains.
+      assert.equal(cd.ctr(['tasks', 'ls', '-q']).stdout.includes(id), false);
+      const del = cd.ctr(['containers', 'delete', id]);
+      assert.equal(del.status, 0, explain(del));
+    } finally {
+      if (child.exitCode === null) {
+        cd.ctr(['tasks', 'kill', '--signal', 'SIGKILL', id]);
+        await exited;
+      }
+      cd.ctr(['tasks', 'delete', '--force', id]);
+      cd.ctr(['containers', 'delete', id]);
+    }
+    assert.equal(cd.ctr(['containers', 'ls', '-q']).stdout.includes(id), false);
+  });
+
+  test('ctr task kill of a running Linux task, then delete', async () => {
+    const id = newId('linux-kill');
+    const start = cd.ctr(['run', '--detach', '--runc-binary', hyrunBin, IMAGES.busybox, id, 'sh', '-c', 'trap "exit 143" TERM; while true; do sleep 0.1; done']);
+    try {
+      assert.equal(start.status, 0, explain(start));
+      await waitFor('the task to be RUNNING', () => /RUNNING/.test(cd.ctr(['tasks', 'ls']).stdout.split('\n').find((l) => l.startsWith(id)) ?? ''));
+      const kill = cd.ctr(['tasks', 'kill', id]);
+      assert.equal(kill.status, 0, explain(kill));
+      await waitFor('the task to be STOPPED', () => /STOPPED/.test(cd.ctr(['tasks', 'ls']).stdout.split('\n').find((l) => l.startsWith(id)) ?? ''));
+      const del = cd.ctr(['tasks', 'delete', id]);
+      assert.equal(del.status, 0, explain(del));
+    } finally {
+      cd.ctr(['tasks', 'kill', '--signal', 'SIGKILL', id]);
+      cd.ctr(['tasks', 'delete', '--force', id]);
+      cd.ctr(['containers', 'delete', id]);
+    }
+  });
+});
