@@ -219,3 +219,21 @@ export function looksLikeWat(bytes: Uint8Array): boolean {
   const stripped = text.replace(/^(\s+|;;[^\n]*\n|\(;[\s\S]*?;\))*/, '');
   return /^\((module|component)\b/.test(stripped);
 }
+
+/** Function index -> export name, to name frames of functions the name section does not cover. */
+export function functionExportNames(bytes: Uint8Array): Record<number, string> {
+  const out: Record<number, string> = {};
+  for (const s of sections(bytes)) {
+    if (s.id !== 7) continue;
+    const count = readULeb(bytes, s.start);
+    let pos = count.next;
+    for (let i = 0; i < count.value; i++) {
+      const name = skipName(bytes, pos);
+      const kind = bytes[name.next];
+      const index = readULeb(bytes, name.next + 1);
+      pos = index.next;
+      if (kind === 0x00 && !(index.value in out)) out[index.value] = name.name;
+    }
+  }
+  return out;
+}

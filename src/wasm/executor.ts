@@ -75,6 +75,7 @@ export async function runWasm(spec: WasmRunSpec, options: RunOptions = {}): Prom
     const message: StartMessage = {
       module: loaded.module,
       memoryImport: loaded.memoryImport,
+      exportNames: loaded.exportNames,
       options: {
         args: spec.args, env: spec.env, preopens: spec.preopens, hiddenPaths: spec.hiddenPaths,
         stdio: options.stdio, listeners,

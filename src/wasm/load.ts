@@ -2,7 +2,7 @@
 // a module cannot be run becomes a one-line LaunchError with a Podman-style exit status.
 import { readFile } from 'node:fs/promises';
 import { PREVIEW1_FUNCTIONS } from '../wasi/host.js';
-import { capMemory, cappedImportMax, describeNonModule, looksLikeWat, MemoryCapError, memoryImports, PAGE } from './binary.js';
+import { capMemory, functionExportNames, cappedImportMax, describeNonModule, looksLikeWat, MemoryCapError, memoryImports, PAGE } from './binary.js';
 import { LaunchError } from './engine.js';
 
 export interface MemoryImportPlan { module: string; name: string; initial: number; maximum?: number; shared: boolean }
@@ -11,6 +11,7 @@ export interface LoadedModule {
   module: WebAssembly.Module;
   /** A memory the module imports, which the worker must create (with the capped maximum). */
   memoryImport?: MemoryImportPlan;
+  exportNames: Record<number, string>;
 }
 
 const WASI = 'wasi_snapshot_preview1';
@@ -111,7 +112,7 @@ export async function compileChecked(path: string, bytes: Uint8Array, memoryLimi
   if (!exports.some((e) => e.kind === 'memory' && e.name === 'memory') && memoryImport === undefined) {
     throw new LaunchError(`${path} neither exports nor imports a memory, so WASI cannot pass it data`, 126);
   }
-  return { module, memoryImport };
+  return { module, memoryImport, exportNames: functionExportNames(bytes) };
 }
 
 /** The whole path from a file name to a compiled, checked module. */

@@ -7,6 +7,8 @@ export interface StartMessage {
   module: WebAssembly.Module;
   options: Omit<WasiOptions, 'broker'>;
   memoryImport?: MemoryImportPlan;
+  /** Function index -> export name, for naming trap frames the name section does not cover. */
+  exportNames: Record<number, string>;
   /** The broker channel, present when the guest has sockets. */
   brokerPort?: MessagePort;
   brokerFlag?: Int32Array;

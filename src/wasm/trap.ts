@@ -25,20 +25,16 @@ export function isTrap(error: unknown): boolean {
 }
 
 /** The wasm function names on a V8 stack trace, innermost first. */
-export function wasmFrames(stack: string): string[] {
+export function wasmFrames(stack: string, exportNames: Record<number, string> = {}): string[] {
   const names: string[] = [];
   for (const line of stack.split('\n')) {
     const m = /^\s*at (?:(.*?) \()?(?:wasm:\/\/wasm\/[^:]*):wasm-function\[(\d+)\]:0x[0-9a-f]+\)?\s*$/.exec(line);
     if (m === null) continue;
     const name = m[1];
-    names.push(name !== undefined && name !== '' ? demangleV8Name(name) : `wasm-function[${m[2]}]`);
+    names.push(name !== undefined && name !== '' ? name : exportNames[Number(m[2])] ?? `wasm-function[${m[2]}]`);
   }
   return names;
 }
-
-// V8 prefixes names from the name section with the module name ("mod.func") only when the module has
-// one; the `$` it adds for names from the WAT text format is kept (it is what the author wrote).
-const demangleV8Name = (name: string): string => name;
 
 /** Collapses runs of the same name (deep recursion) into `name ×N`. */
 function collapse(names: string[]): string[] {
@@ -53,7 +49,7 @@ function collapse(names: string[]): string[] {
 }
 
 /** One line, without the `hyrun: ` prefix, e.g. `wasm trap: integer divide by zero at div <- main <- _start`. */
-export function formatTrap(error: unknown): string {
+export function formatTrap(error: unknown, exportNames: Record<number, string> = {}): string {
   const err = error as Error;
   const raw = String(err?.message ?? error);
   let what = raw;
@@ -63,7 +59,7 @@ export function formatTrap(error: unknown): string {
       break;
     }
   }
-  const frames = collapse(wasmFrames(String(err?.stack ?? '')));
+  const frames = collapse(wasmFrames(String(err?.stack ?? ''), exportNames));
   const where = frames.length > 0 ? ` at ${frames.join(' <- ')}` : '';
   return `wasm trap: ${what}${where}`.replace(/\s*\n\s*/g, ' ');
 }

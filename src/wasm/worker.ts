@@ -28,7 +28,7 @@ function run(msg: StartMessage): ResultMessage {
       instance = new WebAssembly.Instance(msg.module, imports);
     } catch (e) {
       // Instantiation runs data/element segment initialisation, which can trap.
-      if (isTrap(e)) return { type: 'trap', message: formatTrap(e) };
+      if (isTrap(e)) return { type: 'trap', message: formatTrap(e, msg.exportNames) };
       return { type: 'error', message: `cannot instantiate the module: ${(e as Error).message}` };
     }
     const exported = instance.exports.memory;
@@ -41,7 +41,7 @@ function run(msg: StartMessage): ResultMessage {
       return { type: 'exit', code: 0 };
     } catch (e) {
       if (e instanceof ProcExit) return { type: 'exit', code: e.code };
-      if (isTrap(e)) return { type: 'trap', message: formatTrap(e) };
+      if (isTrap(e)) return { type: 'trap', message: formatTrap(e, msg.exportNames) };
       return { type: 'error', message: `WASI host failure: ${(e as Error)?.stack ?? String(e)}` };
     }
   } finally {
