@@ -118,7 +118,7 @@ export function pathImports(ctx: WasiContext): ImportArea {
     path_remove_directory(fd: number, path: number, pathLen: number) {
       const target = lookup(dirWith(fd, RIGHTS.PATH_REMOVE_DIRECTORY), path, pathLen, false);
       const st = existing(target);
-      if (target.name === null) fail(target.rel.length === 0 ? ERRNO.BUSY : ERRNO.INVAL, 'cannot remove . or ..');
+      if (target.name === null) fail(ERRNO.INVAL, 'cannot remove a directory named by . or ..');
       if (!st.isDirectory()) fail(ERRNO.NOTDIR);
       fs.rmdirSync(target.hostPath);
     },
