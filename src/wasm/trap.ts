@@ -7,13 +7,14 @@ const TRAP_TEXT: [RegExp, string][] = [
   [/^unreachable$/i, 'unreachable executed'],
   [/divide by zero/i, 'integer divide by zero'],
   [/remainder by zero/i, 'integer divide by zero'],
-  [/integer overflow/i, 'integer overflow'],
+  [/integer overflow|divide result unrepresentable/i, 'integer overflow'],
   [/float unrepresentable|invalid conversion/i, 'invalid conversion to integer'],
   [/memory access out of bounds/i, 'out of bounds memory access'],
   [/table index is out of bounds|table access out of bounds/i, 'undefined element: table index out of bounds'],
   [/null function|signature mismatch/i, 'indirect call type mismatch'],
+  [/invalid index into function table/i, 'undefined element: table index out of bounds'],
   [/Maximum call stack size exceeded/i, 'call stack exhausted'],
-  [/data segment out of bounds/i, 'out of bounds memory access (data segment)'],
+  [/(data|element) segment.*out of bounds/i, 'out of bounds memory access (segment initialisation)'],
 ];
 
 /** True for errors that mean the guest trapped (as opposed to a host bug). */
