@@ -240,8 +240,6 @@ export async function remove(ctx: Ctx, id: string, force: boolean): Promise<numb
 export interface ExecFlags {
   process?: string;
   args: string[];
-  /** Flags passed to the delegate as given (canonical `--name[=value]` form), minus --process/--pid-file/--console-socket. */
-  passFlags: string[];
   pidFile?: string;
   consoleSocket?: string;
   detach: boolean;
@@ -250,55 +248,84 @@ export interface ExecFlags {
   env: string[];
   cwd?: string;
   user?: string;
+  additionalGids: string[];
+  caps: string[];
+  noNewPrivs: boolean;
+  apparmor?: string;
+  processLabel?: string;
+  cgroup: string[];
+  ignorePaused: boolean;
 }
 
 export async function exec(ctx: Ctx, id: string, f: ExecFlags): Promise<number> {
   const { record, delegate } = lookup(ctx, id);
   if (!f.process && f.args.length === 0) throw new OciError('exec: no command given: pass the command after the container id, or --process FILE');
   const handler = getHandler(record.handler);
-  const args = ['exec'];
   const dir = stateDir(ctx.opts.root, id);
-  let tmp: string | undefined;
+  // Always hand the delegate a process file: runc and crun disagree on command-line exec (crun 1.8
+  // replaces the whole environment with --env), and the handler may need to rewrite the process.
+  let proc: OciProcess = f.process ? parseJsonFile<OciProcess>(resolve(f.process), 'process file') : processFromFlags(record, f);
+  if (proc === null || typeof proc !== 'object' || !Array.isArray(proc.args) || proc.args.length === 0) {
+    throw new OciError(`exec: process file ${f.process}: "args" must be a non-empty array`);
+  }
   if (handler?.prepareExec) {
-    // The handler rewrites the process (e.g. into the executor): always hand the delegate a file.
-    const base: OciProcess = f.process ? parseJsonFile<OciProcess>(resolve(f.process), 'process file') : processFromFlags(record, f);
-    const proc = await handler.prepareExec({ record, stateDir: dir, process: base, delegate }).catch((e: unknown) => {
+    proc = await handler.prepareExec({ record, stateDir: dir, process: proc, delegate }).catch((e: unknown) => {
       if (e instanceof HandlerError) throw new OciError(e.message, e.exitCode);
       throw e;
     });
-    tmp = join(dir, `exec-${randomBytes(6).toString('hex')}.json`);
-    writeFileSync(tmp, JSON.stringify(proc));
-    args.push('--process', tmp);
-    args.push(...f.passFlags.filter((a) => /^--(detach|preserve-fds|ignore-paused|cgroup)\b/.test(a)));
-  } else {
-    if (f.process) {
-      parseJsonFile<OciProcess>(resolve(f.process), 'process file'); // one clear line for a bad file
-      args.push('--process', resolve(f.process));
-    }
-    args.push(...f.passFlags);
   }
+  const tmp = join(dir, `exec-${randomBytes(6).toString('hex')}.json`);
+  writeFileSync(tmp, JSON.stringify(proc), { mode: 0o600 });
+  const args = ['exec', '--process', tmp];
+  if (f.detach) args.push('--detach');
   if (f.pidFile) args.push('--pid-file', resolve(f.pidFile));
   if (f.consoleSocket) args.push('--console-socket', resolve(f.consoleSocket));
+  if (f.preserveFds) args.push(`--preserve-fds=${f.preserveFds}`);
+  for (const c of f.cgroup) args.push(`--cgroup=${c}`);
+  if (f.ignorePaused && delegate.kind !== 'crun') args.push('--ignore-paused');
   args.push(id);
-  if (!tmp && !f.process) args.push(...f.args);
   try {
     const { code } = await runDelegate(ctx.opts, delegate, args, { preserveFds: f.preserveFds, forwardSignals: !f.detach });
     return code;
   } finally {
-    if (tmp) rmSync(tmp, { force: true });
+    rmSync(tmp, { force: true });
   }
 }
 
-/** An exec process built from the container's own process and the command-line overrides. */
-function processFromFlags(record: ContainerRecord, f: ExecFlags): OciProcess {
+/** `KEY=V` list with later keys replacing earlier ones (the order of first appearance kept). */
+function mergeEnv(base: string[], extra: string[]): string[] {
+  const m = new Map<string, string>();
+  for (const e of [...base, ...extra]) m.set(e.split('=', 1)[0]!, e);
+  return [...m.values()];
+}
+
+/** An exec process as runc builds it: the container's own process with the command-line overrides. */
+export function processFromFlags(record: ContainerRecord, f: ExecFlags): OciProcess {
   const config = parseJsonFile<OciSpec>(join(record.bundle, 'config.json'), 'config');
   const base = config.process ?? { user: { uid: 0, gid: 0 }, cwd: '/' };
-  const p: OciProcess = { ...base, args: f.args, terminal: f.tty, env: [...(base.env ?? []), ...f.env] };
+  const p: OciProcess = { ...base, args: f.args, terminal: f.tty, env: mergeEnv(base.env ?? [], f.env) };
+  delete p.consoleSize;
   if (f.cwd) p.cwd = f.cwd;
   if (f.user) {
-    const [uid, gid] = f.user.split(':');
-    p.user = { ...p.user, uid: Number(uid), gid: gid === undefined ? p.user.gid : Number(gid) };
+    const m = /^(\d+)(?::(\d+))?$/.exec(f.user);
+    if (!m) throw new OciError(`exec: invalid --user ${JSON.stringify(f.user)}: use UID or UID:GID`);
+    p.user = { ...p.user, uid: Number(m[1]), gid: m[2] === undefined ? p.user.gid : Number(m[2]) };
   }
+  if (f.additionalGids.length) {
+    const gids = f.additionalGids.map((g) => {
+      if (!/^\d+$/.test(g)) throw new OciError(`exec: invalid --additional-gids ${JSON.stringify(g)}: use a number`);
+      return Number(g);
+    });
+    p.user = { ...p.user, additionalGids: [...(p.user.additionalGids ?? []), ...gids] };
+  }
+  if (f.caps.length) {
+    const caps: Record<string, string[] | undefined> = { ...(p.capabilities ?? {}) };
+    for (const set of ['bounding', 'effective', 'permitted']) caps[set] = [...new Set([...(caps[set] ?? []), ...f.caps])];
+    p.capabilities = caps;
+  }
+  if (f.noNewPrivs) p.noNewPrivileges = true;
+  if (f.apparmor) p.apparmorProfile = f.apparmor;
+  if (f.processLabel) p.selinuxLabel = f.processLabel;
   return p;
 }
 

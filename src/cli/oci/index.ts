@@ -124,11 +124,9 @@ async function dispatch(ctx: lc.Ctx, command: string, args: string[]): Promise<n
     }
     case 'exec': {
       const id = validateId(p.positionals[0], command);
-      const pass = p.raw.filter((a) => !/^--(process|pid-file|console-socket)=/.test(a));
       return lc.exec(ctx, id, {
         process: str(f, 'process'),
         args: p.positionals.slice(1),
-        passFlags: pass,
         pidFile: str(f, 'pid-file'),
         consoleSocket: str(f, 'console-socket'),
         detach: bool(f, 'detach'),
@@ -137,6 +135,13 @@ async function dispatch(ctx: lc.Ctx, command: string, args: string[]): Promise<n
         env: list(f, 'env'),
         cwd: str(f, 'cwd'),
         user: str(f, 'user'),
+        additionalGids: list(f, 'additional-gids'),
+        caps: list(f, 'cap'),
+        noNewPrivs: bool(f, 'no-new-privs'),
+        apparmor: str(f, 'apparmor'),
+        processLabel: str(f, 'process-label'),
+        cgroup: list(f, 'cgroup'),
+        ignorePaused: bool(f, 'ignore-paused'),
       });
     }
     case 'list':
