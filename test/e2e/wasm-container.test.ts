@@ -1,0 +1,357 @@
+// Wasm containers inside the same kernel sandbox, through hyrun's runc-compatible CLI with REAL crun
+// and runc (each test runs against both). Bundles are built like FROM-scratch images: an empty
+// rootfs plus the ctr_probe module, config.json from `<delegate> spec`, edited here.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { guest, hyrunBin, run, tempDir, type Result } from '../helpers.js';
+import type { OciSpec } from '../../src/oci/spec.js';
+
+const MiB = 1 << 20;
+const probe = guest('ctr_probe');
+const sha = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// One cache for the runtime dir per test file (built once, removed at the end), one state root.
+const scratch = tempDir('hyrun-ctr-');
+const env = { ...process.env, HYRUN_CACHE_DIR: join(scratch.path, 'cache') };
+const root = join(scratch.path, 'state');
+let seq = 0;
+
+after(() => scratch.cleanup());
+
+interface Bundle { dir: string; rootfs: string; configPath: string; config: OciSpec }
+
+/** A scratch-image bundle: rootfs = probe.wasm (+ extra files), config from `<delegate> spec`. */
+function makeBundle(delegate: string, edit: (c: OciSpec) => void, files: Record<string, string | Buffer> = {}): Bundle {
+  const dir = join(scratch.path, `bundle-${++seq}`);
+  const rootfs = join(dir, 'rootfs');
+  mkdirSync(rootfs, { recursive: true });
+  copyFileSync(probe, join(rootfs, 'probe.wasm'));
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(join(rootfs, path, '..'), { recursive: true });
+    writeFileSync(join(rootfs, path), content);
+  }
+  const r = run(delegate, ['spec'], { cwd: dir });
+  assert.equal(r.status, 0, `${delegate} spec: ${r.stderr}`);
+  const configPath = join(dir, 'config.json');
+  const config = JSON.parse(readFileSync(configPath, 'utf8')) as OciSpec;
+  config.process!.terminal = false;
+  config.process!.args = ['/probe.wasm', 'hello'];
+  config.annotations = { ...(config.annotations ?? {}), 'module.wasm.image/variant': 'compat' };
+  edit(config);
+  writeFileSync(configPath, JSON.stringify(config, null, '\t'));
+  return { dir, rootfs, configPath, config };
+}
+
+const hy = (delegate: string, args: string[], opts: { timeout?: number } = {}): Result =>
+  run(hyrunBin, ['--root', root, '--delegate', delegate, ...args], { env, timeout: opts.timeout ?? 120_000 });
+
+/** `hyrun run` in the background, for signal tests: resolves with its exit status and output. */
+function runBackground(delegate: string, b: Bundle, id: string) {
+  const child = spawn(hyrunBin, ['--root', root, '--delegate', delegate, 'run', '--bundle', b.dir, id], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d));
+  child.stderr.on('data', (d: Buffer) => (stderr += d));
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    child.on('exit', (code) => setImmediate(() => resolve({ code, stdout, stderr })));
+  });
+  return { child, done, out: () => stdout };
+}
+
+async function waitFor(what: string, check: () => boolean, ms = 60_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+const stateOf = (delegate: string, id: string): { status: string; bundle: string; pid?: number } | undefined => {
+  const r = hy(delegate, ['state', id]);
+  return r.status === 0 ? JSON.parse(r.stdout) : undefined;
+};
+
+/** Forced delete that never throws: every test ends with it, also on failure. */
+const destroy = (delegate: string, id: string): void => {
+  try {
+    hy(delegate, ['delete', '--force', id]);
+  } catch {
+    // best effort
+  }
+};
+
+/** `hyrun create` + `start` with the container's output going to a file (a pipe would keep spawnSync waiting). */
+function createStarted(delegate: string, b: Bundle, id: string): { log: string } {
+  const log = join(b.dir, `${id}.log`);
+  const fd = openSync(log, 'w');
+  try {
+    const c = run(hyrunBin, ['--root', root, '--delegate', delegate, 'create', '--bundle', b.dir, id], { env, stdio: ['ignore', fd, fd], timeout: 120_000 });
+    assert.equal(c.status, 0, `create failed: ${readFileSync(log, 'utf8')}`);
+  } finally {
+    closeSync(fd);
+  }
+  const s = hy(delegate, ['start', id]);
+  assert.equal(s.status, 0, `start failed: ${s.stderr}`);
+  return { log };
+}
+
+for (const delegate of ['crun', 'runc']) {
+  describe(`Wasm containers with ${delegate}`, () => {
+    before(() => {
+      assert.ok(existsSync(probe), `${probe} missing: run npm run guests`);
+    });
+
+    test('hello: output and exit 0; proc_exit 42 -> 42; user config.json byte-identical', () => {
+      const b = makeBundle(delegate, () => {});
+      const before = sha(b.configPath);
+      const id = `ctr-hello-${delegate}-${process.pid}`;
+      try {
+        const r = hy(delegate, ['run', '--bundle', b.dir, id]);
+        assert.equal(r.stderr, '');
+        assert.equal(r.stdout, 'hello from a wasm container\n');
+        assert.equal(r.status, 0);
+        const b42 = makeBundle(delegate, (c) => (c.process!.args = ['/probe.wasm', 'exit', '42']));
+        const r42 = hy(delegate, ['run', '--bundle', b42.dir, `${id}-42`]);
+        assert.equal(r42.status, 42, r42.stderr);
+        assert.equal(sha(b.configPath), before);
+      } finally {
+        destroy(delegate, id);
+        destroy(delegate, `${id}-42`);
+      }
+    });
+
+    test('the guest sees exactly process.args and process.env (node ignores NODE_OPTIONS from the image)', () => {
+      const args = ['/probe.wasm', 'args', 'two words', '', 'ünïcode', '--flag=x'];
+      const guestEnv = ['A=1', 'EMPTY=', 'WITH=EQ=UALS', 'NODE_OPTIONS=--no-such-node-flag', 'LANG=C.UTF-8'];
+      const b = makeBundle(delegate, (c) => {
+        c.process!.args = args;
+        c.process!.env = guestEnv;
+      });
+      const id = `ctr-args-${delegate}-${process.pid}`;
+      try {
+        const r = hy(delegate, ['run', '--bundle', b.dir, id]);
+        assert.equal(r.status, 0, r.stderr);
+        assert.equal(r.stdout, [...args.map((a) => `arg ${a}`), ...guestEnv.map((e) => `env ${e}`)].join('\n') + '\n');
+      } finally {
+        destroy(delegate, id);
+      }
+    });
+
+    test('the runtime dir is invisible to the guest: stat, open and listing of / all say absent', () => {
+      const id = `ctr-hidden-${delegate}-${process.pid}`;
+      const ids: string[] = [];
+      try {
+        const stat = makeBundle(delegate, (c) => (c.process!.args = ['/probe.wasm', 'stat', '/.hyrun', '/.hyrun/node', '/.hyrun/executor.mjs', '/probe.wasm']));
+        ids.push(`${id}-stat`);
+        const s = hy(delegate, ['run', '--bundle', stat.dir, `${id}-stat`]);
+        assert.equal(s.status, 0, s.stderr);
+        assert.equal(s.stdout, [
+          '/.hyrun: absent (No such file or directory)',
+          '/.hyrun/node: absent (No such file or directory)',
+          '/.hyrun/executor.mjs: absent (No such file or directory)',
+          '/probe.wasm: present',
+        ].join('\n') + '\n');
+
+        const cat = makeBundle(delegate, (c) => (c.process!.args = ['/probe.wasm', 'cat', '/.hyrun/executor.mjs']));
+        ids.push(`${id}-cat`);
+        const o = hy(delegate, ['run', '--bundle', cat.dir, `${id}-cat`]);
+        assert.equal(o.stdout, 'cat failed: No such file or directory\n');
+        assert.equal(o.status, 3);
+
+        const ls = makeBundle(delegate, (c) => (c.process!.args = ['/probe.wasm', 'ls', '/']));
+        ids.push(`${id}-ls`);
+        const l = hy(delegate, ['run', '--bundle', ls.dir, `${id}-ls`]);
+        assert.equal(l.status, 0, l.stderr);
+        const names = l.stdout.trim().split('\n');
+        assert.ok(names.includes('probe.wasm'), l.stdout);
+        assert.ok(!names.includes('.hyrun'), `listing shows the runtime dir: ${l.stdout}`);
+        // The module itself is never looked up in the runtime dir either.
+        const direct = makeBundle(delegate, (c) => (c.process!.args = ['/.hyrun/executor.mjs']));
+        ids.push(`${id}-direct`);
+        const d = hy(delegate, ['run', '--bundle', direct.dir, `${id}-direct`]);
+        assert.equal(d.status, 127, d.stderr);
+      } finally {
+        for (const i of ids) destroy(delegate, i);
+      }
+    });
+
+    test('cwd: the module is found relative to process.cwd; file paths resolve from / (WASI p1 has no cwd)', () => {
+      const b = makeBundle(delegate, (c) => {
+        c.process!.cwd = '/app';
+        c.process!.args = ['tool.wasm', 'cat', 'rel.txt'];
+      }, { 'app/tool.wasm': readFileSync(probe), 'app/rel.txt': 'in /app\n', 'rel.txt': 'in /\n' });
+      const id = `ctr-cwd-${delegate}-${process.pid}`;
+      try {
+        const r = hy(delegate, ['run', '--bundle', b.dir, id]);
+        assert.equal(r.status, 0, r.stderr);
+        // wasi-libc starts every program in "/" and strips the leading "/" before matching preopens,
+        // so "rel.txt" and "/rel.txt" are the same request (docs/wasm-containers.md).
+        assert.equal(r.stdout, 'in /\n');
+      } finally {
+        destroy(delegate, id);
+      }
+    });
+
+    test('a bind-mounted volume is read and written by the guest; a read-only rootfs refuses writes; bundle unchanged', () => {
+      const vol = join(scratch.path, `vol-${delegate}`);
+      mkdirSync(vol, { recursive: true });
+      writeFileSync(join(vol, 'in.txt'), 'from the host\n');
+      const ids: string[] = [];
+      const mount = { destination: '/data', type: 'bind', source: vol, options: ['rbind', 'rw'] };
+      try {
+        const rd = makeBundle(delegate, (c) => {
+          c.mounts!.push(mount);
+          c.process!.args = ['/probe.wasm', 'cat', '/data/in.txt'];
+        });
+        const cfgBefore = sha(rd.configPath);
+        const modBefore = sha(join(rd.rootfs, 'probe.wasm'));
+        ids.push(`ctr-vol-r-${delegate}-${process.pid}`);
+        const r = hy(delegate, ['run', '--bundle', rd.dir, ids.at(-1)!]);
+        assert.equal(r.status, 0, r.stderr);
+        assert.equal(r.stdout, 'from the host\n');
+
+        const wr = makeBundle(delegate, (c) => {
+          c.mounts!.push(mount);
+          c.process!.args = ['/probe.wasm', 'write', '/data/out.txt', 'written by wasm'];
+        });
+        ids.push(`ctr-vol-w-${delegate}-${process.pid}`);
+        const w = hy(delegate, ['run', '--bundle', wr.dir, ids.at(-1)!]);
+        assert.equal(w.stdout, 'write ok\n', w.stderr);
+        assert.equal(readFileSync(join(vol, 'out.txt'), 'utf8'), 'written by wasm');
+
+        const ro = makeBundle(delegate, (c) => {
+          c.root!.readonly = true;
+          c.process!.args = ['/probe.wasm', 'write', '/new.txt', 'x'];
+        });
+        ids.push(`ctr-ro-${delegate}-${process.pid}`);
+        const o = hy(delegate, ['run', '--bundle', ro.dir, ids.at(-1)!]);
+        assert.match(o.stdout, /^write failed: Read-only file system\n$/);
+        assert.equal(o.status, 3);
+        assert.ok(!existsSync(join(ro.rootfs, 'new.txt')));
+
+        assert.equal(sha(rd.configPath), cfgBefore);
+        assert.equal(sha(join(rd.rootfs, 'probe.wasm')), modBefore);
+      } finally {
+        for (const i of ids) destroy(delegate, i);
+      }
+    });
+
+    test('linux.resources.memory.limit caps linear memory below the cgroup limit (grow fails, no OOM kill)', () => {
+      const b = makeBundle(delegate, (c) => {
+        c.linux!.resources = { ...(c.linux!.resources ?? {}), memory: { limit: 128 * MiB } };
+        c.process!.args = ['/probe.wasm', 'grow', '512'];
+      });
+      const id = `ctr-mem-${delegate}-${process.pid}`;
+      try {
+        const r = hy(delegate, ['run', '--bundle', b.dir, id]);
+        assert.equal(r.status, 0, `status ${r.status}: ${r.stderr}`);
+        const m = /^grew to (\d+) MiB\n$/.exec(r.stdout);
+        assert.ok(m, r.stdout);
+        const got = Number(m[1]);
+        assert.ok(got <= 64 && got >= 32, `linear memory reached ${got} MiB with a 128 MiB cgroup limit`);
+      } finally {
+        destroy(delegate, id);
+      }
+      // Without a limit the same guest gets all it asks for.
+      const free = makeBundle(delegate, (c) => (c.process!.args = ['/probe.wasm', 'grow', '200']));
+      try {
+        const r = hy(delegate, ['run', '--bundle', free.dir, `${id}-free`]);
+        assert.equal(r.stdout, 'grew to 200 MiB\n', r.stderr);
+      } finally {
+        destroy(delegate, `${id}-free`);
+      }
+    });
+
+    for (const [signal, status] of [['SIGTERM', 143], ['SIGKILL', 137]] as const) {
+      test(`kill ${signal} ends a busy-looping guest with ${status}`, async () => {
+        const b = makeBundle(delegate, (c) => (c.process!.args = ['/probe.wasm', 'busy']));
+        const id = `ctr-${signal.toLowerCase()}-${delegate}-${process.pid}`;
+        const bg = runBackground(delegate, b, id);
+        try {
+          await waitFor('the guest to start looping', () => bg.out().includes('busy'));
+          const k = hy(delegate, ['kill', id, signal]);
+          assert.equal(k.status, 0, k.stderr);
+          const r = await Promise.race([bg.done, sleep(60_000).then(() => null)]);
+          assert.ok(r, `the container did not exit after ${signal}`);
+          assert.equal(r.code, status, r.stderr);
+        } finally {
+          if (bg.child.exitCode === null) bg.child.kill('SIGKILL');
+          destroy(delegate, id);
+        }
+      });
+    }
+
+    test('lifecycle: create/state/start/exec/kill/delete; state reports the user bundle; private bundle removed', async () => {
+      const b = makeBundle(delegate, (c) => (c.process!.args = ['/probe.wasm', 'sleep', '600']), { 'tools/second.wasm': readFileSync(probe) });
+      const before = sha(b.configPath);
+      const id = `ctr-life-${delegate}-${process.pid}`;
+      try {
+        createStarted(delegate, b, id);
+        assert.ok(existsSync(join(root, id, 'bundle', 'config.json')), 'private bundle missing');
+        const st = stateOf(delegate, id);
+        assert.equal(st?.status, 'running');
+        assert.equal(st?.bundle, b.dir);
+
+        // A second module in the same container: its output and exit status.
+        const e1 = hy(delegate, ['exec', id, '/tools/second.wasm', 'hello']);
+        assert.equal(e1.stdout, 'hello from a wasm container\n', e1.stderr);
+        assert.equal(e1.status, 0);
+        const e2 = hy(delegate, ['exec', id, '/tools/second.wasm', 'exit', '7']);
+        assert.equal(e2.status, 7, e2.stderr);
+        // The exec'd guest shares the container's filesystem view (and not the runtime dir).
+        const e3 = hy(delegate, ['exec', id, '/probe.wasm', 'stat', '/tools/second.wasm', '/.hyrun']);
+        assert.equal(e3.stdout, '/tools/second.wasm: present\n/.hyrun: absent (No such file or directory)\n', e3.stderr);
+        // --process FILE, as containerd and CRI-O call it.
+        const pfile = join(b.dir, 'exec-process.json');
+        writeFileSync(pfile, JSON.stringify({ ...b.config.process, args: ['/tools/second.wasm', 'exit', '9'], env: ['X=1'] }));
+        const e4 = hy(delegate, ['exec', '--process', pfile, id]);
+        assert.equal(e4.status, 9, e4.stderr);
+        // A missing module: one clear line, 127.
+        const e5 = hy(delegate, ['exec', id, '/nope.wasm']);
+        assert.equal(e5.status, 127);
+        assert.match(e5.stderr, /\/nope\.wasm.*no such file/i);
+        assert.equal(e5.stderr.trim().split('\n').length, 1, e5.stderr);
+
+        assert.equal(hy(delegate, ['kill', id, 'SIGTERM']).status, 0);
+        await waitFor('stopped', () => stateOf(delegate, id)?.status === 'stopped');
+        const d = hy(delegate, ['delete', id]);
+        assert.equal(d.status, 0, d.stderr);
+        assert.ok(!existsSync(join(root, id)), 'state dir (with the private bundle) left behind');
+        assert.equal(stateOf(delegate, id), undefined);
+        assert.equal(sha(b.configPath), before, 'the user config.json changed');
+      } finally {
+        destroy(delegate, id);
+      }
+    });
+
+    test('bad entrypoints: an ELF binary is refused with 126, a missing module gives 127; nothing left behind', () => {
+      const elf = makeBundle(delegate, (c) => (c.process!.args = ['/bin/true']), { 'bin/true': readFileSync('/bin/true') });
+      const id = `ctr-bad-${delegate}-${process.pid}`;
+      try {
+        const r = hy(delegate, ['run', '--bundle', elf.dir, id]);
+        assert.equal(r.status, 126, r.stderr);
+        assert.match(r.stderr, /\/bin\/true is not a Wasm module: it is an ELF executable/);
+        assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+        assert.ok(!existsSync(join(root, id)));
+        const missing = makeBundle(delegate, (c) => (c.process!.args = ['/missing.wasm']));
+        const m = hy(delegate, ['run', '--bundle', missing.dir, `${id}-m`]);
+        assert.equal(m.status, 127, m.stderr);
+        assert.match(m.stderr, /missing\.wasm/);
+        const bare = makeBundle(delegate, (c) => (c.process!.args = ['nothing.wasm']));
+        const n = hy(delegate, ['run', '--bundle', bare.dir, `${id}-n`]);
+        assert.equal(n.status, 127, n.stderr);
+        assert.match(n.stderr, /nothing\.wasm \(looked in PATH=/);
+        assert.ok(readdirSync(root).every((e) => !e.startsWith(id)), `left behind: ${readdirSync(root).join(' ')}`);
+      } finally {
+        destroy(delegate, id);
+        destroy(delegate, `${id}-m`);
+        destroy(delegate, `${id}-n`);
+      }
+    });
+  });
+}
