@@ -108,11 +108,10 @@ export function pollImports(ctx: WasiContext): ImportArea {
         }
       };
 
-      if (events.length === 0) {
-        checkOthers();
-        if (sockets.length > 0) askSockets(0);
-        expired();
-      }
+      // Everything ready now is reported together (including alongside BADF/INVAL events).
+      checkOthers();
+      if (sockets.length > 0) askSockets(0);
+      expired();
       while (events.length === 0) {
         // Milliseconds until the nearest clock, or Infinity when there is none.
         let waitMs = Infinity;
