@@ -1,0 +1,73 @@
+// Helpers shared by the benchmark suites: where things are, timing whole processes, statistics.
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const repoRoot = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
+export const hyrunBin = join(repoRoot, 'bin/hyrun');
+/** The minimal node:wasi runner (bench/node-wasi-run.ts) every Wasm result is compared with. */
+export const nodeWasiRunner = join(repoRoot, 'dist/bench/node-wasi-run.js');
+export const benchWasm = (name: string): string => join(repoRoot, 'build/bench', `${name}.wasm`);
+export const benchNative = (name: string): string => join(repoRoot, 'build/bench/native', name);
+export const guestWasm = (name: string): string => join(repoRoot, 'build/guests', `${name}.wasm`);
+
+/** One way of running a workload: the argv to spawn (Wasm engines put their own flags first). */
+export interface Engine {
+  name: string;
+  argv: (wasmOrNative: string, args: string[], dirs?: [string, string][]) => string[];
+  native?: boolean;
+}
+
+export const NATIVE: Engine = {
+  name: 'native', native: true,
+  argv: (bin, args) => [bin, ...args],
+};
+export const HYRUN: Engine = {
+  name: 'hyrun',
+  argv: (wasm, args, dirs = []) => [hyrunBin, 'run', ...dirs.flatMap(([h, g]) => ['--dir', `${h}::${g}`]), wasm, ...args],
+};
+export const NODE_WASI: Engine = {
+  name: 'node:wasi',
+  argv: (wasm, args, dirs = []) => [process.execPath, '--no-warnings', nodeWasiRunner, ...dirs.flatMap(([h, g]) => ['--dir', `${h}::${g}`]), wasm, ...args],
+};
+
+export interface Timed { ms: number; stdout: string; status: number | null }
+
+/** Runs argv once and measures its wall-clock time (spawn to exit). */
+export function timeOnce(argv: string[], options: SpawnSyncOptions = {}): Timed {
+  const start = process.hrtime.bigint();
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', maxBuffer: 64 << 20, ...options });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (r.error) throw r.error;
+  return { ms, stdout: String(r.stdout ?? ''), status: r.status };
+}
+
+export const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+};
+export const geomean = (xs: number[]): number => Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length);
+export const fmtMs = (ms: number): string => (ms >= 100 ? ms.toFixed(0) : ms.toFixed(1));
+export const fmtRatio = (r: number): string => `${r.toFixed(2)}×`;
+
+/** Runs hyperfine (no shell, so only the commands are timed) and returns median seconds per command. */
+export function hyperfine(commands: { name: string; argv: string[] }[], runs: number, warmup = 3): number[] {
+  const out = join(repoRoot, 'build/bench', `hyperfine-${process.pid}.json`);
+  const quote = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+  const args = ['-N', '--runs', String(runs), '--warmup', String(warmup), '--style', 'none', '--export-json', out];
+  for (const c of commands) args.push('-n', c.name, c.argv.map(quote).join(' '));
+  const r = spawnSync('hyperfine', args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (r.error || r.status !== 0 || !existsSync(out)) throw new Error(`hyperfine failed (${r.error?.message ?? `status ${r.status}`})`);
+  const data = JSON.parse(readFileSync(out, 'utf8')) as { results: { median: number; exit_codes: number[] }[] };
+  spawnSync('rm', ['-f', out]);
+  return data.results.map((x, i) => {
+    if (x.exit_codes.some((c) => c !== 0)) throw new Error(`${commands[i].name} exited non-zero under hyperfine`);
+    return x.median;
+  });
+}
+
+/** Progress on stderr so stdout keeps only the result tables. */
+export const progress = (text: string): void => {
+  process.stderr.write(`bench: ${text}\n`);
+};

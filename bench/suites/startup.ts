@@ -1,0 +1,35 @@
+// Start-up suite: how long `hyrun run hello.wasm` takes end to end, next to bare Node and the
+// minimal node:wasi runner, plus the 5.8 MB Rust hello (compile time dominates there).
+import { statSync } from 'node:fs';
+import type { Section } from '../run.js';
+import { fmtMs, fmtRatio, guestWasm, HYRUN, hyperfine, NODE_WASI, progress } from '../lib.js';
+
+const RUNS = 20;
+const TARGET = 1.3;
+
+export async function run(): Promise<Section> {
+  const hello = guestWasm('hello');
+  const rust = guestWasm('hello_rust');
+  const commands = [
+    { name: 'node -e 0', argv: [process.execPath, '-e', '0'] },
+    { name: 'node:wasi runner, C hello', argv: NODE_WASI.argv(hello, []) },
+    { name: 'hyrun run, C hello', argv: HYRUN.argv(hello, []) },
+    { name: 'node:wasi runner, Rust hello', argv: NODE_WASI.argv(rust, []) },
+    { name: 'hyrun run, Rust hello', argv: HYRUN.argv(rust, []) },
+  ];
+  progress(`hyperfine, ${RUNS} runs per command`);
+  const secs = hyperfine(commands, RUNS);
+  const ms = secs.map((s) => s * 1000);
+  const [bare, nodeC, hyrunC, nodeRust, hyrunRust] = ms;
+  const rows = commands.map((c, i) => [c.name, fmtMs(ms[i]), fmtRatio(ms[i] / bare), i === 2 ? fmtRatio(hyrunC / nodeC) : i === 4 ? fmtRatio(hyrunRust / nodeRust) : '']);
+  const ratio = hyrunC / nodeC;
+  const kb = (p: string): string => `${(statSync(p).size / 1024).toFixed(0)} KiB`;
+  return {
+    title: 'Start-up: time to run a hello world',
+    method: `hyperfine -N (no shell), ${RUNS} runs after 3 warm-ups, median. Ratios here are times (lower is better): "× node -e 0" against bare Node, "× node:wasi" against the minimal node:wasi runner (bench/node-wasi-run.ts) on the same module. C hello: build/guests/hello.wasm (${kb(hello)}); Rust hello: build/guests/hello_rust.wasm (${kb(rust)}).`,
+    columns: ['command', 'median ms', '× node -e 0', '× node:wasi'],
+    rows,
+    targets: [{ description: `hyrun run (C hello) ≤ ${TARGET}× the node:wasi runner`, measured: fmtRatio(ratio), met: ratio <= TARGET }],
+    notes: [`Rust hello under hyrun: ${fmtMs(hyrunRust)} ms (node:wasi runner: ${fmtMs(nodeRust)} ms).`],
+  };
+}
