@@ -1,0 +1,131 @@
+// Sandbox-escape attempts (test/guests/c/esc_attempts.c) against the WASI filesystem: every one
+// must be refused with the documented errno, nothing outside the preopen may be read, created,
+// changed or removed, and no host path may reach the guest.
+//
+// Refusal errnos: 76 NOTCAPABLE (leaving the preopen: `..` above it, absolute paths, absolute or
+// escaping symlink targets), 32 LOOP (symlink loops; a final symlink opened without SYMLINK_FOLLOW),
+// 54 NOTDIR (O_DIRECTORY on an unfollowed symlink), 28 INVAL (NUL in a path), 44 NOENT (hidden
+// paths, or a path that resolves inside but does not exist), 2 ACCES (creating a hidden name).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync, symlinkSync, readFileSync, readdirSync, statSync, lstatSync, utimesSync } from 'node:fs';
+import { join } from 'node:path';
+import { guest, hyrun, tempDir } from '../helpers.js';
+import { runGuestInProcess } from '../wasi-harness.js';
+
+const tmp = tempDir('hyrun-escape-');
+const outside = join(tmp.path, 'outside');
+const box = join(tmp.path, 'box');
+const SECRET = 'TOP SECRET\n';
+
+before(() => {
+  mkdirSync(join(outside, 'dir'), { recursive: true });
+  writeFileSync(join(outside, 'secret.txt'), SECRET);
+  utimesSync(join(outside, 'secret.txt'), 1_000_000_000, 1_000_000_000);
+  mkdirSync(join(box, 'sub'), { recursive: true });
+  mkdirSync(join(box, '.hyrun-runtime'));
+  mkdirSync(join(box, 'proc/self'), { recursive: true });
+  writeFileSync(join(box, 'file.txt'), 'inside\n');
+  writeFileSync(join(box, '.hyrun-runtime/exec'), 'runtime\n');
+  symlinkSync(join(outside, 'secret.txt'), join(box, 'abs-link'));
+  symlinkSync('../outside/secret.txt', join(box, 'rel-out'));
+  symlinkSync('../outside', join(box, 'dir-out'));
+  symlinkSync('../outside/created-by-guest.txt', join(box, 'dangling-out'));
+  symlinkSync(join(outside, 'created-abs.txt'), join(box, 'dangling-abs'));
+  symlinkSync('loop-b', join(box, 'loop-a'));
+  symlinkSync('loop-a', join(box, 'loop-b'));
+  symlinkSync('../box/file.txt', join(box, 'leave-and-return'));
+  symlinkSync('/', join(box, 'proc/self/root'));
+  symlinkSync('.hyrun-runtime/exec', join(box, 'to-hidden'));
+});
+after(tmp.cleanup);
+
+/** "label errno" lines of a run, as a map; "  read: …" lines are collected separately. */
+function parse(stdout: string): { results: Map<string, string>; reads: string[] } {
+  const results = new Map<string, string>();
+  const reads: string[] = [];
+  for (const line of stdout.split('\n')) {
+    if (line.startsWith('  read: ')) reads.push(line.slice(8));
+    else if (line.length > 0) {
+      const space = line.indexOf(' ');
+      results.set(line.slice(0, space), line.slice(space + 1));
+    }
+  }
+  return { results, reads };
+}
+
+const EXPECTED_MAIN: Record<string, string> = {
+  // `..` and absolute paths
+  dotdot: '76', dotdot_chain: '76', dotdot_many: '76', absolute: '76', absolute_preopen_like: '76',
+  // symlinks leaving the root, loops, chains that leave and come back, a fake /proc/self/root
+  symlink_abs_target: '76', symlink_rel_outside: '76', symlinked_dir_mid_path: '76',
+  symlinked_dir_mid_path_nofollow: '76', dangling_outside_stat: '76', symlink_loop: '32',
+  symlink_loop_mid_path: '32', leave_and_come_back: '76', fake_proc_self_root: '76', fake_proc_self_root_link: '76',
+  // NUL bytes
+  nul_byte: '28', nul_byte_stat: '28',
+  // hard links
+  link_via_symlink_source: '76', link_dotdot_source: '76', link_target_outside: '76',
+  link_of_abs_link_itself: '0', link_of_abs_link_followed: '76',
+  // renames
+  rename_out: '76', rename_in: '76', rename_symlink: '0', renamed_symlink_followed: '44',
+  // creation through links, and every other mutating call
+  creat_through_dangling_rel: '76', creat_through_dangling_abs: '76', creat_excl_through_dangling: '76',
+  creat_dangling_nofollow: '32', mkdir_outside: '76', mkdir_through_dir_link: '76', symlink_then_mkdir: '0',
+  mkdir_through_new_link: '76', open_through_new_link: '76', unlink_outside: '76', unlink_through_dir_link: '76',
+  rmdir_outside: '76', times_through_link: '76', times_link_followed: '76', stat_outside: '76',
+  // O_DIRECTORY on directory links, trailing /. and / tricks
+  dir_link_odirectory_nofollow: '54', dir_link_odirectory_follow: '76', dir_link_trailing_dot: '76',
+  dir_link_trailing_slash: '76', dotdot_trailing_dot: '76', dot_dotdot: '76',
+  // from a subdirectory descriptor
+  open_sub: '0', subdir_dotdot_dotdot: '76', subdir_dotdot_inside: '0',
+  // absolute link text: stored verbatim, read back verbatim, never followed
+  symlink_abs_create: '0', readlink_abs: '0 /etc/shadow', readlink_rel: '0 ../outside/secret.txt', symlink_abs_follow: '76',
+  // the hidden runtime directory
+  hidden_direct: '44', hidden_dir: '44', hidden_dotdot: '44', hidden_via_symlink: '44', hidden_then_dotdot: '44',
+  hidden_stat: '44', hidden_mkdir: '2', hidden_create_inside: '44', hidden_rename_onto: '2', hidden_symlink_name: '2',
+  hidden_unlink: '44', hidden_listing: '0 listed=0 entries>2=1', root_dotdot_is_root: '1',
+};
+
+test('escape attempts from a container-like rootfs preopen ("/", hidden /.hyrun-runtime) are all refused', async () => {
+  const r = await runGuestInProcess(guest('esc_attempts'), {
+    args: ['esc_attempts'], preopens: [{ hostPath: box, guestPath: '/' }], hiddenPaths: ['/.hyrun-runtime'],
+  });
+  assert.equal(r.exitCode, 0, r.stderr);
+  const { results, reads } = parse(r.stdout);
+  assert.ok(Object.keys(EXPECTED_MAIN).length >= 20);
+  for (const [label, want] of Object.entries(EXPECTED_MAIN)) assert.equal(results.get(label), want, label);
+  assert.deepEqual([...results.keys()].sort(), Object.keys(EXPECTED_MAIN).sort(), 'every attempt reported, no unexpected ones');
+  // The only successful read is the inside file reached by a legitimate `..`.
+  assert.deepEqual(reads, ['inside']);
+  assert.ok(!r.stdout.includes('SECRET'), 'secret never read');
+  assert.ok(!r.stdout.includes(tmp.path), 'no host path reaches the guest');
+
+  // The outside is untouched: same entries, same bytes, same times, not hard-linked.
+  assert.deepEqual(readdirSync(outside).sort(), ['dir', 'secret.txt']);
+  assert.deepEqual(readdirSync(join(outside, 'dir')), []);
+  assert.equal(readFileSync(join(outside, 'secret.txt'), 'utf8'), SECRET);
+  const st = statSync(join(outside, 'secret.txt'));
+  assert.equal(st.mtimeMs, 1_000_000_000_000);
+  assert.equal(st.nlink, 1);
+  assert.deepEqual(readdirSync(tmp.path).sort(), ['box', 'outside'], 'nothing created next to the preopen');
+  // Inside: the hidden directory kept its contents; the hard link made is of the symlink itself.
+  assert.equal(readFileSync(join(box, '.hyrun-runtime/exec'), 'utf8'), 'runtime\n');
+  assert.ok(lstatSync(join(box, 'abs-link-2')).isSymbolicLink());
+  assert.equal(readFileSync(join(box, 'file.txt'), 'utf8'), 'inside\n');
+});
+
+test('a preopen of the host /proc/self: magic links are symlinks to absolute targets, never followed (hyrun run)', () => {
+  const r = hyrun(['run', '--dir', '/proc/self::/p', guest('esc_attempts'), 'proc']);
+  assert.equal(r.status, 0, r.stderr);
+  const { results, reads } = parse(r.stdout);
+  // fd/0 is a magic link too: to an absolute path (NOTCAPABLE) when stdin is a file or terminal, to
+  // the text "pipe:[N]" when it is a pipe — which our resolver reads as a relative name that does
+  // not exist under /proc/self (NOENT). Either way it is not followed by the kernel.
+  assert.match(results.get('proc_fd0') ?? '', /^(76|44)$/);
+  results.delete('proc_fd0');
+  assert.deepEqual(Object.fromEntries(results), {
+    proc_root_lstat: '0 type=7', proc_root_readlink: '0 /', proc_root_etc_passwd: '76', proc_root_follow: '76',
+    proc_root_nofollow: '54', proc_cwd: '76', proc_exe: '76', proc_root_stat_follow: '76',
+  });
+  assert.deepEqual(reads, []);
+});
