@@ -134,6 +134,7 @@ export function ensureRuntimeDir(options: RuntimeDirOptions = {}): RuntimeDir {
 
   // World-readable: containers may run as any uid, possibly user-namespaced.
   mkdirSync(cacheDir, { recursive: true, mode: 0o755 });
+  removeStaleTemps(cacheDir);
   const tmp = join(cacheDir, `.tmp-runtime-${key}-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
     mkdirSync(join(tmp, 'lib'), { recursive: true, mode: 0o755 });
@@ -153,6 +154,19 @@ export function ensureRuntimeDir(options: RuntimeDirOptions = {}): RuntimeDir {
   } catch (error) {
     rmSync(tmp, { recursive: true, force: true });
     throw error;
+  }
+}
+
+/** Temporary dirs of builders that died half-way (a live build takes well under a minute). */
+function removeStaleTemps(cacheDir: string): void {
+  for (const name of readdirSync(cacheDir)) {
+    if (!name.startsWith('.tmp-runtime-')) continue;
+    const p = join(cacheDir, name);
+    try {
+      if (Date.now() - statSync(p).mtimeMs > 10 * 60_000) rmSync(p, { recursive: true, force: true });
+    } catch {
+      // raced with its owner or another cleaner: fine
+    }
   }
 }
 
