@@ -15,7 +15,7 @@ export const STDOUT_RIGHTS = RIGHTS.FD_WRITE | COMMON;
 /**
  * The preview1 filetype of a host fd. Preview1 has no FIFO type: pipes are UNKNOWN (as wasmtime
  * reports non-terminal stdio); TTYs and other character devices are CHARACTER_DEVICE; a redirected
- * regular file is REGULAR_FILE; a socket is SOCKET_STREAM.
+ * regular file is REGULAR_FILE.
  */
 export function hostFiletype(fd: number): number {
   let st;
@@ -28,7 +28,8 @@ export function hostFiletype(fd: number): number {
   if (st.isFile()) return FILETYPE.REGULAR_FILE;
   if (st.isDirectory()) return FILETYPE.DIRECTORY;
   if (st.isBlockDevice()) return FILETYPE.BLOCK_DEVICE;
-  if (st.isSocket()) return FILETYPE.SOCKET_STREAM;
+  // Sockets (e.g. the socketpairs Node uses for a child's 'pipe' stdio) are streams like pipes here:
+  // the stdio descriptor does not offer sock_* calls, so claiming SOCKET_STREAM would mislead.
   return FILETYPE.UNKNOWN;
 }
 
