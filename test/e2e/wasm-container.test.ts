@@ -125,6 +125,33 @@ for (const delegate of ['crun', 'runc']) {
       }
     });
 
+    test('a .wat module runs (wabt ships in the runtime dir); a config written as ociVersion 1.2.0 is accepted', () => {
+      const wat = [
+        '(module',
+        '  (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))',
+        '  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))',
+        '  (memory (export "memory") 1)',
+        '  (data (i32.const 16) "hello from wat\\n")',
+        '  (func (export "_start")',
+        '    (i32.store (i32.const 0) (i32.const 16)) (i32.store (i32.const 4) (i32.const 15))',
+        '    (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))',
+        '    (call $exit (i32.const 5))))',
+      ].join('\n');
+      const b = makeBundle(delegate, (c) => {
+        c.ociVersion = '1.2.0'; // what newer tools write; crun 1.8.1 refuses it as is
+        c.process!.args = ['/hi.wat'];
+      }, { 'hi.wat': wat });
+      const id = `ctr-wat-${delegate}-${process.pid}`;
+      try {
+        const r = hy(delegate, ['run', '--bundle', b.dir, id]);
+        assert.equal(r.stdout, 'hello from wat\n', r.stderr);
+        assert.equal(r.status, 5);
+        assert.equal(JSON.parse(readFileSync(b.configPath, 'utf8')).ociVersion, '1.2.0');
+      } finally {
+        destroy(delegate, id);
+      }
+    });
+
     test('the guest sees exactly process.args and process.env (node ignores NODE_OPTIONS from the image)', () => {
       const args = ['/probe.wasm', 'args', 'two words', '', 'ünïcode', '--flag=x'];
       const guestEnv = ['A=1', 'EMPTY=', 'WITH=EQ=UALS', 'NODE_OPTIONS=--no-such-node-flag', 'LANG=C.UTF-8'];
