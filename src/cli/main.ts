@@ -3,27 +3,12 @@
 // and `hyrun --version` never evaluate the OCI command tree.
 import { LaunchError } from '../wasm/engine.js';
 import { printError, UsageError } from './errors.js';
-import { commandHelp, generalHelp, OCI_COMMANDS } from './help.js';
-
-interface OciModule {
-  runOciCli(argv: string[]): Promise<number>;
-}
+import { commandHelp, generalHelp } from './help.js';
 
 async function runOci(argv: string[]): Promise<number> {
-  let oci: OciModule;
-  try {
-    // @ts-ignore -- src/cli/oci/index.ts belongs to the OCI layer; inside try, esbuild bundles it
-    // when present and leaves the import alone when not.
-    oci = (await import('./oci/index.js')) as OciModule;
-  } catch (error) {
-    const e = error as { code?: string; message?: string } | null;
-    if (e?.code !== 'ERR_MODULE_NOT_FOUND' || !String(e.message).includes('oci')) throw error;
-    const cmd = argv.find((a) => !a.startsWith('-')) ?? argv[0];
-    throw new UsageError(OCI_COMMANDS.includes(cmd)
-      ? `'${cmd}' is not available in this build (no OCI layer); only 'hyrun run FILE.wasm' works`
-      : `unknown command '${cmd}'; run 'hyrun help' for the list`);
-  }
-  return oci.runOciCli(argv);
+  // The OCI layer (src/cli/oci) parses global flags and handles unknown commands itself.
+  const { runOciCli } = await import('./oci/index.js');
+  return runOciCli(argv);
 }
 
 async function main(argv: string[]): Promise<number> {

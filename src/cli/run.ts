@@ -207,27 +207,12 @@ export function checkModuleFile(file: string): void {
   if (!st.isFile()) throw new UsageError(`${file}: not a regular file; give a .wasm or .wat module`, 126);
 }
 
-export function isModuleNotFound(error: unknown): boolean {
-  return (error as { code?: string } | null)?.code === 'ERR_MODULE_NOT_FOUND';
-}
-
-interface Executor {
-  executeAndExit(spec: WasmRunSpec): Promise<never>;
-}
-
 /** Runs a Wasm file; does not return unless the executor is missing (then throws). */
 export async function runWasmFile(args: string[]): Promise<never> {
   const req = parseRunArgs(args);
   checkModuleFile(req.file);
   const spec = toSpec(req);
   // Lazy: `hyrun help` and parse errors must not pay for the engine.
-  let executor: Executor;
-  try {
-    // @ts-ignore -- until src/wasm/executor.ts lands; the try lets esbuild leave it unresolved
-    executor = (await import('../wasm/executor.js')) as Executor;
-  } catch (error) {
-    if (isModuleNotFound(error)) throw new UsageError('this build has no Wasm executor; rebuild with `npm run build`');
-    throw error;
-  }
-  return executor.executeAndExit(spec);
+  const { executeAndExit } = await import('../wasm/executor.js');
+  return executeAndExit(spec);
 }
