@@ -1,0 +1,283 @@
+// §7 container benchmark: the start→exit of one container, through the OCI CLI (create, start,
+// wait for the container process to exit, delete) and through Podman (`podman run --rm`), for
+//   crun native, runc native, hyrun native (hyrun delegating a busybox `true`), hyrun Wasm hello,
+// and the comparison "crun running a bare node:wasi runner inside the same rootfs": node, its
+// libraries, its loader and a tiny node:wasi runner bind-mounted read-only into the rootfs the way
+// hyrun mounts its runtime directory, started through the loader, run by crun directly.
+//
+// All variants are interleaved (one run of each per round) so drift hits them alike; the first
+// rounds are warm-up. Median of ROUNDS runs each.
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import {
+  chmodSync, closeSync, copyFileSync, linkSync, mkdirSync, mkdtempSync, openSync, readFileSync, realpathSync,
+  rmSync, writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import type { Section, Target } from '../run.js';
+import { fmtMs, fmtRatio, guestWasm, hyrunBin, median, nodeWasiRunner, progress, timeOnce } from '../lib.js';
+import { stageBusyboxRootfs, buildImages, IMAGES } from '../../test/e2e/engines/images.js';
+import { cleanStderr, PodmanEnv } from '../../test/e2e/engines/podman.js';
+import { alive, pidsWithArg, removeTree, sleepSync, waitUntil } from '../../test/e2e/engines/tools.js';
+
+const ROUNDS = Number(process.env.HYRUN_BENCH_CONTAINER_RUNS ?? 15);
+const WARMUP = 2;
+const STOP_RUNS = 5;
+const HELLO = 'hello from hyrun-test wasm\n';
+const RT = '/.nodewasi';
+
+interface OciVariant { name: string; runtime: string[]; bundle: string; expect?: string }
+interface PodmanVariant { name: string; runtime: string; args: string[]; expect: string }
+
+const which = (cmd: string): string | undefined => {
+  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+};
+
+function must(cmd: string, args: string[], options: SpawnSyncOptions = {}): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 120_000, ...options });
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${String(r.stderr ?? '')}`);
+  return String(r.stdout ?? '');
+}
+
+/** A bundle config: crun's own default spec, not a terminal, running `args`. */
+function writeConfig(bundle: string, rootfs: string, args: string[], extra: { annotations?: Record<string, string>; mounts?: object[] } = {}): void {
+  mkdirSync(bundle, { recursive: true });
+  const scratch = mkdtempSync(join(tmpdir(), 'hyrun-bench-spec-'));
+  must('crun', ['spec'], { cwd: scratch });
+  const config = JSON.parse(readFileSync(join(scratch, 'config.json'), 'utf8')) as {
+    ociVersion: string; process: { terminal: boolean; args: string[] }; root: { path: string; readonly: boolean };
+    mounts: object[]; annotations?: Record<string, string>;
+  };
+  rmSync(scratch, { recursive: true, force: true });
+  config.ociVersion = '1.0.2';
+  config.process.terminal = false;
+  config.process.args = args;
+  config.root = { path: rootfs, readonly: true };
+  if (extra.mounts) config.mounts.push(...extra.mounts);
+  if (extra.annotations) config.annotations = extra.annotations;
+  writeFileSync(join(bundle, 'config.json'), JSON.stringify(config, null, 2));
+}
+
+/** node + the libraries ldd lists + the loader + the runner, as hyrun's runtime directory holds them. */
+function nodeWasiRuntimeDir(dir: string): { loader: string } {
+  mkdirSync(join(dir, 'lib'), { recursive: true });
+  const node = realpathSync(process.execPath);
+  const place = (src: string, dst: string): void => {
+    const real = realpathSync(src);
+    try { linkSync(real, dst); } catch { copyFileSync(real, dst); chmodSync(dst, 0o755); }
+  };
+  let loader = '';
+  for (const line of must('ldd', [node]).split('\n')) {
+    const arrow = /=> (\/\S+) \(/.exec(line);
+    const bare = /^\s*(\/\S+) \(/.exec(line);
+    if (arrow) place(arrow[1]!, join(dir, 'lib', basename(arrow[1]!)));
+    else if (bare) { loader = basename(bare[1]!); place(bare[1]!, join(dir, loader)); }
+  }
+  if (!loader) throw new Error('no dynamic loader in ldd output for node');
+  place(node, join(dir, 'node'));
+  // .mjs: no package.json inside the mount says "type": "module".
+  copyFileSync(nodeWasiRunner, join(dir, 'runner.mjs'));
+  return { loader };
+}
+
+/**
+ * conmon runs `podman … container cleanup` after the container exits, in the background, after
+ * `podman run` has returned: wait for those (they name our store on their command line) so they
+ * do not load the CPU during the next measurement.
+ */
+let settleNeedle = '';
+function settle(): void {
+  const deadline = Date.now() + 10_000;
+  while (pidsWithArg(settleNeedle).length > 0 && Date.now() < deadline) sleepSync(5);
+}
+
+/** create → start → wait for the container process to exit → delete; returns ms. */
+function ociLifecycle(v: OciVariant, id: string, outFd: number): number {
+  const pidFile = join(v.bundle, `${id}.pid`);
+  const stdio: SpawnSyncOptions['stdio'] = ['ignore', outFd, outFd];
+  const call = (args: string[]): void => {
+    const r = spawnSync(v.runtime[0]!, [...v.runtime.slice(1), ...args], { stdio, timeout: 60_000 });
+    if (r.error) throw r.error;
+    if (r.status !== 0) throw new Error(`${v.name}: ${[...v.runtime, ...args].join(' ')} exited ${r.status} (output in the bench log)`);
+  };
+  const t0 = process.hrtime.bigint();
+  call(['create', '--bundle', v.bundle, '--pid-file', pidFile, id]);
+  call(['start', id]);
+  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  const deadline = Date.now() + 60_000;
+  while (alive(pid)) {
+    if (Date.now() > deadline) throw new Error(`${v.name}: container ${id} (pid ${pid}) did not exit`);
+    sleepSync(1);
+  }
+  call(['delete', id]);
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  rmSync(pidFile, { force: true });
+  return ms;
+}
+
+export async function run(): Promise<Section> {
+  for (const tool of ['crun', 'runc', 'podman', 'buildah', 'conmon', 'ldd']) {
+    if (!which(tool)) throw new Error(`${tool} is not installed (scripts/setup.sh --test)`);
+  }
+  if (process.getuid?.() !== 0) throw new Error('the container benchmark needs root');
+  const dir = mkdtempSync(join(tmpdir(), 'hyrun-bench-containers-'));
+  const env = new PodmanEnv({ prefix: 'hyrun-bench-podman-' });
+  const outPath = join(dir, 'container-output.log');
+  const outFd = openSync(outPath, 'a');
+  settleNeedle = env.root;
+  try {
+    // --- bundles for the OCI CLI runs
+    const linuxRootfs = join(dir, 'linux-rootfs');
+    stageBusyboxRootfs(linuxRootfs);
+    const wasmRootfs = join(dir, 'wasm-rootfs');
+    mkdirSync(wasmRootfs);
+    copyFileSync(guestWasm('eng_hello'), join(wasmRootfs, 'hello.wasm'));
+    const rtDir = join(dir, 'nodewasi-rt');
+    const { loader } = nodeWasiRuntimeDir(rtDir);
+    const nodeWasiArgs = [`${RT}/${loader}`, '--library-path', `${RT}/lib`, `${RT}/node`, '--no-warnings', `${RT}/runner.mjs`, '/hello.wasm'];
+    const rtMount = { destination: RT, type: 'bind', source: rtDir, options: ['rbind', 'ro', 'nosuid', 'nodev'] };
+    writeConfig(join(dir, 'b-linux'), linuxRootfs, ['/bin/true']);
+    writeConfig(join(dir, 'b-wasm'), wasmRootfs, ['/hello.wasm'], { annotations: { 'module.wasm.image/variant': 'compat' } });
+    writeConfig(join(dir, 'b-nodewasi'), wasmRootfs, nodeWasiArgs, { mounts: [rtMount] });
+    const state = (name: string): string => join(dir, `state-${name}`);
+    const oci: OciVariant[] = [
+      { name: 'crun native', runtime: ['crun', '--root', state('crun')], bundle: join(dir, 'b-linux') },
+      { name: 'runc native', runtime: ['runc', '--root', state('runc')], bundle: join(dir, 'b-linux') },
+      { name: 'hyrun native', runtime: [hyrunBin, '--root', state('hyrun')], bundle: join(dir, 'b-linux') },
+      { name: 'crun + node:wasi hello', runtime: ['crun', '--root', state('crun')], bundle: join(dir, 'b-nodewasi'), expect: HELLO },
+      { name: 'hyrun Wasm hello', runtime: [hyrunBin, '--root', state('hyrun')], bundle: join(dir, 'b-wasm'), expect: HELLO },
+    ];
+
+    // --- images for the Podman runs (--entrypoint clears the image's CMD: the args name the module)
+    progress('containers: building images');
+    buildImages(env, ['busybox', 'wasmHello']);
+    const podman: PodmanVariant[] = [
+      { name: 'crun native', runtime: which('crun')!, args: [IMAGES.busybox, 'true'], expect: '' },
+      { name: 'runc native', runtime: which('runc')!, args: [IMAGES.busybox, 'true'], expect: '' },
+      { name: 'hyrun native', runtime: hyrunBin, args: [IMAGES.busybox, 'true'], expect: '' },
+      { name: 'crun + node:wasi hello', runtime: which('crun')!, args: ['-v', `${rtDir}:${RT}:ro`, '--entrypoint', JSON.stringify(nodeWasiArgs), IMAGES.wasmHello], expect: HELLO },
+      { name: 'hyrun Wasm hello', runtime: hyrunBin, args: [IMAGES.wasmHello], expect: HELLO },
+    ];
+
+    // --- correctness first: every variant does what it claims (output checked), once
+    progress('containers: checking each variant once');
+    let serial = 0;
+    for (const v of oci) {
+      const before = readFileSync(outPath, 'utf8').length;
+      ociLifecycle(v, `check-${++serial}`, outFd);
+      const out = readFileSync(outPath, 'utf8').slice(before);
+      if (v.expect !== undefined && out !== v.expect) throw new Error(`${v.name}: expected ${JSON.stringify(v.expect)}, container printed ${JSON.stringify(out)}`);
+    }
+    for (const v of podman) {
+      const r = env.podman(['run', '--rm', ...v.args], { runtime: v.runtime });
+      if (r.status !== 0 || r.stdout !== v.expect) {
+        throw new Error(`podman ${v.name}: status ${r.status}, stdout ${JSON.stringify(r.stdout)}, stderr ${cleanStderr(r.stderr)}`);
+      }
+    }
+
+    // --- timed rounds, interleaved
+    const ociMs = oci.map(() => [] as number[]);
+    const podmanMs = podman.map(() => [] as number[]);
+    const nodeMs: number[] = [];
+    const hyrunVersionMs: number[] = [];
+    for (let round = 0; round < WARMUP + ROUNDS; round++) {
+      const keep = round >= WARMUP;
+      if (round % 5 === 0) progress(`containers: round ${round + 1}/${WARMUP + ROUNDS}`);
+      const node = timeOnce([process.execPath, '-e', '0']);
+      const version = timeOnce([hyrunBin, '--version']);
+      if (keep) { nodeMs.push(node.ms); hyrunVersionMs.push(version.ms); }
+      oci.forEach((v, i) => {
+        const ms = ociLifecycle(v, `bench-${round}-${i}`, outFd);
+        if (keep) ociMs[i]!.push(ms);
+      });
+      podman.forEach((v, i) => {
+        const t0 = process.hrtime.bigint();
+        const r = env.podman(['run', '--rm', ...v.args], { runtime: v.runtime });
+        const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+        if (r.status !== 0) throw new Error(`podman ${v.name} failed: ${r.stderr}`);
+        if (keep) podmanMs[i]!.push(ms);
+        settle();
+      });
+    }
+
+    // --- podman stop of a busy container (SIGTERM handled → 143): Wasm spin loop vs Linux sh trap
+    progress('containers: podman stop');
+    buildImages(env, ['wasmBusy']);
+    const stopCases = [
+      { name: 'hyrun Wasm (spinning guest)', runtime: hyrunBin, args: [IMAGES.wasmBusy], ready: 'ready spin' },
+      { name: 'crun Linux (sh with a TERM trap)', runtime: which('crun')!, args: [IMAGES.busybox, 'sh', '-c', 'trap "exit 143" TERM; echo ready spin; while :; do :; done'], ready: 'ready spin' },
+    ];
+    const stopRows: string[][] = [];
+    for (const c of stopCases) {
+      const times: number[] = [];
+      const codes = new Set<string>();
+      for (let i = 0; i < STOP_RUNS; i++) {
+        const name = `bench-stop-${i}-${process.pid}`;
+        const started = env.podman(['run', '--detach', '--name', name, ...c.args], { runtime: c.runtime });
+        if (started.status !== 0) throw new Error(`podman run ${c.name}: ${started.stderr}`);
+        waitUntil(`${name} ready`, () => env.podman(['logs', name]).stdout.includes(c.ready));
+        const t0 = process.hrtime.bigint();
+        const stop = env.podman(['stop', '--time', '30', name]);
+        times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+        if (stop.status !== 0) throw new Error(`podman stop ${c.name}: ${stop.stderr}`);
+        codes.add(env.podman(['inspect', '--format', '{{.State.ExitCode}}', name]).stdout.trim());
+        env.podman(['rm', '--force', name]);
+      }
+      stopRows.push([`podman stop: ${c.name}`, '', fmtMs(median(times)), `exit ${[...codes].join('/')}`]);
+    }
+
+    // --- table and targets
+    const node = median(nodeMs);
+    const o = Object.fromEntries(oci.map((v, i) => [v.name, median(ociMs[i]!)])) as Record<string, number>;
+    const p = Object.fromEntries(podman.map((v, i) => [v.name, median(podmanMs[i]!)])) as Record<string, number>;
+    const rows: string[][] = oci.map((v) => [v.name, fmtMs(o[v.name]!), fmtMs(p[v.name]!), '']);
+    rows.push(['bare `node -e 0`', fmtMs(node), '', 'one node start']);
+    rows.push(['`hyrun --version`', fmtMs(median(hyrunVersionMs)), '', 'one hyrun CLI start']);
+    rows.push(...stopRows);
+
+    const addedOci = o['hyrun native']! - o['crun native']!;
+    const addedPodman = p['hyrun native']! - p['crun native']!;
+    const wasmRatioOci = o['hyrun Wasm hello']! / o['crun + node:wasi hello']!;
+    const wasmRatioPodman = p['hyrun Wasm hello']! / p['crun + node:wasi hello']!;
+    const targets: Target[] = [
+      {
+        description: 'hyrun native start→exit (OCI CLI: create+start+delete) adds ≤ 1× a bare node start over crun',
+        measured: `+${fmtMs(addedOci)} ms = ${fmtRatio(addedOci / node)} node start (${fmtMs(node)} ms)`,
+        met: addedOci <= node,
+      },
+      {
+        description: 'hyrun Wasm hello / crun + node:wasi hello (OCI CLI) ≤ 1.3×',
+        measured: fmtRatio(wasmRatioOci),
+        met: wasmRatioOci <= 1.3,
+      },
+    ];
+    const notes = [
+      `Through Podman: hyrun native adds ${fmtMs(addedPodman)} ms over crun (${fmtRatio(addedPodman / node)} node start); hyrun Wasm hello / crun + node:wasi = ${fmtRatio(wasmRatioPodman)}.`,
+      `Per hyrun invocation (the OCI lifecycle calls hyrun 3 times: create, start, delete; Podman's \`run --rm\` also calls create, start, delete --force): ${fmtMs(addedOci / 3)} ms added = ${fmtRatio(addedOci / 3 / node)} node start.`,
+      'hyrun native delegates to crun (its default delegate when installed); crun native is therefore the baseline of the added time.',
+      `crun + node:wasi: node (hard link), its ldd libraries and loader, and bench/node-wasi-run.ts as runner.mjs, bind-mounted read-only at ${RT} in the same rootfs (only hello.wasm), started as \`${nodeWasiArgs.join(' ')}\`.`,
+      `podman stop rows: median of ${STOP_RUNS}; the container is already printing when \`podman stop --time 30\` starts; exit 143 means SIGTERM ended it (137 would mean Podman fell back to SIGKILL).`,
+      `Podman: ${must('podman', ['--version']).trim()}, test-owned overlay store, --network none, cgroupfs; ${must('crun', ['--version']).split('\n')[0]}; ${must('runc', ['--version']).split('\n')[0]}.`,
+    ];
+    return {
+      title: 'Containers: start→exit',
+      method: `Wall time from the first runtime call to the end of the last, median of ${ROUNDS} runs after ${WARMUP} warm-up rounds, all variants interleaved round by round. OCI CLI: \`RUNTIME --root DIR create --bundle B --pid-file P ID\`, \`start ID\`, poll /proc/PID until the container process has exited (1 ms steps), \`delete ID\`; Linux variants run busybox \`/bin/true\`, Wasm variants a C hello (eng_hello.c, wasm32-wasi). Podman: \`podman run --rm --runtime RUNTIME IMAGE\` with locally built images (busybox \`true\`; the seed's wasm-hello image). Lower is better; ratios are hyrun / baseline.`,
+      columns: ['variant', 'OCI CLI ms', 'Podman ms', 'note'],
+      rows,
+      notes,
+      targets,
+    };
+  } finally {
+    closeSync(outFd);
+    // containers left by a failed run
+    for (const name of ['crun', 'runc', 'hyrun']) {
+      const bin = name === 'hyrun' ? hyrunBin : name;
+      const list = spawnSync(bin, ['--root', join(dir, `state-${name}`), 'list', '-q'], { encoding: 'utf8' });
+      for (const id of String(list.stdout ?? '').split('\n').filter(Boolean)) spawnSync(bin, ['--root', join(dir, `state-${name}`), 'delete', '--force', id]);
+    }
+    env.cleanup();
+    removeTree(dir);
+  }
+}
