@@ -10,8 +10,8 @@ import { guest, hyrun, tempDir } from '../helpers.js';
 // errno values as wasi-libc reports them: 20 EEXIST, 44 ENOENT, 55 ENOTEMPTY, 76 ENOTCAPABLE.
 const EXPECTED = `create_dir_all ok
 create_dir_again AlreadyExists errno=20
-read_to_string "hello from rust\n"
-after_seek "from rust\nappended\n"
+read_to_string "hello from rust\\n"
+after_seek "from rust\\nappended\\n"
 metadata len=25 is_file=true is_dir=false
 rename ok
 old_exists false
