@@ -5,7 +5,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { guest, hyrunBin, run, tempDir, type Result } from '../helpers.js';
 import type { OciSpec } from '../../src/oci/spec.js';
@@ -17,6 +17,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // One cache for the runtime dir per test file (built once, removed at the end), one state root.
 const scratch = tempDir('hyrun-ctr-');
+// Traversable by a user-namespaced container root (uid 100000 on the host).
+chmodSync(scratch.path, 0o755);
 const env = { ...process.env, HYRUN_CACHE_DIR: join(scratch.path, 'cache') };
 const root = join(scratch.path, 'state');
 let seq = 0;
@@ -34,6 +36,7 @@ function makeBundle(delegate: string, edit: (c: OciSpec) => void, files: Record<
   for (const [path, content] of Object.entries(files)) {
     mkdirSync(join(rootfs, path, '..'), { recursive: true });
     writeFileSync(join(rootfs, path), content);
+    if (path.startsWith('bin/')) chmodSync(join(rootfs, path), 0o755);
   }
   const r = run(delegate, ['spec'], { cwd: dir });
   assert.equal(r.status, 0, `${delegate} spec: ${r.stderr}`);
@@ -351,6 +354,56 @@ for (const delegate of ['crun', 'runc']) {
         assert.ok(!existsSync(join(root, id)), 'state dir (with the private bundle) left behind');
         assert.equal(stateOf(delegate, id), undefined);
         assert.equal(sha(b.configPath), before, 'the user config.json changed');
+      } finally {
+        destroy(delegate, id);
+      }
+    });
+
+    test('the sandbox settings apply: a non-root user, and a user namespace mapping root to 100000', () => {
+      const ids: string[] = [];
+      try {
+        const user = makeBundle(delegate, (c) => {
+          c.process!.user = { uid: 1000, gid: 1000 };
+          c.process!.args = ['/probe.wasm', 'write', '/data/x', 'y'];
+          c.root!.readonly = false;
+          // Owned by root, mode 0755: uid 1000 may not write there.
+          c.mounts!.push({ destination: '/data', type: 'tmpfs', source: 'tmpfs', options: ['mode=755', 'uid=0'] });
+        });
+        ids.push(`ctr-user-${delegate}-${process.pid}`);
+        const u = hy(delegate, ['run', '--bundle', user.dir, ids.at(-1)!]);
+        assert.equal(u.stdout, 'write failed: Permission denied\n', u.stderr);
+        assert.equal(u.status, 3);
+
+        const userns = makeBundle(delegate, (c) => {
+          c.process!.args = ['/probe.wasm', 'hello'];
+          c.linux!.namespaces = [...(c.linux!.namespaces ?? []), { type: 'user' }];
+          c.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+          c.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+          // A new user namespace may not mount sysfs or cgroupfs of the host's network/cgroup namespace.
+          c.mounts = c.mounts!.filter((m) => m.type !== 'cgroup' && m.destination !== '/sys');
+        });
+        // As engines do for user-namespaced containers: the image belongs to the mapped root.
+        for (const p of [userns.rootfs, join(userns.rootfs, 'probe.wasm')]) chownSync(p, 100000, 100000);
+        ids.push(`ctr-userns-${delegate}-${process.pid}`);
+        const n = hy(delegate, ['run', '--bundle', userns.dir, ids.at(-1)!]);
+        assert.equal(n.stdout, 'hello from a wasm container\n', n.stderr);
+        assert.equal(n.status, 0);
+      } finally {
+        for (const i of ids) destroy(delegate, i);
+      }
+    });
+
+    test('exec of a Linux binary into a Wasm container runs it natively (a debug shell)', async () => {
+      const b = makeBundle(delegate, (c) => (c.process!.args = ['/probe.wasm', 'sleep', '600']), { 'bin/busybox': readFileSync('/bin/busybox') });
+      const id = `ctr-linexec-${delegate}-${process.pid}`;
+      try {
+        createStarted(delegate, b, id);
+        const e = hy(delegate, ['exec', id, '/bin/busybox', 'echo', 'native side']);
+        assert.equal(e.stdout, 'native side\n', e.stderr);
+        assert.equal(e.status, 0);
+        // PID 1 of the container is the executor (node through the loader from the runtime dir).
+        const p = hy(delegate, ['exec', id, '/bin/busybox', 'cat', '/proc/1/cmdline']);
+        assert.match(p.stdout, /^\/\.hyrun\/ld-linux[^\0]*\0--library-path\0\/\.hyrun\/lib\0\/\.hyrun\/node\0/);
       } finally {
         destroy(delegate, id);
       }
