@@ -68,8 +68,22 @@ export function wrapProcess(proc: OciProcess, rt: Pick<RuntimeDir, 'loader'>, sp
     // Only the spec: node must not pick up NODE_OPTIONS & co. from the image. The guest's env travels
     // inside the spec (an env var, not an argument: /proc/PID/environ is private to the owner,
     // /proc/PID/cmdline is readable by every user of the host).
-    env: [`${SPEC_ENV}=${Buffer.from(JSON.stringify(spec)).toString('base64')}`],
+    env: specEnv(spec),
   };
+}
+
+/**
+ * Linux limits each environment string to 128 KiB (MAX_ARG_STRLEN); a container with a big
+ * environment would not start with its spec in one variable. Split it: SPEC_ENV, SPEC_ENV_1, …
+ */
+const CHUNK = 96 * 1024;
+export function specEnv(spec: ContainerSpec): string[] {
+  const b64 = Buffer.from(JSON.stringify(spec)).toString('base64');
+  const out: string[] = [];
+  for (let i = 0; i * CHUNK < b64.length || i === 0; i++) {
+    out.push(`${SPEC_ENV}${i === 0 ? '' : `_${i}`}=${b64.slice(i * CHUNK, (i + 1) * CHUNK)}`);
+  }
+  return out;
 }
 
 /** crun 1.8.1 refuses ociVersion newer than 1.1.0 ("unknown version specified"); measured here. */

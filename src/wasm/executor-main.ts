@@ -16,9 +16,14 @@ const fail = (message: string, code: number): never => {
 };
 
 function readSpec(): WasmRunSpec {
-  const raw = process.env[SPEC_ENV];
+  let raw = process.env[SPEC_ENV];
   if (!raw) return fail(`the executor runs inside Wasm containers started by hyrun (no ${SPEC_ENV} in its environment)`, 125);
   delete process.env[SPEC_ENV];
+  // Split across SPEC_ENV_1, SPEC_ENV_2, … when large (src/handlers/wasm.ts specEnv).
+  for (let i = 1; process.env[`${SPEC_ENV}_${i}`] !== undefined; i++) {
+    raw += process.env[`${SPEC_ENV}_${i}`];
+    delete process.env[`${SPEC_ENV}_${i}`];
+  }
   try {
     const spec = JSON.parse(Buffer.from(raw, 'base64').toString('utf8')) as WasmRunSpec;
     if (typeof spec.module !== 'string' || !Array.isArray(spec.args) || !Array.isArray(spec.env)) throw new Error('incomplete');

@@ -172,6 +172,22 @@ for (const delegate of ['crun', 'runc']) {
       }
     });
 
+    test('a 300 KB environment reaches the guest intact (the spec is split under the 128 KiB per-string limit)', () => {
+      const guestEnv = ['BIG1=' + 'a'.repeat(100_000), 'BIG2=' + 'b'.repeat(100_000), 'BIG3=' + 'c'.repeat(100_000), 'Z=end'];
+      const b = makeBundle(delegate, (c) => {
+        c.process!.args = ['/probe.wasm', 'args'];
+        c.process!.env = guestEnv;
+      });
+      const id = `ctr-bigenv-${delegate}-${process.pid}`;
+      try {
+        const r = hy(delegate, ['run', '--bundle', b.dir, id]);
+        assert.equal(r.status, 0, r.stderr.slice(0, 500));
+        assert.ok(r.stdout === ['arg /probe.wasm', 'arg args', ...guestEnv.map((e) => `env ${e}`)].join('\n') + '\n', 'environment differs');
+      } finally {
+        destroy(delegate, id);
+      }
+    });
+
     test('the runtime dir is invisible to the guest: stat, open and listing of / all say absent', () => {
       const id = `ctr-hidden-${delegate}-${process.pid}`;
       const ids: string[] = [];

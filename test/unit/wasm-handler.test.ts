@@ -7,7 +7,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSyn
 import { join } from 'node:path';
 import { tempDir, repoRoot } from '../helpers.js';
 import {
-  delegateOciVersion, executorSpec, linearMemoryCap, privateConfig, wasmHandler, type ContainerSpec,
+  delegateOciVersion, executorSpec, linearMemoryCap, privateConfig, specEnv, wasmHandler, type ContainerSpec,
 } from '../../src/handlers/wasm.js';
 import { ensureRuntimeDir, executorCommand, parseLdd, RUNTIME_MOUNT, SPEC_ENV } from '../../src/handlers/runtime-dir.js';
 import type { OciSpec } from '../../src/oci/spec.js';
@@ -32,10 +32,16 @@ function userConfig(): OciSpec {
   };
 }
 
+/** Reassembles the spec the way executor-main does (SPEC_ENV, SPEC_ENV_1, …, in order). */
 const decodeSpec = (env: string[] | undefined): ContainerSpec => {
-  assert.equal(env?.length, 1);
-  assert.ok(env![0]!.startsWith(`${SPEC_ENV}=`));
-  return JSON.parse(Buffer.from(env![0]!.slice(SPEC_ENV.length + 1), 'base64').toString('utf8')) as ContainerSpec;
+  assert.ok(env && env.length >= 1);
+  const b64 = env.map((e, i) => {
+    const name = i === 0 ? SPEC_ENV : `${SPEC_ENV}_${i}`;
+    assert.ok(e.startsWith(`${name}=`), `unexpected env entry ${e.slice(0, 40)}`);
+    assert.ok(Buffer.byteLength(e) < 128 * 1024, 'an env string over MAX_ARG_STRLEN');
+    return e.slice(name.length + 1);
+  }).join('');
+  return JSON.parse(Buffer.from(b64, 'base64').toString('utf8')) as ContainerSpec;
 };
 
 test('parseLdd finds the loader and every resolved library, skipping the vDSO', () => {
@@ -245,6 +251,14 @@ test('exec: a Wasm module is wrapped in the executor; a Linux binary or unknown 
   } finally {
     t.cleanup();
   }
+});
+
+test('a big environment is split over several variables, each under the kernel 128 KiB limit', () => {
+  const big = ['HUGE=' + 'x'.repeat(300_000), 'B=2'];
+  const env = specEnv(executorSpec({ user: { uid: 0, gid: 0 }, cwd: '/', args: ['m.wasm'], env: big }, undefined));
+  assert.ok(env.length >= 4, `only ${env.length} variables`);
+  assert.deepEqual(decodeSpec(env).env, big);
+  assert.equal(specEnv(executorSpec({ user: { uid: 0, gid: 0 }, cwd: '/', args: ['m.wasm'], env: [] }, undefined)).length, 1);
 });
 
 test('executor spec: env and args exactly as given, root preopen, runtime dir hidden', () => {
