@@ -93,8 +93,10 @@ function settle(): void {
   while (pidsWithArg(settleNeedle).length > 0 && Date.now() < deadline) sleepSync(5);
 }
 
-/** create → start → wait for the container process to exit → delete; returns ms. */
-function ociLifecycle(v: OciVariant, id: string, outFd: number): number {
+interface Steps { total: number; create: number; start: number; run: number; delete: number }
+
+/** create → start → wait for the container process to exit → delete; returns ms per step. */
+function ociLifecycle(v: OciVariant, id: string, outFd: number): Steps {
   const pidFile = join(v.bundle, `${id}.pid`);
   const stdio: SpawnSyncOptions['stdio'] = ['ignore', outFd, outFd];
   const call = (args: string[]): void => {
@@ -102,19 +104,23 @@ function ociLifecycle(v: OciVariant, id: string, outFd: number): number {
     if (r.error) throw r.error;
     if (r.status !== 0) throw new Error(`${v.name}: ${[...v.runtime, ...args].join(' ')} exited ${r.status} (output in the bench log)`);
   };
-  const t0 = process.hrtime.bigint();
+  const now = (): number => Number(process.hrtime.bigint()) / 1e6;
+  const t0 = now();
   call(['create', '--bundle', v.bundle, '--pid-file', pidFile, id]);
+  const t1 = now();
   call(['start', id]);
+  const t2 = now();
   const pid = Number(readFileSync(pidFile, 'utf8').trim());
   const deadline = Date.now() + 60_000;
   while (alive(pid)) {
     if (Date.now() > deadline) throw new Error(`${v.name}: container ${id} (pid ${pid}) did not exit`);
     sleepSync(1);
   }
+  const t3 = now();
   call(['delete', id]);
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  const t4 = now();
   rmSync(pidFile, { force: true });
-  return ms;
+  return { total: t4 - t0, create: t1 - t0, start: t2 - t1, run: t3 - t2, delete: t4 - t3 };
 }
 
 export async function run(): Promise<Section> {
@@ -178,7 +184,7 @@ export async function run(): Promise<Section> {
     }
 
     // --- timed rounds, interleaved
-    const ociMs = oci.map(() => [] as number[]);
+    const ociMs = oci.map(() => [] as Steps[]);
     const podmanMs = podman.map(() => [] as number[]);
     const nodeMs: number[] = [];
     const hyrunVersionMs: number[] = [];
@@ -189,8 +195,8 @@ export async function run(): Promise<Section> {
       const version = timeOnce([hyrunBin, '--version']);
       if (keep) { nodeMs.push(node.ms); hyrunVersionMs.push(version.ms); }
       oci.forEach((v, i) => {
-        const ms = ociLifecycle(v, `bench-${round}-${i}`, outFd);
-        if (keep) ociMs[i]!.push(ms);
+        const steps = ociLifecycle(v, `bench-${round}-${i}`, outFd);
+        if (keep) ociMs[i]!.push(steps);
       });
       podman.forEach((v, i) => {
         const t0 = process.hrtime.bigint();
@@ -230,9 +236,12 @@ export async function run(): Promise<Section> {
 
     // --- table and targets
     const node = median(nodeMs);
-    const o = Object.fromEntries(oci.map((v, i) => [v.name, median(ociMs[i]!)])) as Record<string, number>;
+    const step = (i: number, k: keyof Steps): number => median(ociMs[i]!.map((x) => x[k]));
+    const o = Object.fromEntries(oci.map((v, i) => [v.name, step(i, 'total')])) as Record<string, number>;
+    const breakdown = (i: number): string =>
+      `create ${fmtMs(step(i, 'create'))} · start ${fmtMs(step(i, 'start'))} · run ${fmtMs(step(i, 'run'))} · delete ${fmtMs(step(i, 'delete'))}`;
     const p = Object.fromEntries(podman.map((v, i) => [v.name, median(podmanMs[i]!)])) as Record<string, number>;
-    const rows: string[][] = oci.map((v) => [v.name, fmtMs(o[v.name]!), fmtMs(p[v.name]!), '']);
+    const rows: string[][] = oci.map((v, i) => [v.name, fmtMs(o[v.name]!), fmtMs(p[v.name]!), `OCI steps: ${breakdown(i)}`]);
     rows.push(['bare `node -e 0`', fmtMs(node), '', 'one node start']);
     rows.push(['`hyrun --version`', fmtMs(median(hyrunVersionMs)), '', 'one hyrun CLI start']);
     rows.push(...stopRows);
@@ -264,7 +273,7 @@ export async function run(): Promise<Section> {
     return {
       title: 'Containers: start→exit',
       method: `Wall time from the first runtime call to the end of the last, median of ${ROUNDS} runs after ${WARMUP} warm-up rounds, all variants interleaved round by round. OCI CLI: \`RUNTIME --root DIR create --bundle B --pid-file P ID\`, \`start ID\`, poll /proc/PID until the container process has exited (1 ms steps), \`delete ID\`; Linux variants run busybox \`/bin/true\`, Wasm variants a C hello (eng_hello.c, wasm32-wasi). Podman: \`podman run --rm --runtime RUNTIME IMAGE\` with locally built images (busybox \`true\`; the seed's wasm-hello image). Lower is better; ratios are hyrun / baseline.`,
-      columns: ['variant', 'OCI CLI ms', 'Podman ms', 'note'],
+      columns: ['variant', 'OCI CLI ms', 'Podman ms', 'note (OCI step medians in ms; run = start returned → process gone)'],
       rows,
       notes,
       targets,
