@@ -1,6 +1,6 @@
 // The OCI lifecycle on top of a delegate: what hyrun adds is detection, the handler's bundle, and
 // its own small state; everything that touches namespaces, cgroups and ptys is the delegate's.
-import { existsSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { constants as osConstants } from 'node:os';
@@ -161,7 +161,11 @@ export async function run(ctx: Ctx, id: string, f: CreateFlags & { detach: boole
 export function lookup(ctx: Ctx, id: string): { record: ContainerRecord; delegate: DelegateInfo } {
   const record = readRecord(ctx.opts.root, id);
   if (!record) throw notExist(id);
-  return { record, delegate: recordedDelegate(record.delegate, record.delegateKind) };
+  const delegate = recordedDelegate(record.delegate, record.delegateKind);
+  // hyrun's record without the delegate's (its root was wiped, e.g. a reboot of a tmpfs): gone for
+  // the engine too, in the words it matches on; `delete` still cleans hyrun's side up.
+  if (!existsSync(join(delegateRoot(ctx.opts.root, delegate), id))) throw notExist(id);
+  return { record, delegate };
 }
 
 /** Commands hyrun only forwards: start, pause, resume, ps, update. */
@@ -169,6 +173,38 @@ export async function passThrough(ctx: Ctx, command: string, id: string, flags: 
   const { delegate } = lookup(ctx, id);
   const { code } = await runDelegate(ctx.opts, delegate, [command, ...flags, id, ...rest]);
   return code;
+}
+
+/**
+ * `update`: resources from a file or `-` (stdin, as the shim and CRI-O send them). hyrun reads and
+ * checks them itself and hands the delegate a file: crun opens /dev/stdin, which fails when stdin is
+ * a socket, and a bad document gets one clear line instead of the delegate's parse error.
+ */
+export async function update(ctx: Ctx, id: string, resources: string | undefined, flags: string[]): Promise<number> {
+  const { delegate } = lookup(ctx, id);
+  if (resources === undefined) return (await runDelegate(ctx.opts, delegate, ['update', ...flags, id])).code;
+  let text: string;
+  const what = resources === '-' ? 'resources on stdin' : `resources file ${resources}`;
+  try {
+    text = readFileSync(resources === '-' ? 0 : resources, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new OciError(`${what} does not exist`);
+    throw new OciError(`cannot read ${what}: ${(e as Error).message}`);
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new OciError(`${what} is not valid JSON (${(e as Error).message}): pass a LinuxResources object`);
+  }
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new OciError(`${what} must be a JSON object (LinuxResources)`);
+  const tmp = join(stateDir(ctx.opts.root, id), `update-${randomBytes(6).toString('hex')}.json`);
+  writeFileSync(tmp, text);
+  try {
+    return (await runDelegate(ctx.opts, delegate, ['update', `--resources=${tmp}`, id])).code;
+  } finally {
+    rmSync(tmp, { force: true });
+  }
 }
 
 export async function state(ctx: Ctx, id: string): Promise<number> {

@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir } from '../helpers.js';
+import { spawn, spawnSync } from 'node:child_process';
+import { hyrunBin, tempDir } from '../helpers.js';
 import { haveBusybox, makeBusyboxBundle } from './fixtures/rootfs.js';
 import { DELEGATES, delegateIds, hyrunEntries, oci, readIf, stateOf, waitFor } from './fixtures/oci.js';
 
@@ -217,6 +218,78 @@ for (const d of DELEGATES) {
       assert.equal(typeof spec.ociVersion, 'string');
       assert.ok(Array.isArray(spec.process.args));
     } finally {
+      t.cleanup();
+    }
+  });
+}
+
+for (const d of DELEGATES) {
+  const skip = !d.path ? `${d.name} is not installed` : !haveBusybox() ? 'busybox-static is not installed' : false;
+
+  test(`${d.name}: a foreground run gets hyrun's SIGTERM and its exit code comes back`, { skip, timeout: 120_000 }, async () => {
+    const t = tempDir('hyrun-oci-');
+    const root = join(t.path, 'root');
+    const o = oci(root, d.path!);
+    try {
+      const bundle = makeBusyboxBundle(join(t.path, 'bundle'), {
+        args: ['sh', '-c', 'trap "echo got-term; exit 42" TERM; echo ready; while true; do sleep 0.1; done'],
+      });
+      const child = spawn(hyrunBin, ['--root', root, '--delegate', d.path!, 'run', '--bundle', bundle, 'sig'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (b: Buffer) => { out += b.toString(); });
+      child.stderr.on('data', (b: Buffer) => { out += b.toString(); });
+      const exited = new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+      try {
+        await waitFor('the container to be ready', () => out.includes('ready'));
+        child.kill('SIGTERM');
+        assert.equal(await exited, 42, out);
+        assert.match(out, /got-term/);
+      } finally {
+        if (child.exitCode === null) child.kill('SIGKILL');
+      }
+      assert.deepEqual(hyrunEntries(root), []);
+    } finally {
+      o(['delete', '--force', 'sig']);
+      t.cleanup();
+    }
+  });
+
+  test(`${d.name}: update --resources - (stdin), kill --all, and a wiped delegate root`, { skip, timeout: 120_000 }, async () => {
+    const t = tempDir('hyrun-oci-');
+    const root = join(t.path, 'root');
+    const o = oci(root, d.path!);
+    const id = 'upd';
+    try {
+      const bundle = makeBusyboxBundle(join(t.path, 'bundle'), { args: ['sh', '-c', 'sleep 1000 & sleep 1000 & wait'] });
+      assert.equal(o(['run', '--detach', '--bundle', bundle, id], { stdio: 'ignore' }).status, 0);
+      const pid = Number(stateOf(o, id).pid);
+      const pidsCgroup = readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').find((l) => /^\d+:([^:]*,)?pids(,[^:]*)?:/.test(l));
+      let r = o(['update', '--resources', '-', id], { input: JSON.stringify({ pids: { limit: 77 } }) });
+      assert.equal(r.status, 0, r.stderr);
+      if (pidsCgroup) {
+        const path = pidsCgroup.split(':').slice(2).join(':');
+        assert.equal(readFileSync(join('/sys/fs/cgroup/pids', path, 'pids.max'), 'utf8').trim(), '77');
+      }
+      r = o(['update', '--resources', join(t.path, 'missing.json'), id]);
+      assert.notEqual(r.status, 0);
+      assert.match(r.stderr, /resources file .*missing\.json does not exist/);
+
+      r = o(['kill', '--all', id, 'KILL']);
+      assert.equal(r.status, 0, r.stderr);
+      await waitFor('the container to stop', () => stateOf(o, id).status === 'stopped');
+
+      // The delegate forgot the container (its root wiped): engines get "does not exist", and delete
+      // still removes hyrun's side.
+      assert.equal(o(['delete', id]).status, 0);
+      assert.equal(o(['run', '--detach', '--bundle', bundle, id], { stdio: 'ignore' }).status, 0);
+      o(['kill', id, 'KILL']);
+      await waitFor('the container to stop', () => stateOf(o, id).status === 'stopped');
+      spawnSync(d.path!, ['--root', join(root, '@' + d.path!.split('/').pop()), 'delete', '--force', id]);
+      assert.match(o(['state', id]).stderr, /container "upd" does not exist/);
+      assert.equal(o(['delete', id]).status, 0);
+      assert.deepEqual(hyrunEntries(root), []);
+    } finally {
+      o(['delete', '--force', id]);
       t.cleanup();
     }
   });

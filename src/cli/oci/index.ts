@@ -114,13 +114,7 @@ async function dispatch(ctx: lc.Ctx, command: string, args: string[]): Promise<n
     }
     case 'update': {
       const id = one(command, p.positionals);
-      const res = str(f, 'resources');
-      // Check the resources file here: the delegate's own error for a bad one is cryptic.
-      if (res !== undefined && res !== '-') {
-        const { parseJsonFile } = await import('../../oci/config.js');
-        parseJsonFile(res, 'resources file');
-      }
-      return lc.passThrough(ctx, 'update', id, p.raw);
+      return lc.update(ctx, id, str(f, 'resources'), p.raw.filter((a) => !a.startsWith('--resources=')));
     }
     case 'exec': {
       const id = validateId(p.positionals[0], command);
