@@ -12,7 +12,7 @@ import { UsageError } from './errors.js';
 export const WASM_RUN_FLAGS = ['--dir', '--env', '--memory', '--tcplisten'] as const;
 /** Flags only runc's `run` understands; any of them means OCI mode. */
 export const OCI_RUN_FLAGS = [
-  '--bundle', '-b', '--detach', '-d', '--console-socket', '--pidfile', '--no-subreaper', '--no-pivot',
+  '--bundle', '-b', '--detach', '-d', '--console-socket', '--pid-file', '--pidfile', '--no-subreaper', '--no-pivot',
   '--no-new-keyring', '--preserve-fds', '--keep',
 ] as const;
 const HELP_FLAGS = ['--help', '-h'];
