@@ -95,6 +95,28 @@ describe('podman --runtime hyrun: Wasm images', { skip, timeout: 900_000 }, () =
     assert.equal(state.stdout.trim(), 'running', 'the container keeps running after the exec');
   });
 
+  test('pause/unpause, update and kill --signal INT of a running Wasm container (exit 130)', () => {
+    const n = name('pause');
+    env.mustPodman(['run', '--detach', '--name', n, IMAGES.wasmBusy, '/busy.wasm', 'sleep']);
+    waitUntil(`${n} to print ready`, () => env.podman(['logs', n]).stdout.includes('ready sleep'));
+    const status = (): string => env.mustPodman(['inspect', '--format', '{{.State.Status}}', n]).stdout.trim();
+    env.mustPodman(['pause', n]);
+    assert.equal(status(), 'paused');
+    env.mustPodman(['unpause', n]);
+    assert.equal(status(), 'running');
+    const update = env.podman(['update', '--memory', '300m', n]);
+    assert.equal(update.status, 0, explain(update));
+    env.mustPodman(['kill', '--signal', 'INT', n]);
+    waitUntil(`${n} to exit`, () => status() === 'exited');
+    assert.equal(env.mustPodman(['inspect', '--format', '{{.State.ExitCode}}', n]).stdout.trim(), '130');
+  });
+
+  test('a Wasm container runs as a non-root user and under a memory limit', () => {
+    const r = env.podman(['run', '--rm', '--user', '1000:1000', '--memory', '128m', IMAGES.wasmHello]);
+    assert.equal(r.status, 0, explain(r));
+    assert.equal(r.stdout, HELLO);
+  });
+
   test('a volume (-v HOSTDIR:/data) is read and written by the guest', () => {
     const dir = join(env.dir, 'volume');
     mkdirSync(dir, { recursive: true });
