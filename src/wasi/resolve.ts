@@ -116,6 +116,16 @@ export function resolve(root: SandboxRoot, base: readonly string[], path: string
   // Components still to walk, in reverse so pop() yields the next one; symlink texts are pushed here.
   const todo = path.split('/').reverse();
   let expansions = 0;
+  /** Replaces the symlink at `host` by its text in the components still to walk. */
+  const expand = (host: string): void => {
+    if (++expansions > MAX_SYMLINK_EXPANSIONS) fail(ERRNO.LOOP, 'too many symlinks');
+    const target = fs.readlinkSync(host, 'utf8');
+    if (target.length === 0) fail(ERRNO.NOENT, 'empty symlink');
+    if (target.charCodeAt(0) === 47) fail(ERRNO.NOTCAPABLE, 'absolute symlink target');
+    // What followed the link in the path (including a trailing slash) stays after its text.
+    const parts = target.split('/');
+    for (let i = parts.length - 1; i >= 0; i--) todo.push(parts[i]);
+  };
 
   while (todo.length > 0) {
     const c = todo.pop()!;
@@ -133,28 +143,27 @@ export function resolve(root: SandboxRoot, base: readonly string[], path: string
     const rel = [...dir, c];
     if (root.isHidden(rel)) fail(last && options.create ? ERRNO.ACCES : ERRNO.NOENT, 'hidden path');
     const host = root.hostOf(rel);
-    const st = lstat(host);
+    // Intermediate components only need their type: a plain (number) lstat is cheaper than bigint.
+    const st = last ? lstat(host) : (fs.lstatSync(host, { throwIfNoEntry: false }) ?? null);
     if (st === null) {
       if (!last) fail(ERRNO.NOENT, 'missing intermediate directory');
       return { root, parent: dir, name: c, rel, hostPath: host, stat: null, mustBeDir: trailingSlash };
     }
-    if (st.isSymbolicLink() && (!last || options.follow || trailingSlash)) {
-      if (++expansions > MAX_SYMLINK_EXPANSIONS) fail(ERRNO.LOOP, 'too many symlinks');
-      const target = fs.readlinkSync(host, 'utf8');
-      if (target.length === 0) fail(ERRNO.NOENT, 'empty symlink');
-      if (target.charCodeAt(0) === 47) fail(ERRNO.NOTCAPABLE, 'absolute symlink target');
-      // The link's text replaces it; what followed it in the path (including a trailing slash) stays.
-      const parts = target.split('/');
-      for (let i = parts.length - 1; i >= 0; i--) todo.push(parts[i]);
-      continue;
-    }
     if (!last) {
+      if (st.isSymbolicLink()) {
+        expand(host);
+        continue;
+      }
       if (!st.isDirectory()) fail(ERRNO.NOTDIR, 'intermediate component is not a directory');
       dir.push(c);
       continue;
     }
+    if (st.isSymbolicLink() && (options.follow || trailingSlash)) {
+      expand(host);
+      continue;
+    }
     if (trailingSlash && !st.isDirectory()) fail(ERRNO.NOTDIR, 'trailing slash on a non-directory');
-    return { root, parent: dir, name: c, rel, hostPath: host, stat: st, mustBeDir: trailingSlash };
+    return { root, parent: dir, name: c, rel, hostPath: host, stat: st as fs.BigIntStats, mustBeDir: trailingSlash };
   }
 
   // The path named a directory by `.`/`..` (or a chain of them): it exists, it is `dir`.
