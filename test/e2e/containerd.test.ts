@@ -80,6 +80,31 @@ describe('containerd (ctr) with --runc-binary hyrun', { skip, timeout: 900_000 }
     assert.equal(r.stdout, HELLO);
   });
 
+  test('without the annotation (ctr does not copy image annotations) hyrun runs the image as Linux: crun cannot exec the module', () => {
+    const r = ctrRun([], IMAGES.wasmHello);
+    assert.notEqual(r.status, 0, explain(r));
+    assert.equal(r.stdout, '');
+  });
+
+  test('--runc-binary bin/hyrun-wasm runs the Wasm image without any annotation', () => {
+    const r = cd.ctr(['run', '--rm', '--runc-binary', `${hyrunBin}-wasm`, IMAGES.wasmHello, newId('wasm-bin')]);
+    assert.equal(r.status, 0, explain(r));
+    assert.equal(r.stdout, HELLO);
+  });
+
+  test('--annotation run.oci.handler=wasm also selects Wasm', () => {
+    const r = ctrRun(['--annotation', 'run.oci.handler=wasm'], IMAGES.wasmHello);
+    assert.equal(r.status, 0, explain(r));
+    assert.equal(r.stdout, HELLO);
+  });
+
+  test('a pod sandbox (io.kubernetes.cri.container-type=sandbox) stays Linux even under hyrun-wasm', () => {
+    const r = cd.ctr(['run', '--rm', '--runc-binary', `${hyrunBin}-wasm`, '--annotation', 'io.kubernetes.cri.container-type=sandbox',
+      IMAGES.busybox, newId('sandbox'), 'sh', '-c', 'echo pause-like']);
+    assert.equal(r.status, 0, explain(r));
+    assert.equal(r.stdout, 'pause-like\n');
+  });
+
   test('arguments reach the Wasm module', () => {
     const r = ctrRun(COMPAT, IMAGES.wasmHello, ['/hello.wasm', 'x', 'y z']);
     assert.equal(r.status, 0, explain(r));

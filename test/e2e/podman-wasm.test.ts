@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { hyrunBin } from '../helpers.js';
 import { cleanStderr, PodmanEnv } from './engines/podman.js';
 import { buildImages, IMAGES } from './engines/images.js';
 import { driveTty } from './engines/tty.js';
@@ -24,7 +25,7 @@ describe('podman --runtime hyrun: Wasm images', { skip, timeout: 900_000 }, () =
 
   before(() => {
     env = new PodmanEnv();
-    buildImages(env, ['wasmHello', 'wasmHelloSmart', 'wasmExit42', 'wasmBusy', 'wasmVolume', 'wasmTty', 'busyboxSmart']);
+    buildImages(env, ['wasmHello', 'wasmHelloSmart', 'wasmAppSmart', 'wasmExit42', 'wasmBusy', 'wasmVolume', 'wasmTty', 'busyboxSmart']);
   });
   after(() => {
     for (const n of names) env?.podman(['rm', '--force', '--time', '0', n]);
@@ -52,6 +53,18 @@ describe('podman --runtime hyrun: Wasm images', { skip, timeout: 900_000 }, () =
 
   test('compat-smart on the Wasm image runs it as Wasm', () => {
     const r = env.podman(['run', '--rm', IMAGES.wasmHelloSmart]);
+    assert.equal(r.status, 0, explain(r));
+    assert.equal(r.stdout, HELLO);
+  });
+
+  test('compat-smart with the module at /app (no .wasm suffix) runs as Wasm, by its magic bytes', () => {
+    const r = env.podman(['run', '--rm', IMAGES.wasmAppSmart]);
+    assert.equal(r.status, 0, explain(r));
+    assert.equal(r.stdout, HELLO);
+  });
+
+  test('podman --runtime bin/hyrun-wasm runs the Wasm image', () => {
+    const r = env.podman(['run', '--rm', IMAGES.wasmHello], { runtime: `${hyrunBin}-wasm` });
     assert.equal(r.status, 0, explain(r));
     assert.equal(r.stdout, HELLO);
   });

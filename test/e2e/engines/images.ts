@@ -17,6 +17,8 @@ export const IMAGES = {
   wasmHello: 'localhost/hyrun-test/wasm-hello:latest',
   /** The same with variant=compat-smart (Wasm because args[0] ends in .wasm). */
   wasmHelloSmart: 'localhost/hyrun-test/wasm-hello-smart:latest',
+  /** compat-smart, the module stored as /app (no .wasm suffix): Wasm by its magic bytes. */
+  wasmAppSmart: 'localhost/hyrun-test/wasm-app-smart:latest',
   /** exit42.wasm: prints, then proc_exit(42). */
   wasmExit42: 'localhost/hyrun-test/wasm-exit42:latest',
   /** busy.wasm (long-running; `busy.wasm sleep` sleeps instead of spinning) plus exec.wasm for exec. */
@@ -91,6 +93,7 @@ export function buildWasmImage(env: PodmanEnv, image: WasmImage): void {
 export const WASM_IMAGES: Record<string, WasmImage> = {
   wasmHello: { tag: IMAGES.wasmHello, files: { 'hello.wasm': 'eng_hello' }, cmd: ['/hello.wasm'] },
   wasmHelloSmart: { tag: IMAGES.wasmHelloSmart, files: { 'hello.wasm': 'eng_hello' }, cmd: ['/hello.wasm'], variant: 'compat-smart' },
+  wasmAppSmart: { tag: IMAGES.wasmAppSmart, files: { app: 'eng_hello' }, cmd: ['/app'], variant: 'compat-smart' },
   wasmExit42: { tag: IMAGES.wasmExit42, files: { 'exit42.wasm': 'eng_exit42' }, cmd: ['/exit42.wasm'] },
   wasmBusy: { tag: IMAGES.wasmBusy, files: { 'busy.wasm': 'eng_busy', 'exec.wasm': 'eng_exec' }, cmd: ['/busy.wasm'] },
   wasmVolume: { tag: IMAGES.wasmVolume, files: { 'volume.wasm': 'eng_volume' }, cmd: ['/volume.wasm'] },
