@@ -102,3 +102,32 @@ test('features: hyrun adds its annotation and the detection keys as potentially 
     assert.ok(f.potentiallyUnsafeConfigAnnotations?.includes(k), k);
   }
 });
+
+test('exec without --process: the container process with overrides, env merged by key (as runc)', async () => {
+  const { processFromFlags, userView } = await import('../../src/runtime/lifecycle.js');
+  const t = tempDir('hyrun-exec-');
+  try {
+    writeFileSync(join(t.path, 'config.json'), JSON.stringify({
+      ociVersion: '1.0.2', root: { path: 'rootfs' },
+      process: { terminal: true, consoleSize: { height: 1, width: 1 }, user: { uid: 0, gid: 0 }, args: ['init'], env: ['PATH=/bin', 'A=1'], cwd: '/', capabilities: { bounding: ['CAP_KILL'] } },
+    }));
+    const record = { id: 'x', delegate: '/usr/bin/crun', delegateKind: 'crun' as const, handler: 'linux' as const, bundle: t.path, created: '' };
+    const flags = {
+      args: ['sh', '-c', 'x'], detach: false, preserveFds: 0, tty: false, env: ['A=2', 'B=3'], cwd: '/tmp', user: '5:6',
+      additionalGids: ['7'], caps: ['CAP_NET_ADMIN'], noNewPrivs: true, cgroup: [], ignorePaused: false,
+    };
+    const p = processFromFlags(record, flags);
+    assert.deepEqual(p.args, ['sh', '-c', 'x']);
+    assert.deepEqual(p.env, ['PATH=/bin', 'A=2', 'B=3']);
+    assert.equal(p.terminal, false);
+    assert.equal(p.consoleSize, undefined);
+    assert.equal(p.cwd, '/tmp');
+    assert.deepEqual(p.user, { uid: 5, gid: 6, additionalGids: [7] });
+    assert.deepEqual(p.capabilities?.bounding, ['CAP_KILL', 'CAP_NET_ADMIN']);
+    assert.equal(p.noNewPrivileges, true);
+    throwsOci(() => processFromFlags(record, { ...flags, user: 'root' }), /invalid --user "root"/);
+    const s = userView({ ociVersion: '1.0.0', id: 'x', status: 'running', pid: 3, bundle: '/run/hyrun/x/bundle' }, record);
+    assert.equal(s.bundle, t.path);
+    assert.equal(s.pid, 3);
+  } finally { t.cleanup(); }
+});
