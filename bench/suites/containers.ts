@@ -20,7 +20,7 @@ import { stageBusyboxRootfs, buildImages, IMAGES } from '../../test/e2e/engines/
 import { cleanStderr, PodmanEnv } from '../../test/e2e/engines/podman.js';
 import { alive, pidsWithArg, removeTree, sleepSync, waitUntil } from '../../test/e2e/engines/tools.js';
 
-const ROUNDS = Number(process.env.HYRUN_BENCH_CONTAINER_RUNS ?? 15);
+const ROUNDS = Number(process.env.HYRUN_BENCH_CONTAINER_RUNS ?? 12);
 const WARMUP = 2;
 const STOP_RUNS = 5;
 const HELLO = 'hello from hyrun-test wasm\n';
