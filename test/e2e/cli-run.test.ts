@@ -139,3 +139,12 @@ test('help: general, per command, and run documents its options and the mode rul
   assert.match(runHelp.stdout, /--dir HOST\[::GUEST\]/);
   assert.match(runHelp.stdout, /config\.json exists in the current directory: OCI mode/);
 });
+
+test('bin/hyrun-wasm (the symlink) dispatches like hyrun', () => {
+  const wasmBin = join(repoRoot, 'bin/hyrun-wasm');
+  const r = run(wasmBin, ['run', guest('diff_args'), 'x']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, 'argc=2\nargv[1]=<x> len=1\n');
+  assert.equal(run(wasmBin, ['help', 'run']).stdout, hyrun(['help', 'run']).stdout);
+  assertOneLineError(run(wasmBin, ['run', '--memory', 'x', guest('diff_args')]), 125, /--memory 'x'/);
+});
