@@ -10,6 +10,7 @@ import { hyrunBin } from '../helpers.js';
 import { PodmanEnv } from './engines/podman.js';
 import { buildImages, IMAGES } from './engines/images.js';
 import { startContainerd, type Containerd } from './engines/containerd.js';
+import { driveTty } from './engines/tty.js';
 import { cannotRun, explain, waitFor } from './engines/tools.js';
 
 const skip = cannotRun(['containerd', 'ctr', 'containerd-shim-runc-v2', 'podman', 'buildah', 'crun']);
@@ -37,11 +38,11 @@ describe('containerd (ctr) with --runc-binary hyrun', { skip, timeout: 900_000 }
 
   before(async () => {
     env = new PodmanEnv();
-    buildImages(env, ['busybox', 'wasmHello', 'wasmExit42', 'wasmBusy']);
+    buildImages(env, ['busybox', 'wasmHello', 'wasmExit42', 'wasmBusy', 'wasmTty']);
     const archives = join(env.dir, 'archives');
     mkdirSync(archives);
     cd = await startContainerd();
-    for (const image of [IMAGES.busybox, IMAGES.wasmHello, IMAGES.wasmExit42, IMAGES.wasmBusy]) {
+    for (const image of [IMAGES.busybox, IMAGES.wasmHello, IMAGES.wasmExit42, IMAGES.wasmBusy, IMAGES.wasmTty]) {
       const file = join(archives, `${image.replace(/[/:]/g, '_')}.oci.tar`);
       env.mustPodman(['save', '--format', 'oci-archive', '--output', file, image]);
       cd.mustCtr(['images', 'import', '--all-platforms', file]);
@@ -115,6 +116,24 @@ describe('containerd (ctr) with --runc-binary hyrun', { skip, timeout: 900_000 }
     const r = ctrRun(COMPAT, IMAGES.wasmExit42);
     assert.equal(r.status, 42, explain(r));
     assert.equal(r.stdout, 'about to exit 42\n');
+  });
+
+  test('ctr run -t: the Wasm guest gets a terminal from the shim (console socket) and echoes a typed line', () => {
+    const r = driveTty(['ctr', '--address', cd.socket, '--namespace', cd.namespace, 'run', '--rm', '-t', '--runc-binary', hyrunBin, ...COMPAT,
+      IMAGES.wasmTty, newId('tty')], 'type a line:', 'via containerd');
+    assert.equal(r.timedOut, false, r.output);
+    assert.equal(r.status, 0, r.output);
+    assert.match(r.output, /stdin tty: yes, stdout tty: yes/);
+    assert.match(r.output, /echo: \[via containerd\]/);
+  });
+
+  test('ctr run -t of a Linux image: a terminal, typed input', () => {
+    const r = driveTty(['ctr', '--address', cd.socket, '--namespace', cd.namespace, 'run', '--rm', '-t', '--runc-binary', hyrunBin,
+      IMAGES.busybox, newId('tty-linux'), 'sh', '-c', 'tty; echo prompt:; read line; echo "got [$line]"'], 'prompt:', 'typed');
+    assert.equal(r.timedOut, false, r.output);
+    assert.equal(r.status, 0, r.output);
+    assert.match(r.output, /\/dev\/pts\/\d+/);
+    assert.match(r.output, /got \[typed\]/);
   });
 
   test('ctr task exec of a .wasm, then ctr task kill (SIGTERM) ends the Wasm task with 143', async () => {
