@@ -19,8 +19,16 @@ import { fileURLToPath } from 'node:url';
 
 /** Where the runtime directory appears inside Wasm containers (hidden from the guest). */
 export const RUNTIME_MOUNT = '/.hyrun';
-/** Default cache location; HYRUN_CACHE_DIR overrides it (tests, unprivileged use). */
+/** Default cache location for root; HYRUN_CACHE_DIR overrides it (tests). */
 export const DEFAULT_CACHE_DIR = '/var/lib/hyrun';
+
+/** Where runtime dirs live: $HYRUN_CACHE_DIR, else /var/lib/hyrun for root, else the user's data dir (rootless engines). */
+export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.() ?? 0): string {
+  if (env.HYRUN_CACHE_DIR) return env.HYRUN_CACHE_DIR;
+  if (uid === 0) return DEFAULT_CACHE_DIR;
+  const data = env.XDG_DATA_HOME || (env.HOME ? join(env.HOME, '.local/share') : undefined);
+  return data ? join(data, 'hyrun') : join('/tmp', `hyrun-${uid}`);
+}
 /** Environment variable carrying the executor spec (base64 JSON) into the container. */
 export const SPEC_ENV = 'HYRUN_EXECUTOR_SPEC';
 
@@ -32,7 +40,7 @@ export interface RuntimeDir {
 }
 
 export interface RuntimeDirOptions {
-  /** Parent directory of runtime-<key> dirs. Default: $HYRUN_CACHE_DIR or /var/lib/hyrun. */
+  /** Parent directory of runtime-<key> dirs. Default: defaultCacheDir(). */
   cacheDir?: string;
   /** The node binary to ship. Default: the one running hyrun. */
   node?: string;
@@ -114,16 +122,13 @@ function copyTree(src: string, dst: string): void {
     const s = join(src, name);
     const d = join(dst, name);
     if (statSync(s).isDirectory()) copyTree(s, d);
-    else {
-      copyFileSync(s, d);
-      chmodSync(d, 0o644);
-    }
+    else place(s, d, 0o644);
   }
 }
 
 /** Returns the runtime directory for the current node and build, creating it if needed. */
 export function ensureRuntimeDir(options: RuntimeDirOptions = {}): RuntimeDir {
-  const cacheDir = options.cacheDir ?? process.env.HYRUN_CACHE_DIR ?? DEFAULT_CACHE_DIR;
+  const cacheDir = options.cacheDir ?? defaultCacheDir();
   const node = realpathSync(options.node ?? process.execPath);
   const distDir = options.distDir ?? findDistDir();
   const wabt = findWabt(distDir);

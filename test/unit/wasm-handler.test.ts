@@ -9,7 +9,7 @@ import { tempDir, repoRoot } from '../helpers.js';
 import {
   delegateOciVersion, executorSpec, linearMemoryCap, privateConfig, specEnv, wasmHandler, type ContainerSpec,
 } from '../../src/handlers/wasm.js';
-import { ensureRuntimeDir, executorCommand, parseLdd, RUNTIME_MOUNT, SPEC_ENV } from '../../src/handlers/runtime-dir.js';
+import { defaultCacheDir, ensureRuntimeDir, executorCommand, parseLdd, RUNTIME_MOUNT, SPEC_ENV } from '../../src/handlers/runtime-dir.js';
 import type { OciSpec } from '../../src/oci/spec.js';
 import type { ContainerRecord, DelegateInfo } from '../../src/handlers/types.js';
 
@@ -196,6 +196,14 @@ test('runtime dir: node, loader and libraries, world-readable, reused while inpu
   } finally {
     t.cleanup();
   }
+});
+
+test('runtime dir location: HYRUN_CACHE_DIR, /var/lib/hyrun for root, the user data dir otherwise', () => {
+  assert.equal(defaultCacheDir({ HYRUN_CACHE_DIR: '/c' }, 0), '/c');
+  assert.equal(defaultCacheDir({}, 0), '/var/lib/hyrun');
+  assert.equal(defaultCacheDir({ HOME: '/home/u' }, 1000), '/home/u/.local/share/hyrun');
+  assert.equal(defaultCacheDir({ HOME: '/home/u', XDG_DATA_HOME: '/x' }, 1000), '/x/hyrun');
+  assert.equal(defaultCacheDir({}, 1000), '/tmp/hyrun-1000');
 });
 
 test('runtime dir: concurrent creators end up with one complete directory and no leftovers', async () => {
