@@ -6,7 +6,8 @@
 //  - absolute guest paths are refused with NOTCAPABLE (a capability system has no "/": paths are
 //    relative to a directory descriptor);
 //  - `..` is applied to the list of directories already walked (each verified with lstat to be a
-//    real directory, not a symlink), so it can never climb above the preopen: doing so is NOTCAPABLE;
+//    real directory, not a symlink), so it can never climb above the directory descriptor the path
+//    is relative to (the preopen, or a directory opened below it): doing so is NOTCAPABLE;
 //  - symlinks are never followed by the host kernel on the guest's behalf: each component is
 //    lstat'ed and a symlink is expanded here (readlink, then its text is resolved under the same
 //    rules), at most MAX_SYMLINK_EXPANSIONS times per lookup (then LOOP). An absolute target is
@@ -113,6 +114,9 @@ export function resolve(root: SandboxRoot, base: readonly string[], path: string
   if (path.charCodeAt(0) === 47 /* '/' */) fail(ERRNO.NOTCAPABLE, 'absolute path');
 
   const dir: string[] = base.slice();
+  // A directory descriptor is a capability for its own subtree only (as in cap-std/wasmtime): `..`
+  // may not climb above `base`, even though the preopen's root lies further up.
+  const floor = base.length;
   // Components still to walk, in reverse so pop() yields the next one; symlink texts are pushed here.
   const todo = path.split('/').reverse();
   let expansions = 0;
@@ -134,7 +138,7 @@ export function resolve(root: SandboxRoot, base: readonly string[], path: string
     const trailingSlash = last && todo.length > 0;
     if (c === '.' || c === '..') {
       if (c === '..') {
-        if (dir.length === 0) fail(ERRNO.NOTCAPABLE, '.. above the preopen');
+        if (dir.length <= floor) fail(ERRNO.NOTCAPABLE, '.. above the directory descriptor');
         dir.pop();
       }
       if (last) break; // the path names the directory `dir` itself

@@ -110,7 +110,8 @@ readdir_past_end 0 0
 readdir_small 0 30
 inherited 0 base=2
 inherited_write 76
-open_dotdot_from_subdir 0 01
+open_dotdot_from_subdir 76
+open_below_subdir 0
 mkdir_without_right 76
 open_without_path_open_right 76
 open_dot 0

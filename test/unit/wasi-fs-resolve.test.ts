@@ -75,7 +75,10 @@ test('.. inside the root works and names directories', () => {
   const r = resolve(root, [], 'a/b/..', { follow: false });
   assert.deepEqual(r.rel, ['a']);
   assert.equal(r.name, null);
-  assert.equal(resolve(root, ['a', 'b'], '../file', { follow: false }).hostPath, join(box, 'a/file'));
+  assert.equal(resolve(root, ['a'], 'b/../file', { follow: false }).hostPath, join(box, 'a/file'));
+  // Relative to a directory descriptor, `..` stops at that directory, not at the preopen.
+  assert.throws(() => resolve(root, ['a', 'b'], '../file', { follow: false }), (e: any) => e.errno === ERRNO.NOTCAPABLE);
+  assert.throws(() => resolve(root, ['a', 'b'], 'up-file', { follow: true }), (e: any) => e.errno === ERRNO.NOTCAPABLE);
   assert.deepEqual(resolve(root, [], '.', { follow: false }).rel, []);
 });
 
