@@ -1,5 +1,18 @@
 // The path_* import functions. Every path goes through resolve.ts inside the directory
 // descriptor's sandbox root; host paths are only ever built there, and never reach the guest.
+//
+// Errno choices where preview1 leaves room (each pinned by test/e2e/wasi-fs-conformance.test.ts
+// and sandbox-escape.test.ts):
+//  - leaving the sandbox in any way (absolute path, `..` above the directory fd, a symlink whose
+//    text is absolute or climbs out) is NOTCAPABLE; NUL in a path is INVAL; a hidden path is NOENT
+//    (ACCES when it is the name being created);
+//  - a final symlink opened without SYMLINK_FOLLOW is LOOP (NOTDIR with OFLAGS.DIRECTORY), as
+//    open(2) with O_NOFOLLOW gives;
+//  - otherwise errnos are what Linux gives for the same operation (EXIST, ISDIR, NOTDIR, NOTEMPTY,
+//    PERM for a hard link to a directory, INVAL for readlink of a non-link or rmdir of `.`, BUSY
+//    for renaming `.`), so native and Wasm builds of a program agree (wasi-fs-differential.test.ts).
+// path_symlink stores any text, absolute included: a link is data inside the sandbox and is never
+// followed out of it.
 import * as fs from 'node:fs';
 import { ERRNO, FDFLAGS, LOOKUPFLAGS, OFLAGS, RIGHTS } from './constants.js';
 import type { WasiContext } from './context.js';
