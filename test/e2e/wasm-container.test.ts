@@ -409,6 +409,42 @@ for (const delegate of ['crun', 'runc']) {
       }
     });
 
+    test('rootless: an unprivileged user runs a Wasm container (runtime dir in its own data dir, copied)', () => {
+      const uid = 1000;
+      const home = join(scratch.path, `home-${delegate}`);
+      const b = makeBundle(delegate, (c) => {
+        c.linux!.uidMappings = [{ containerID: 0, hostID: uid, size: 1 }];
+        c.linux!.gidMappings = [{ containerID: 0, hostID: uid, size: 1 }];
+      });
+      // A rootless config, as `<delegate> spec --rootless` writes it, with the probe as process.
+      const specDir = join(scratch.path, `rootless-spec-${delegate}`);
+      mkdirSync(specDir);
+      const r0 = run(delegate, ['spec', '--rootless'], { cwd: specDir, timeout: 30_000 });
+      assert.equal(r0.status, 0, r0.stderr);
+      const rootless = JSON.parse(readFileSync(join(specDir, 'config.json'), 'utf8')) as OciSpec;
+      rootless.process = { ...rootless.process!, terminal: false, args: ['/probe.wasm', 'hello'] };
+      rootless.annotations = { 'module.wasm.image/variant': 'compat' };
+      rootless.linux!.uidMappings = b.config.linux!.uidMappings;
+      rootless.linux!.gidMappings = b.config.linux!.gidMappings;
+      writeFileSync(b.configPath, JSON.stringify(rootless, null, '\t'));
+      mkdirSync(home, { recursive: true });
+      for (const p of [home, b.dir, b.rootfs, join(b.rootfs, 'probe.wasm'), b.configPath]) chownSync(p, uid, uid);
+      const id = `ctr-rootless-${delegate}-${process.pid}`;
+      try {
+        const r = run('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', 'env', `HOME=${home}`, `XDG_RUNTIME_DIR=${home}`,
+          hyrunBin, '--root', join(home, 'state'), '--delegate', delegate, 'run', '--bundle', b.dir, id],
+        { env: { PATH: process.env.PATH }, timeout: 120_000 });
+        assert.equal(r.stdout, 'hello from a wasm container\n', r.stderr);
+        assert.equal(r.status, 0);
+        const cache = join(home, '.local/share/hyrun');
+        const dirs = readdirSync(cache).filter((n) => n.startsWith('runtime-'));
+        assert.equal(dirs.length, 1);
+        assert.ok(readdirSync(join(home, 'state')).every((n) => n.startsWith('@')), 'container state left behind');
+      } finally {
+        run(hyrunBin, ['--root', join(home, 'state'), '--delegate', delegate, 'delete', '--force', id], { env, timeout: 60_000 });
+      }
+    });
+
     test('exec of a Linux binary into a Wasm container runs it natively (a debug shell)', async () => {
       const b = makeBundle(delegate, (c) => (c.process!.args = ['/probe.wasm', 'sleep', '600']), { 'bin/busybox': readFileSync('/bin/busybox') });
       const id = `ctr-linexec-${delegate}-${process.pid}`;
