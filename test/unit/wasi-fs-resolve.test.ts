@@ -132,3 +132,16 @@ test('hidden paths look absent, by any route, and cannot be created', () => {
   const nested = new SandboxRoot(box, '/data', ['/data/a/b']);
   assert.throws(() => resolve(nested, [], 'a/to-b', { follow: true }), (e: any) => e.errno === ERRNO.NOENT);
 });
+
+test('a container-style root (host "/" as guest "/"): paths map 1:1, /proc/self/root is refused', () => {
+  const container = new SandboxRoot('/', '/', ['/.hyrun']);
+  assert.equal(resolve(container, [], 'etc/passwd', { follow: true }).hostPath, '/etc/passwd');
+  assert.equal(resolve(container, [], 'etc/../etc/./passwd', { follow: true }).hostPath, '/etc/passwd');
+  assert.deepEqual(resolve(container, [], '.', { follow: true }).rel, []);
+  assert.equal(resolve(container, [], '.', { follow: true }).hostPath, '/');
+  assert.throws(() => resolve(container, [], 'proc/self/root/etc/passwd', { follow: true }), (e: any) => e.errno === ERRNO.NOTCAPABLE);
+  assert.throws(() => resolve(container, [], 'proc/self/cwd', { follow: true }), (e: any) => e.errno === ERRNO.NOTCAPABLE);
+  assert.throws(() => resolve(container, [], '..', { follow: true }), (e: any) => e.errno === ERRNO.NOTCAPABLE);
+  assert.throws(() => resolve(container, [], '.hyrun/x', { follow: true }), (e: any) => e.errno === ERRNO.NOENT);
+  assert.ok(resolve(container, [], 'proc/self/root', { follow: false }).stat?.isSymbolicLink());
+});
