@@ -247,6 +247,14 @@ export function parseSignal(s: string | undefined): number {
 export async function kill(ctx: Ctx, id: string, signal: string | undefined, all: boolean): Promise<number> {
   const sig = parseSignal(signal);
   const { delegate } = lookup(ctx, id);
+  if (!all) {
+    // Engines treat "container not running" as "already gone"; crun 1.8 says "kill container: No
+    // such process" instead, so say it in runc's words for both.
+    const r = await runDelegate(ctx.opts, delegate, ['state', id], { capture: true });
+    if (r.code === 0 && parseDelegateJson<OciState>(r.stdout, delegate, 'state').status === 'stopped') {
+      throw new OciError('container not running');
+    }
+  }
   const { code } = await runDelegate(ctx.opts, delegate, ['kill', ...(all ? ['--all'] : []), id, String(sig)]);
   return code;
 }
