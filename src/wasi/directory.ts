@@ -61,9 +61,15 @@ export class DirectoryDescriptor extends Descriptor {
   }
 
   override readdir(cookie: bigint): DirEntry[] {
+    const { entries, start } = this.listingFrom(cookie);
+    return entries.slice(start);
+  }
+
+  /** The whole snapshot and where `cookie` starts in it, so fd_readdir can walk it without copying. */
+  listingFrom(cookie: bigint): { entries: readonly DirEntry[]; start: number } {
     if (cookie === 0n || this.listing === null) this.listing = this.list();
-    if (cookie >= BigInt(this.listing.length)) return [];
-    return this.listing.slice(Number(cookie));
+    const start = cookie >= BigInt(this.listing.length) ? this.listing.length : Number(cookie);
+    return { entries: this.listing, start };
   }
 
   /** `.`, `..`, then the host entries minus hidden ones; `next` cookies are positions in this list. */

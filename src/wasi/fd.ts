@@ -3,6 +3,7 @@
 import { ERRNO, RIGHTS, WHENCE } from './constants.js';
 import type { WasiContext } from './context.js';
 import type { Descriptor } from './descriptor.js';
+import { DirectoryDescriptor } from './directory.js';
 import { WasiError } from './errors.js';
 import { writeFilestat } from './filestat.js';
 import type { ImportArea } from './host.js';
@@ -151,7 +152,11 @@ export function fdImports(ctx: WasiContext): ImportArea {
       let used = 0;
       // Entries are packed back to back; the last one is cut at the buffer's end, so a full buffer
       // (bufused == buf_len) tells the guest there may be more.
-      for (const entry of d.readdir(u64(cookie))) {
+      // Directories expose their snapshot directly: a big directory read in small buffers would
+      // otherwise copy the rest of the listing on every call.
+      const { entries, start } = d instanceof DirectoryDescriptor ? d.listingFrom(u64(cookie)) : { entries: d.readdir(u64(cookie)), start: 0 };
+      for (let i = start; i < entries.length; i++) {
+        const entry = entries[i];
         if (used >= out.length) break;
         const name = GuestMemory.encode(entry.name);
         header.setBigUint64(0, entry.next, true);
