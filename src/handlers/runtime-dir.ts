@@ -105,24 +105,44 @@ export function parseLdd(output: string): SharedObjects {
   return { loader, libs: libs.filter((l) => l !== loader) };
 }
 
-/** Hard link when on the same filesystem (no copy of a 100 MB binary), else copy. */
-function place(src: string, dst: string, mode: number): void {
+/**
+ * Hard link when allowed (same filesystem, and for non-root fs.protected_hardlinks permitting),
+ * else link to a private copy kept in <cache>/files, made once per source file version: a rootless
+ * user then pays the 100 MB copy of node once, not once per build.
+ */
+function place(src: string, dst: string, mode: number, store: string): void {
   const real = realpathSync(src);
   try {
     linkSync(real, dst);
+    return;
   } catch {
-    copyFileSync(real, dst, fsConstants.COPYFILE_FICLONE);
+    // fall through to the private copy
+  }
+  const st = statSync(real, { bigint: true });
+  const id = createHash('sha256').update(`${real} ${st.dev} ${st.ino} ${st.size} ${st.mtimeNs} ${mode}`).digest('hex').slice(0, 24);
+  const obj = join(store, `${id}-${basename(real)}`);
+  if (!existsSync(obj)) {
+    mkdirSync(store, { recursive: true, mode: 0o755 });
+    const tmp = `${obj}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+    copyFileSync(real, tmp, fsConstants.COPYFILE_FICLONE);
+    chmodSync(tmp, mode);
+    renameSync(tmp, obj); // atomic: a concurrent copier's rename just replaces an identical file
+  }
+  try {
+    linkSync(obj, dst);
+  } catch {
+    copyFileSync(obj, dst);
     chmodSync(dst, mode);
   }
 }
 
-function copyTree(src: string, dst: string): void {
+function copyTree(src: string, dst: string, store: string): void {
   mkdirSync(dst, { recursive: true, mode: 0o755 });
   for (const name of readdirSync(src)) {
     const s = join(src, name);
     const d = join(dst, name);
-    if (statSync(s).isDirectory()) copyTree(s, d);
-    else place(s, d, 0o644);
+    if (statSync(s).isDirectory()) copyTree(s, d, store);
+    else place(s, d, 0o644, store);
   }
 }
 
@@ -146,15 +166,16 @@ export function ensureRuntimeDir(options: RuntimeDirOptions = {}): RuntimeDir {
     chmodSync(tmp, 0o755);
     const so = parseLdd(execFileSync('ldd', [node], { encoding: 'utf8' }));
     const loader = basename(so.loader);
-    place(so.loader, join(tmp, loader), 0o755);
-    for (const lib of so.libs) place(lib, join(tmp, 'lib', basename(lib)), 0o755);
-    place(node, join(tmp, 'node'), 0o755);
+    const store = join(cacheDir, 'files');
+    place(so.loader, join(tmp, loader), 0o755, store);
+    for (const lib of so.libs) place(lib, join(tmp, 'lib', basename(lib)), 0o755, store);
+    place(node, join(tmp, 'node'), 0o755, store);
     for (const b of BUNDLES) {
       copyFileSync(join(distDir, b), join(tmp, b));
       chmodSync(join(tmp, b), 0o644);
     }
     // The worker's `import('wabt')` resolves from /.hyrun/node_modules.
-    if (wabt) copyTree(wabt, join(tmp, 'node_modules', 'wabt'));
+    if (wabt) copyTree(wabt, join(tmp, 'node_modules', 'wabt'), store);
     return finish(tmp, final, loader);
   } catch (error) {
     rmSync(tmp, { recursive: true, force: true });
@@ -164,9 +185,12 @@ export function ensureRuntimeDir(options: RuntimeDirOptions = {}): RuntimeDir {
 
 /** Temporary dirs of builders that died half-way (a live build takes well under a minute). */
 function removeStaleTemps(cacheDir: string): void {
-  for (const name of readdirSync(cacheDir)) {
-    if (!name.startsWith('.tmp-runtime-')) continue;
-    const p = join(cacheDir, name);
+  const store = join(cacheDir, 'files');
+  const temps = [
+    ...readdirSync(cacheDir).filter((n) => n.startsWith('.tmp-runtime-')).map((n) => join(cacheDir, n)),
+    ...(existsSync(store) ? readdirSync(store).filter((n) => n.includes('.tmp-')).map((n) => join(store, n)) : []),
+  ];
+  for (const p of temps) {
     try {
       if (Date.now() - statSync(p).mtimeMs > 10 * 60_000) rmSync(p, { recursive: true, force: true });
     } catch {

@@ -5,7 +5,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, chownSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { guest, hyrunBin, run, tempDir, type Result } from '../helpers.js';
 import type { OciSpec } from '../../src/oci/spec.js';
@@ -439,6 +439,9 @@ for (const delegate of ['crun', 'runc']) {
         const cache = join(home, '.local/share/hyrun');
         const dirs = readdirSync(cache).filter((n) => n.startsWith('runtime-'));
         assert.equal(dirs.length, 1);
+        // node could not be hard-linked from /usr/bin (root's file): a private copy, linked in.
+        assert.ok(readdirSync(join(cache, 'files')).some((n) => n.endsWith('-node')));
+        assert.equal(statSync(join(cache, dirs[0]!, 'node')).nlink, 2);
         assert.ok(readdirSync(join(home, 'state')).every((n) => n.startsWith('@')), 'container state left behind');
       } finally {
         run(hyrunBin, ['--root', join(home, 'state'), '--delegate', delegate, 'delete', '--force', id], { env, timeout: 60_000 });
