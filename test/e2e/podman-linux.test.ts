@@ -84,6 +84,18 @@ describe('podman --runtime hyrun: Linux images', { skip, timeout: 600_000 }, () 
     }
   });
 
+  test('--cgroups=disabled: the container runs without a cgroup of its own', () => {
+    const r = env.podman(['run', '--rm', '--cgroups=disabled', IMAGES.busybox, 'sh', '-c', 'echo no cgroups']);
+    assert.equal(r.status, 0, explain(r));
+    assert.equal(r.stdout, 'no cgroups\n');
+  });
+
+  test('a missing entrypoint is reported by podman as not found (127)', () => {
+    const r = env.podman(['run', '--rm', IMAGES.busybox, '/nonexistent']);
+    assert.equal(r.status, 127, explain(r));
+    assert.match(r.stderr, /not found/);
+  });
+
   test('run -it gives the container a terminal and passes typed input', () => {
     const r = driveTty(
       ['podman', ...env.globalArgs(), 'run', '--rm', '-it', IMAGES.busybox, 'sh', '-c', 'tty; echo prompt:; read line; echo "got [$line]"'],

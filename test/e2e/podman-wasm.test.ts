@@ -69,6 +69,20 @@ describe('podman --runtime hyrun: Wasm images', { skip, timeout: 900_000 }, () =
     assert.equal(r.stdout, HELLO);
   });
 
+  test('runtime by name from containers.conf ([engine.runtimes] hyrun = [...]): podman --runtime hyrun', () => {
+    const n = name('by-name');
+    const r = env.podman(['run', '--name', n, IMAGES.wasmHello], { runtime: 'hyrun' });
+    assert.equal(r.status, 0, explain(r));
+    assert.equal(r.stdout, HELLO);
+    assert.equal(env.mustPodman(['inspect', '--format', '{{.OCIRuntime}}', n]).stdout.trim(), 'hyrun');
+  });
+
+  test('--cgroups=disabled (runtime_supports_nocgroup lists hyrun) runs the Wasm image', () => {
+    const r = env.podman(['run', '--rm', '--cgroups=disabled', IMAGES.wasmHello]);
+    assert.equal(r.status, 0, explain(r));
+    assert.equal(r.stdout, HELLO);
+  });
+
   test('compat-smart on a Linux image runs it as Linux', () => {
     const r = env.podman(['run', '--rm', IMAGES.busyboxSmart, 'sh', '-c', 'echo linux']);
     assert.equal(r.status, 0, explain(r));
@@ -106,6 +120,17 @@ describe('podman --runtime hyrun: Wasm images', { skip, timeout: 900_000 }, () =
     assert.equal(r.stdout, 'exec guest argc=3 alpha beta\n');
     const state = env.mustPodman(['inspect', '--format', '{{.State.Status}}', n]);
     assert.equal(state.stdout.trim(), 'running', 'the container keeps running after the exec');
+  });
+
+  test('podman exec -it of a .wasm in a running Wasm container: a terminal and typed input', () => {
+    const n = name('exec-tty');
+    env.mustPodman(['run', '--detach', '--name', n, IMAGES.wasmBusy, '/busy.wasm', 'sleep']);
+    waitUntil(`${n} to print ready`, () => env.podman(['logs', n]).stdout.includes('ready sleep'));
+    const r = driveTty(['podman', ...env.globalArgs(), 'exec', '-it', n, '/tty.wasm'], 'type a line:', 'exec tty', { env: env.env });
+    assert.equal(r.timedOut, false, r.output);
+    assert.equal(r.status, 0, r.output);
+    assert.match(r.output, /stdin tty: yes, stdout tty: yes/);
+    assert.match(r.output, /echo: \[exec tty\]/);
   });
 
   test('pause/unpause, update and kill --signal INT of a running Wasm container (exit 130)', () => {

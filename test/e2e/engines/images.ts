@@ -21,7 +21,7 @@ export const IMAGES = {
   wasmAppSmart: 'localhost/hyrun-test/wasm-app-smart:latest',
   /** exit42.wasm: prints, then proc_exit(42). */
   wasmExit42: 'localhost/hyrun-test/wasm-exit42:latest',
-  /** busy.wasm (long-running; `busy.wasm sleep` sleeps instead of spinning) plus exec.wasm for exec. */
+  /** busy.wasm (long-running; `busy.wasm sleep` sleeps instead of spinning) plus exec.wasm and tty.wasm for exec. */
   wasmBusy: 'localhost/hyrun-test/wasm-busy:latest',
   /** volume.wasm: reads /data/in.txt, writes /data/out.txt. */
   wasmVolume: 'localhost/hyrun-test/wasm-volume:latest',
@@ -95,7 +95,7 @@ export const WASM_IMAGES: Record<string, WasmImage> = {
   wasmHelloSmart: { tag: IMAGES.wasmHelloSmart, files: { 'hello.wasm': 'eng_hello' }, cmd: ['/hello.wasm'], variant: 'compat-smart' },
   wasmAppSmart: { tag: IMAGES.wasmAppSmart, files: { app: 'eng_hello' }, cmd: ['/app'], variant: 'compat-smart' },
   wasmExit42: { tag: IMAGES.wasmExit42, files: { 'exit42.wasm': 'eng_exit42' }, cmd: ['/exit42.wasm'] },
-  wasmBusy: { tag: IMAGES.wasmBusy, files: { 'busy.wasm': 'eng_busy', 'exec.wasm': 'eng_exec' }, cmd: ['/busy.wasm'] },
+  wasmBusy: { tag: IMAGES.wasmBusy, files: { 'busy.wasm': 'eng_busy', 'exec.wasm': 'eng_exec', 'tty.wasm': 'eng_tty' }, cmd: ['/busy.wasm'] },
   wasmVolume: { tag: IMAGES.wasmVolume, files: { 'volume.wasm': 'eng_volume' }, cmd: ['/volume.wasm'] },
   wasmTty: { tag: IMAGES.wasmTty, files: { 'tty.wasm': 'eng_tty' }, cmd: ['/tty.wasm'] },
 };

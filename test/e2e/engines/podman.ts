@@ -5,7 +5,7 @@
 //
 // Overlay vs vfs: on this ext4 host overlay builds the images in ~0.2 s and starts containers
 // without copying layers, vfs copies every layer per container; overlay it is.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SpawnSyncOptions } from 'node:child_process';
@@ -13,7 +13,7 @@ import { hyrunBin, run, type Result } from '../../helpers.js';
 import { describe, engineFiles, explain, removeTree } from './tools.js';
 
 export interface CallOptions {
-  /** OCI runtime for this call (absolute path or name); default hyrun. */
+  /** OCI runtime for this call (absolute path, or a name: hyrun, hyrun-wasm, crun, runc); default bin/hyrun by path. */
   runtime?: string;
   timeout?: number;
   input?: string;
@@ -36,9 +36,16 @@ export class PodmanEnv {
     // storage.conf makes podman, buildah and skopeo's containers-storage: transport agree on the store.
     const storageConf = join(this.dir, 'storage.conf');
     writeFileSync(storageConf, `[storage]\ndriver = "overlay"\ngraphroot = "${this.root}"\nrunroot = "${this.runroot}"\n`);
+    // containers.conf: the harness's file plus the runtimes by name, as a Podman user would configure.
+    const containersConf = join(this.dir, 'containers.conf');
+    writeFileSync(containersConf, `${readFileSync(join(engineFiles, 'containers.conf'), 'utf8')}
+[engine.runtimes]
+hyrun = ["${hyrunBin}"]
+hyrun-wasm = ["${hyrunBin}-wasm"]
+`);
     this.env = {
       ...process.env,
-      CONTAINERS_CONF: join(engineFiles, 'containers.conf'),
+      CONTAINERS_CONF: containersConf,
       CONTAINERS_STORAGE_CONF: storageConf,
     };
   }
