@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir, repoRoot } from '../helpers.js';
 import {
@@ -194,6 +194,25 @@ test('runtime dir: node, loader and libraries, world-readable, reused while inpu
     assert.notEqual(b.path, a.path, 'a new build must get a new runtime dir');
     assert.equal(readFileSync(join(b.path, 'executor.mjs'), 'utf8'), '// rebuilt\n');
   } finally {
+    t.cleanup();
+  }
+});
+
+test('runtime dir on another filesystem than node: one private copy, hard-linked by every build', { skip: !existsSync('/dev/shm') }, () => {
+  const t = tempDir();
+  const cache = mkdtempSync('/dev/shm/hyrun-test-cache-');
+  try {
+    const dist = fakeDist(t.path);
+    const a = ensureRuntimeDir({ cacheDir: cache, distDir: dist });
+    writeFileSync(join(dist, 'executor.mjs'), '// rebuilt\n');
+    const b = ensureRuntimeDir({ cacheDir: cache, distDir: dist });
+    assert.notEqual(a.path, b.path);
+    const copies = readdirSync(join(cache, 'files')).filter((n) => n.endsWith('-node'));
+    assert.equal(copies.length, 1, `copies of node: ${copies.join(' ')}`);
+    assert.equal(statSync(join(b.path, 'node')).nlink, 3, 'node should be the store copy linked into both dirs');
+    assert.equal(statSync(join(b.path, 'node')).ino, statSync(join(a.path, 'node')).ino);
+  } finally {
+    rmSync(cache, { recursive: true, force: true });
     t.cleanup();
   }
 });
