@@ -13,7 +13,7 @@ import type { OciProcess, OciSpec, OciState } from '../oci/spec.js';
 import { delegateRoot, recordedDelegate, resolveDelegate, runDelegate, type GlobalOptions } from './delegate.js';
 import { notExist, OciError } from './errors.js';
 import type { Logger } from './log.js';
-import { claimStateDir, readRecord, removeStateDir, stateDir, writeRecord } from './state.js';
+import { claimStateDir, listRecordIds, readRecord, removeStateDir, stateDir, writeRecord } from './state.js';
 
 export interface Ctx {
   opts: GlobalOptions;
@@ -262,8 +262,12 @@ export async function kill(ctx: Ctx, id: string, signal: string | undefined, all
 export async function remove(ctx: Ctx, id: string, force: boolean): Promise<number> {
   const record = readRecord(ctx.opts.root, id);
   if (!record) {
-    // As runc: --force on an unknown container is not an error (engines retry deletes).
-    if (force) return 0;
+    // As runc: --force on an unknown container is not an error (engines retry deletes). A state dir
+    // without a record is what a create killed half-way leaves: --force clears it.
+    if (force) {
+      if (existsSync(stateDir(ctx.opts.root, id))) removeStateDir(ctx.opts.root, id);
+      return 0;
+    }
     throw notExist(id);
   }
   let delegate: DelegateInfo | undefined;
@@ -377,7 +381,6 @@ interface ListEntry { ociVersion?: string; id: string; pid: number; status: stri
 
 export async function list(ctx: Ctx, format: string, quiet: boolean): Promise<number> {
   if (format !== 'table' && format !== 'json') throw new OciError(`list: invalid --format ${JSON.stringify(format)}: use table or json`);
-  const { listRecordIds } = await import('./state.js');
   const entries: ListEntry[] = [];
   const byDelegate = new Map<string, { delegate: DelegateInfo; records: ContainerRecord[] }>();
   for (const id of listRecordIds(ctx.opts.root)) {
