@@ -10,6 +10,7 @@ export const nodeWasiRunner = join(repoRoot, 'dist/bench/node-wasi-run.js');
 export const benchWasm = (name: string): string => join(repoRoot, 'build/bench', `${name}.wasm`);
 export const benchNative = (name: string): string => join(repoRoot, 'build/bench/native', name);
 export const guestWasm = (name: string): string => join(repoRoot, 'build/guests', `${name}.wasm`);
+export const guestNative = (name: string): string => join(repoRoot, 'build/guests/native', name);
 
 /** One way of running a workload: the argv to spawn (Wasm engines put their own flags first). */
 export interface Engine {

@@ -11,7 +11,7 @@
 // this runner prints every table to stdout and writes all of them into docs/benchmarks.md. Keep a
 // suite under ~3 minutes on 2 cores (scale iteration counts, not the number of runs below 5).
 import { writeFileSync, readdirSync } from 'node:fs';
-import { cpus, availableParallelism, release, totalmem } from 'node:os';
+import { cpus, availableParallelism, loadavg as osLoadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from './lib.js';
 
@@ -48,12 +48,16 @@ function sectionMarkdown(s: Section): string {
   return parts.join('\n');
 }
 
-function machine(): string {
+const loadavg = (): string => osLoadavg().map((x) => x.toFixed(2)).join(' ');
+
+function machine(loadBefore: string): string {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   return [
     `- Date: ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}`,
     `- Machine: ${availableParallelism()} CPUs (nproc), ${cpu}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Linux ${release()}`,
     `- Node ${process.versions.node}, V8 ${process.versions.v8}`,
+    // Other work on the machine shows up as noise; the load average says how much there was.
+    `- Load average (1/5/15 min) before the run: ${loadBefore}; after: ${loadavg()}`,
   ].join('\n');
 }
 
@@ -67,6 +71,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const names = wanted.length ? wanted : all;
+  const loadBefore = loadavg();
   const sections: Section[] = [];
   const failures: string[] = [];
   for (const name of names) {
@@ -94,7 +99,7 @@ async function main(): Promise<void> {
       'Written by `npm run bench` (bench/run.ts); do not edit by hand. Ratios, not absolute times, are',
       'the results: each table says which way its ratio points.',
       '',
-      machine(),
+      machine(loadBefore),
       '',
       '## Targets',
       '',
