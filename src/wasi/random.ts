@@ -1,6 +1,7 @@
-// random_get: bytes from the OS CSPRNG (node:crypto randomFillSync). randomFillSync rejects views
-// larger than 2^31-1 bytes, and big fills are better done in pieces anyway, so fill in 64 KiB chunks.
-import { randomFillSync } from 'node:crypto';
+// random_get: bytes from the OS CSPRNG, through Node's crypto (OpenSSL's RAND, seeded by the
+// kernel) via the Web Crypto global. The global is initialised on first use, which keeps node:crypto
+// off the worker's start-up path for the many guests that never ask for randomness.
+// getRandomValues fills at most 65536 bytes per call, so large requests are filled in chunks.
 import type { WasiContext } from './context.js';
 import type { ImportArea } from './host.js';
 
@@ -10,7 +11,7 @@ export function randomImports(ctx: WasiContext): ImportArea {
   return {
     random_get: (bufPtr: number, len: number) => {
       const view = ctx.memory.slice(bufPtr, len);
-      for (let off = 0; off < view.length; off += CHUNK) randomFillSync(view.subarray(off, Math.min(off + CHUNK, view.length)));
+      for (let off = 0; off < view.length; off += CHUNK) globalThis.crypto.getRandomValues(view.subarray(off, Math.min(off + CHUNK, view.length)));
     },
   };
 }

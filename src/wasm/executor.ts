@@ -7,9 +7,9 @@
 import { existsSync, writeSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { MessageChannel, Worker } from 'node:worker_threads';
-import { brokerFlag, IoServer } from '../wasi/io-broker.js';
+import { brokerFlag } from '../wasi/io-broker.js';
+import { IoServer } from './io-server.js';
 import { LaunchError, type WasmRunSpec } from './engine.js';
-import { applyEngineFlags } from './flags.js';
 import { loadModule } from './load.js';
 import type { ResultMessage, StartMessage } from './protocol.js';
 
@@ -36,6 +36,12 @@ function workerUrl(): URL {
   return new URL('./worker.js', import.meta.url);
 }
 
+// HYRUN_TRACE_STARTUP=1 prints start-up milestones (ms since the process started) on stderr.
+const tracing = process.env.HYRUN_TRACE_STARTUP === '1';
+const trace = (what: string): void => {
+  if (tracing) writeSync(2, `[startup] ${performance.now().toFixed(1)} ms ${what}\n`);
+};
+
 const stderrLine = (fd: number, text: string): void => {
   const line = Buffer.from(`hyrun: ${text.replace(/\n/g, ' ')}\n`);
   let off = 0;
@@ -44,9 +50,10 @@ const stderrLine = (fd: number, text: string): void => {
 
 /** Runs the module to completion and resolves to the guest's exit status; LaunchError when it cannot start. */
 export async function runWasm(spec: WasmRunSpec, options: RunOptions = {}): Promise<number> {
-  applyEngineFlags();
+  trace('runWasm');
   // Boot the worker first: its start-up overlaps reading and compiling the module.
   const worker = new Worker(workerUrl(), { stdin: false, stdout: false, stderr: false });
+  if (tracing) worker.once('online', () => trace('worker online'));
   let result: ResultMessage | null = null;
   const ended = new Promise<ResultMessage>((resolve) => {
     worker.once('message', (m: ResultMessage) => resolve((result = m)));
@@ -67,6 +74,7 @@ export async function runWasm(spec: WasmRunSpec, options: RunOptions = {}): Prom
         }
       }
       loaded = await loading;
+      trace('module compiled');
     } catch (e) {
       void worker.terminate();
       throw e;
@@ -92,6 +100,7 @@ export async function runWasm(spec: WasmRunSpec, options: RunOptions = {}): Prom
     }
     worker.postMessage(message, transfer);
     const r = await ended;
+    trace('guest ended');
     await worker.terminate();
     const errFd = options.stdio?.[2] ?? 2;
     switch (r.type) {

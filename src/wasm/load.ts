@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { PREVIEW1_FUNCTIONS } from '../wasi/host.js';
 import { capMemory, functionExportNames, cappedImportMax, describeNonModule, looksLikeWat, MemoryCapError, memoryImports, PAGE } from './binary.js';
 import { LaunchError } from './engine.js';
+import { applyEngineFlags } from './flags.js';
 
 export interface MemoryImportPlan { module: string; name: string; initial: number; maximum?: number; shared: boolean }
 
@@ -81,6 +82,7 @@ export async function prepareBinary(path: string, bytes: Uint8Array, memoryLimit
 /** Compiles and checks that the module is a WASI command hyrun can link. */
 export async function compileChecked(path: string, bytes: Uint8Array, memoryLimit?: number): Promise<LoadedModule> {
   let module: WebAssembly.Module;
+  applyEngineFlags(bytes);
   try {
     module = await WebAssembly.compile(bytes);
   } catch (e) {

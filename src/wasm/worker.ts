@@ -8,6 +8,12 @@ import { setupListeners } from '../wasi/socket.js';
 import type { ResultMessage, StartMessage } from './protocol.js';
 import { formatTrap, isTrap } from './trap.js';
 
+const tracing = process.env.HYRUN_TRACE_STARTUP === '1';
+const trace = (what: string): void => {
+  if (tracing) process.stderr.write(`[startup] worker ${performance.now().toFixed(1)} ms (worker clock) ${what}\n`);
+};
+trace('bundle evaluated');
+
 // Enough frames to name the trap's call chain; deep recursion is collapsed by formatTrap.
 Error.stackTraceLimit = 24;
 
@@ -23,6 +29,7 @@ function run(msg: StartMessage): ResultMessage {
       imported = new WebAssembly.Memory({ initial: m.initial, maximum: m.maximum, shared: m.shared });
       imports[m.module] = { ...(imports[m.module] ?? {}), [m.name]: imported };
     }
+    trace('host ready');
     let instance: WebAssembly.Instance;
     try {
       instance = new WebAssembly.Instance(msg.module, imports);
@@ -35,6 +42,7 @@ function run(msg: StartMessage): ResultMessage {
     const memory = exported instanceof WebAssembly.Memory ? exported : imported;
     if (memory === undefined) return { type: 'error', message: 'the module has no memory' };
     host.context.bindMemory(memory);
+    trace('instantiated');
     const start = instance.exports._start as () => void;
     try {
       start();
@@ -50,6 +58,7 @@ function run(msg: StartMessage): ResultMessage {
 }
 
 parentPort!.once('message', (msg: StartMessage) => {
+  trace('start message');
   let result: ResultMessage;
   try {
     result = run(msg);
