@@ -12,7 +12,7 @@ import {
   chmodSync, closeSync, copyFileSync, linkSync, mkdirSync, mkdtempSync, openSync, readFileSync, realpathSync,
   rmSync, writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Section, Target } from '../run.js';
 import { fmtMs, fmtRatio, guestWasm, hyrunBin, median, nodeWasiRunner, progress, timeOnce } from '../lib.js';
@@ -133,6 +133,7 @@ export async function run(): Promise<Section> {
   const outPath = join(dir, 'container-output.log');
   const outFd = openSync(outPath, 'a');
   settleNeedle = env.root;
+  const loadBefore = loadavg()[0]!;
   try {
     // --- bundles for the OCI CLI runs
     const linuxRootfs = join(dir, 'linux-rootfs');
@@ -268,6 +269,7 @@ export async function run(): Promise<Section> {
       'hyrun native delegates to crun (its default delegate when installed); crun native is therefore the baseline of the added time.',
       `crun + node:wasi: node (hard link), its ldd libraries and loader, and bench/node-wasi-run.ts as runner.mjs, bind-mounted read-only at ${RT} in the same rootfs (only hello.wasm), started as \`${nodeWasiArgs.join(' ')}\`.`,
       `podman stop rows: median of ${STOP_RUNS}; the container is already printing when \`podman stop --time 30\` starts; exit 143 means SIGTERM ended it (137 would mean Podman fell back to SIGKILL).`,
+      `Load average (1 min) before/after the suite: ${loadBefore.toFixed(2)}/${loadavg()[0]!.toFixed(2)} on ${availableParallelism()} CPUs; other work on the machine inflates every row, the interleaving keeps the ratios fairer than the absolute times.`,
       `Podman: ${must('podman', ['--version']).trim()}, test-owned overlay store, --network none, cgroupfs; ${must('crun', ['--version']).split('\n')[0]}; ${must('runc', ['--version']).split('\n')[0]}.`,
     ];
     return {
