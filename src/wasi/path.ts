@@ -53,6 +53,11 @@ export function pathImports(ctx: WasiContext): ImportArea {
       if (creat) needed |= RIGHTS.PATH_CREATE_FILE;
       if (trunc) needed |= RIGHTS.PATH_FILESTAT_SET_SIZE;
       const dir = dirWith(fd, needed);
+      // Synchronous-write flags need the matching right among what the directory may hand down.
+      let syncRights = 0n;
+      if (fdflags & FDFLAGS.DSYNC) syncRights |= RIGHTS.FD_DATASYNC;
+      if (fdflags & (FDFLAGS.RSYNC | FDFLAGS.SYNC)) syncRights |= RIGHTS.FD_SYNC;
+      if ((dir.rightsInheriting & syncRights) !== syncRights) fail(ERRNO.NOTCAPABLE, 'sync fdflags without the right');
       const target = lookup(dir, path, pathLen, (dirflags & LOOKUPFLAGS.SYMLINK_FOLLOW) !== 0, creat);
       // A new descriptor gets at most what its parent may hand down.
       const base = BigInt.asUintN(64, BigInt(rightsBase)) & dir.rightsInheriting;

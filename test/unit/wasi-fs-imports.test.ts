@@ -178,3 +178,15 @@ test('fd_close/fd_renumber on preopens, and a write through APPEND lands at the 
   assert.equal(t.w.fd_prestat_get(3, OUT), ERRNO.BADF);
   t.host.dispose();
 });
+
+test('path_open with SYNC/DSYNC needs FD_SYNC/FD_DATASYNC among the directory\'s inheriting rights', () => {
+  const t = setup((r) => writeFileSync(join(r, 'f'), 'data'));
+  const ok = t.open('f', 0, FILE_RIGHTS, 0n, FDFLAGS.DSYNC | FDFLAGS.SYNC);
+  assert.equal(ok.errno, 0);
+  assert.equal(t.fdstat(ok.fd).flags, FDFLAGS.DSYNC | FDFLAGS.SYNC);
+  assert.deepEqual(t.write(ok.fd, 'synced'), { errno: 0, n: 6 });
+  assert.equal(t.w.fd_fdstat_set_rights(3, DIRECTORY_RIGHTS, DIRECTORY_INHERITING_RIGHTS & ~RIGHTS.FD_DATASYNC), 0);
+  assert.equal(t.open('f', 0, FILE_RIGHTS, 0n, FDFLAGS.DSYNC).errno, ERRNO.NOTCAPABLE);
+  assert.equal(t.open('f', 0, FILE_RIGHTS, 0n, FDFLAGS.SYNC).errno, 0);
+  t.host.dispose();
+});
