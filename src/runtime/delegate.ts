@@ -160,7 +160,9 @@ export function runDelegate(o: GlobalOptions, d: DelegateInfo, args: string[], r
     ? ['ignore', 'ignore', 'ignore']
     : ['inherit', r.capture ? 'pipe' : 'inherit', 'inherit'];
   for (let i = 0; i < (r.preserveFds ?? 0); i++) stdio.push(3 + i);
-  const child = spawn(d.path, [...delegateGlobalArgs(o, d), ...args], { stdio });
+  // Best-effort (quiet) calls must not add lines to the engine's log after the real error.
+  const globals = delegateGlobalArgs(r.quiet ? { ...o, log: undefined } : o, d);
+  const child = spawn(d.path, [...globals, ...args], { stdio });
   const out: Buffer[] = [];
   child.stdout?.on('data', (b: Buffer) => out.push(b));
   const handlers: [NodeJS.Signals, () => void][] = [];
