@@ -10,7 +10,7 @@ import { closeSync, mkdirSync, openSync, readSync, writeFileSync } from 'node:fs
 import { join } from 'node:path';
 import type { OciMount, OciProcess, OciSpec } from '../oci/spec.js';
 import type { WasmRunSpec } from '../wasm/engine.js';
-import { resolveEntrypoint } from './detect.js';
+import { ANNOTATION_HANDLER, ANNOTATION_VARIANT, resolveEntrypoint } from './detect.js';
 import { ensureRuntimeDir, executorCommand, RUNTIME_MOUNT, runtimeMount, SPEC_ENV, type RuntimeDir } from './runtime-dir.js';
 import { HandlerError, type DelegateInfo, type ExecContext, type Handler, type PrepareContext } from './types.js';
 
@@ -143,6 +143,12 @@ export function privateConfig(ctx: Pick<PrepareContext, 'config' | 'rootfs' | 'd
   config.root = { ...(user.root ?? { path: ctx.rootfs }), path: ctx.rootfs };
   config.process = wrapProcess(proc, rt, executorSpec(proc, memoryLimit));
   config.mounts = [...(user.mounts ?? []), runtimeMount(rt) as OciMount];
+  // A crun built with Wasm support (+WASM:wasmedge, as Fedora ships it) would act on these and run
+  // the executor's loader as a Wasm module itself. The user's bundle keeps them.
+  if (user.annotations) {
+    const { [ANNOTATION_VARIANT]: _v, [ANNOTATION_HANDLER]: _h, ...rest } = user.annotations;
+    config.annotations = rest;
+  }
   const data: WasmRecordData = { rootfs: ctx.rootfs, runtimeDir: rt.path, loader: rt.loader };
   if (memoryLimit !== undefined) data.memoryLimit = memoryLimit;
   return { config, data };
