@@ -169,6 +169,33 @@ describe('containerd (ctr) with --runc-binary hyrun', { skip, timeout: 900_000 }
     assert.equal(cd.ctr(['containers', 'ls', '-q']).stdout.includes(id), false);
   });
 
+  test('a detached Wasm task: ctr task ps, pause/resume, kill, delete reports exit 143', async () => {
+    const id = newId('detached');
+    const taskStatus = (): string => (cd.ctr(['tasks', 'ls']).stdout.split('\n').find((l) => l.startsWith(`${id} `)) ?? '').trim().split(/\s+/)[2] ?? '';
+    try {
+      const start = cd.ctr(['run', '--detach', '--runc-binary', hyrunBin, ...COMPAT, IMAGES.wasmBusy, id, '/busy.wasm', 'sleep']);
+      assert.equal(start.status, 0, explain(start));
+      await waitFor('the task to be RUNNING', () => taskStatus() === 'RUNNING');
+      const pid = (cd.ctr(['tasks', 'ls']).stdout.split('\n').find((l) => l.startsWith(`${id} `)) ?? '').trim().split(/\s+/)[1];
+      const ps = cd.ctr(['tasks', 'ps', id]);
+      assert.equal(ps.status, 0, explain(ps));
+      assert.match(ps.stdout, new RegExp(`^${pid}\\s`, 'm'), 'hyrun ps lists the task pid');
+      cd.mustCtr(['tasks', 'pause', id]);
+      assert.equal(taskStatus(), 'PAUSED');
+      cd.mustCtr(['tasks', 'resume', id]);
+      assert.equal(taskStatus(), 'RUNNING');
+      cd.mustCtr(['tasks', 'kill', id]);
+      await waitFor('the task to be STOPPED', () => taskStatus() === 'STOPPED');
+      const del = cd.ctr(['tasks', 'delete', id]);
+      assert.equal(del.status, 0, explain(del));
+      assert.match(del.stderr, /exit code 143/);
+    } finally {
+      cd.ctr(['tasks', 'kill', '--signal', 'SIGKILL', id]);
+      cd.ctr(['tasks', 'delete', '--force', id]);
+      cd.ctr(['containers', 'delete', id]);
+    }
+  });
+
   test('ctr task kill of a running Linux task, then delete', async () => {
     const id = newId('linux-kill');
     const start = cd.ctr(['run', '--detach', '--runc-binary', hyrunBin, IMAGES.busybox, id, 'sh', '-c', 'trap "exit 143" TERM; while true; do sleep 0.1; done']);

@@ -96,6 +96,18 @@ describe('podman --runtime hyrun: Linux images', { skip, timeout: 600_000 }, () 
     assert.match(r.stderr, /not found/);
   });
 
+  test('stop of a container that ignores SIGTERM falls back to SIGKILL (137) after --time', () => {
+    const name = `hyrun-linux-stop-kill-${process.pid}`;
+    try {
+      env.mustPodman(['run', '--detach', '--name', name, IMAGES.busybox, 'sleep', '600']); // PID 1: SIGTERM ignored
+      const stop = env.podman(['stop', '--time', '1', name]);
+      assert.equal(stop.status, 0, explain(stop));
+      assert.equal(env.mustPodman(['inspect', '--format', '{{.State.ExitCode}}', name]).stdout.trim(), '137');
+    } finally {
+      env.podman(['rm', '--force', '--time', '0', name]);
+    }
+  });
+
   test('run -it gives the container a terminal and passes typed input', () => {
     const r = driveTty(
       ['podman', ...env.globalArgs(), 'run', '--rm', '-it', IMAGES.busybox, 'sh', '-c', 'tty; echo prompt:; read line; echo "got [$line]"'],
