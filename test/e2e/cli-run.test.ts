@@ -148,3 +148,22 @@ test('bin/hyrun-wasm (the symlink) dispatches like hyrun', () => {
   assert.equal(run(wasmBin, ['help', 'run']).stdout, hyrun(['help', 'run']).stdout);
   assertOneLineError(run(wasmBin, ['run', '--memory', 'x', guest('diff_args')]), 125, /--memory 'x'/);
 });
+
+test('run in a bundle directory (config.json, no Wasm file) is runc run, not a file run', () => {
+  const t = tempDir();
+  try {
+    // An invalid config: the OCI layer must reject it before creating anything.
+    writeFileSync(join(t.path, 'config.json'), '{}');
+    const viaCwd = hyrun(['run', 'diff-cli-ctr'], { cwd: t.path });
+    assert.notEqual(viaCwd.status, 0);
+    assert.match(viaCwd.stderr, /config\.json/);
+    assert.doesNotMatch(viaCwd.stderr, /no such file/);
+    const viaBundle = hyrun(['run', '--bundle', t.path, 'diff-cli-ctr']);
+    assert.equal(viaBundle.stderr, viaCwd.stderr);
+    // A .wasm argument still means a file run, config.json or not.
+    const file = hyrun(['run', guest('diff_args'), 'y'], { cwd: t.path });
+    assert.equal(file.stdout, 'argc=2\nargv[1]=<y> len=1\n');
+  } finally {
+    t.cleanup();
+  }
+});
