@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hyrun, tempDir, type Result } from '../helpers.js';
 import { haveBusybox, makeBusyboxBundle } from './fixtures/rootfs.js';
@@ -122,6 +122,19 @@ test('a missing delegate (HYRUN_DELEGATE=/nonexistent) is one clear line and lea
       { env: { ...process.env, HYRUN_DELEGATE: '/nonexistent' } });
     assertRefused(r, log, /delegate runtime \/nonexistent not found/);
     assert.deepEqual(hyrunEntries(root), []);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('with --log-format text (the default) the refusal is a logrus-style line in the log', { timeout: 60_000 }, () => {
+  const t = tempDir('hyrun-bad-');
+  const log = join(t.path, 'log.txt');
+  try {
+    const r = hyrun(['--root', join(t.path, 'root'), '--log', log, 'state', 'ghost']);
+    assert.equal(r.status, 1);
+    assert.equal(r.stderr, 'hyrun: container "ghost" does not exist\n');
+    assert.match(readFileSync(log, 'utf8'), /^time="[^"]+" level=error msg="container \\"ghost\\" does not exist"\n$/);
   } finally {
     t.cleanup();
   }
