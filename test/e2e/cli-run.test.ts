@@ -167,3 +167,20 @@ test('run in a bundle directory (config.json, no Wasm file) is runc run, not a f
     t.cleanup();
   }
 });
+
+test('--memory caps what the guest can allocate, in every accepted spelling', () => {
+  const allocated = (args: string[]): number => {
+    const r = hyrun(['run', ...args, guest('diff_grow'), '64']);
+    assert.equal(r.status, 0, r.stderr);
+    const m = /^allocated (\d+) MiB/.exec(r.stdout);
+    assert.ok(m, r.stdout);
+    return Number(m[1]);
+  };
+  assert.equal(allocated([]), 64);
+  const capped = allocated(['--memory', '16MiB']);
+  assert.ok(capped < 16 && capped > 8, `16MiB cap gave ${capped} MiB`);
+  assert.equal(allocated(['--memory=16M']), capped);
+  assert.equal(allocated(['--memory', String(16 * 1048576)]), capped);
+  assert.equal(allocated(['--memory', '16384KiB']), capped);
+  assert.equal(allocated(['--memory', '1G']), 64);
+});
