@@ -2,7 +2,7 @@
 // natively and under `hyrun run`; stdout, stderr and the exit status must be identical.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { guest, hyrun, native, run, tempDir, type Result } from '../helpers.js';
 
@@ -115,4 +115,22 @@ test('exit status via exit(), return, atexit and _Exit', () => {
   const usage = assertSame('diff_exit');
   assert.equal(usage.status, 2);
   assert.match(usage.stderr, /^usage: /);
+});
+
+test('stdin and files read through the same code give the same bytes', () => {
+  const t = tempDir();
+  try {
+    let text = '';
+    for (let i = 0; i < 20000; i++) text += `${i} ${(i * 2654435761) >>> 0}\n`;
+    writeFileSync(join(t.path, 'data.txt'), text);
+    const nat = run(native('diff_cat'), ['-', 'data.txt', 'missing.txt'], { cwd: t.path, input: text, env: {} });
+    const wasm = hyrun(['run', '--dir', `${t.path}::.`, guest('diff_cat'), '-', 'data.txt', 'missing.txt'], { input: text });
+    assert.equal(nat.stdout.length, 2 * text.length);
+    assert.equal(wasm.stdout, nat.stdout);
+    assert.equal(wasm.stderr, nat.stderr);
+    assert.equal(wasm.status, nat.status);
+    assert.equal(nat.status, 1);
+  } finally {
+    t.cleanup();
+  }
 });
