@@ -10,6 +10,12 @@ import { posix } from 'node:path';
 import { RUNTIME_MOUNT, SPEC_ENV } from '../handlers/runtime-dir.js';
 import { executeAndExit, LaunchError, type WasmRunSpec } from './executor.js';
 
+// Before anything else: with no JS listener, SIGUSR1 makes node open its inspector on
+// 127.0.0.1:9229 in the container's network namespace — arbitrary JS for anyone sharing it (a pod),
+// outside the WASI sandbox (observed with node 20; --disable-sigusr1 only exists from node 22.14).
+// A guest cannot handle signals, so SIGUSR1 ends it as it would a native program without a handler.
+process.on('SIGUSR1', () => process.exit(128 + 10));
+
 const fail = (message: string, code: number): never => {
   process.stderr.write(`hyrun: ${message}\n`);
   process.exit(code);

@@ -313,7 +313,8 @@ for (const delegate of ['crun', 'runc']) {
       }
     });
 
-    for (const [signal, status] of [['SIGTERM', 143], ['SIGKILL', 137]] as const) {
+    // SIGUSR1 too: node would otherwise open its inspector (remote JS execution) instead of exiting.
+    for (const [signal, status] of [['SIGTERM', 143], ['SIGKILL', 137], ['SIGUSR1', 138]] as const) {
       test(`kill ${signal} ends a busy-looping guest with ${status}`, async () => {
         const b = makeBundle(delegate, (c) => (c.process!.args = ['/probe.wasm', 'busy']));
         const id = `ctr-${signal.toLowerCase()}-${delegate}-${process.pid}`;
@@ -325,6 +326,7 @@ for (const delegate of ['crun', 'runc']) {
           const r = await Promise.race([bg.done, sleep(60_000).then(() => null)]);
           assert.ok(r, `the container did not exit after ${signal}`);
           assert.equal(r.code, status, r.stderr);
+          assert.doesNotMatch(r.stderr, /Debugger listening/);
         } finally {
           if (bg.child.exitCode === null) bg.child.kill('SIGKILL');
           destroy(delegate, id);
