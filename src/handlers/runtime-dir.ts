@@ -174,13 +174,23 @@ export function ensureRuntimeDir(options: RuntimeDirOptions = {}): RuntimeDir {
       copyFileSync(join(distDir, b), join(tmp, b));
       chmodSync(join(tmp, b), 0o644);
     }
-    // The worker's `import('wabt')` resolves from /.hyrun/node_modules.
-    if (wabt) copyTree(wabt, join(tmp, 'node_modules', 'wabt'), store);
+    // The worker's `import('wabt')` resolves from /.hyrun/node_modules. Without wabt, a stub that
+    // refuses to load stops the lookup there: node would otherwise go on to /node_modules/wabt in
+    // the image, and run the image's JavaScript in the executor, outside the WASI sandbox.
+    const wabtDir = join(tmp, 'node_modules', 'wabt');
+    if (wabt) copyTree(wabt, wabtDir, store);
+    else writeWabtStub(wabtDir);
     return finish(tmp, final, loader);
   } catch (error) {
     rmSync(tmp, { recursive: true, force: true });
     throw error;
   }
+}
+
+function writeWabtStub(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  writeFileSync(join(dir, 'package.json'), '{"name":"wabt","main":"index.js"}\n', { mode: 0o644 });
+  writeFileSync(join(dir, 'index.js'), "throw new Error('wabt is not installed with hyrun');\n", { mode: 0o644 });
 }
 
 /** Temporary dirs of builders that died half-way (a live build takes well under a minute). */

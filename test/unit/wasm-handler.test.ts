@@ -2,7 +2,7 @@
 // (The end-to-end behaviour inside real crun/runc containers is in test/e2e/wasm-container.test.ts.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir, repoRoot } from '../helpers.js';
@@ -191,6 +191,10 @@ test('runtime dir: node, loader and libraries, world-readable, reused while inpu
       assert.ok((statSync(join(a.path, f)).mode & 0o004) !== 0, `${f} not world-readable`);
     }
     assert.equal(ensureRuntimeDir({ cacheDir: cache, distDir: dist }).path, a.path);
+    // No wabt beside this fake dist: a stub ends module lookup inside the runtime dir.
+    const stub = spawnSync(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(join(a.path, 'node_modules/wabt/index.js'))})`], { encoding: 'utf8' });
+    assert.notEqual(stub.status, 0);
+    assert.match(stub.stderr, /wabt is not installed with hyrun/);
     writeFileSync(join(dist, 'executor.mjs'), '// rebuilt\n');
     const b = ensureRuntimeDir({ cacheDir: cache, distDir: dist });
     assert.notEqual(b.path, a.path, 'a new build must get a new runtime dir');
