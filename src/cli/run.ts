@@ -1,9 +1,9 @@
 // `hyrun run FILE.wasm|FILE.wat [ARGS…]`: run one WASI module directly, no bundle, no container.
 // Parsing and validation are plain functions (unit-tested); runWasmFile() hands the spec to the
 // executor, which owns signals, the worker thread and the exit status.
-import { Command, CommanderError } from 'commander';
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import type { Preopen } from '../wasi/context.js';
 import type { WasmRunSpec } from '../wasm/engine.js';
 import { UsageError } from './errors.js';
@@ -132,56 +132,88 @@ function checkListen(text: string): string {
   return text;
 }
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
+// node:util's parseArgs rather than commander: commander was half of the CLI bundle (106 KiB),
+// parsed on every start, and start-up time is one of hyrun's targets.
+const OPTIONS = {
+  env: { type: 'string', multiple: true },
+  dir: { type: 'string', multiple: true },
+  memory: { type: 'string' },
+  tcplisten: { type: 'string', multiple: true },
+} as const;
+const OPTION_NAMES = Object.keys(OPTIONS);
+
+/** Splits at FILE: hyrun's options before it, the guest's arguments after it. */
+function splitAtFile(args: string[]): { options: string[]; file?: string; guestArgs: string[] } {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === '--') return { options: args.slice(0, i), file: args[i + 1], guestArgs: args.slice(i + 2) };
+    if (arg.startsWith('-') && arg !== '-') {
+      // `--env VALUE`: the value is the next argument whatever it looks like (parseArgs checks it).
+      if (arg.startsWith('--') && !arg.includes('=') && OPTION_NAMES.includes(arg.slice(2))) i++;
+      continue;
+    }
+    return { options: args.slice(0, i), file: arg, guestArgs: args.slice(i + 1) };
+  }
+  return { options: args, guestArgs: [] };
+}
 
 /** Parses the arguments after `run` in Wasm file mode. Throws UsageError (exit 125) on bad input. */
 export function parseRunArgs(args: string[], cwd: string = process.cwd()): RunRequest {
-  const cmd = new Command('run')
-    .exitOverride()
-    .configureOutput({ writeErr: () => {}, writeOut: () => {} })
-    .helpOption(false)
-    .option('--env <KEY=VALUE>', 'environment variable', collect, [] as string[])
-    .option('--dir <HOST[::GUEST]>', 'preopened directory', collect, [] as string[])
-    .option('--memory <SIZE>', 'linear memory cap')
-    .option('--tcplisten <HOST:PORT>', 'preopened listening socket', collect, [] as string[])
-    .argument('[file]')
-    .argument('[args...]')
-    // Stop at FILE: everything after it belongs to the guest.
-    .passThroughOptions();
+  const split = splitAtFile(args);
+  let values: { env?: string[]; dir?: string[]; memory?: string; tcplisten?: string[] };
   try {
-    cmd.parse(args, { from: 'user' });
+    values = parseArgs({ args: split.options, options: OPTIONS, strict: true, allowPositionals: false }).values;
   } catch (error) {
-    if (error instanceof CommanderError) throw new UsageError(commanderMessage(error));
-    throw error;
+    throw new UsageError(parseArgsMessage(error as Error & { code?: string }));
   }
-  const [file, guestArgs] = cmd.processedArgs as [string | undefined, string[]];
-  const opts = cmd.opts<{ env: string[]; dir: string[]; memory?: string; tcplisten: string[] }>();
+  const { file, guestArgs } = split;
   if (file === undefined || file === '') {
     throw new UsageError('run needs a file: hyrun run [--env K=V] [--dir HOST[::GUEST]] [--memory SIZE] FILE.wasm|FILE.wat [ARGS...]');
   }
   return {
     file,
     guestArgs,
-    env: opts.env.map(checkEnv),
-    preopens: opts.dir.map((d) => parseDirSpec(d, cwd)),
-    memoryLimit: opts.memory === undefined ? undefined : parseMemorySize(opts.memory),
-    tcpListen: opts.tcplisten.map(checkListen),
+    env: (values.env ?? []).map(checkEnv),
+    preopens: (values.dir ?? []).map((d) => parseDirSpec(d, cwd)),
+    memoryLimit: values.memory === undefined ? undefined : parseMemorySize(values.memory),
+    tcpListen: (values.tcplisten ?? []).map(checkListen),
   };
 }
 
-// Commander's messages are multi-line ("error: …\n(Did you mean …?)"); fold them into one line.
-function commanderMessage(error: CommanderError): string {
-  const [first, ...rest] = error.message.replace(/^error:\s*/, '').split('\n');
-  const suggestion = rest.join(' ').match(/Did you mean (\S+?)\?/);
-  const hint = suggestion ? ` (did you mean ${suggestion[1]}?)` : '';
-  switch (error.code) {
-    case 'commander.unknownOption':
-      return `run: ${first}${hint}; options go before FILE, see 'hyrun help run'`;
-    case 'commander.optionMissingArgument':
-      return `run: ${first}; see 'hyrun help run'`;
-    default:
-      return `run: ${first}; see 'hyrun help run'`;
+// parseArgs' messages span lines and do not suggest; make them one line with a hint.
+function parseArgsMessage(error: Error & { code?: string }): string {
+  const quoted = /'(-[^' ]*)/.exec(error.message)?.[1] ?? '';
+  if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const near = closestOption(quoted);
+    const hint = near ? ` (did you mean --${near}?)` : '';
+    return `run: unknown option '${quoted}'${hint}; options go before FILE, see 'hyrun help run'`;
   }
+  if (error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    return `run: option '${quoted}' argument missing; write ${quoted} VALUE (or ${quoted}=VALUE when VALUE starts with '-'), see 'hyrun help run'`;
+  }
+  return `run: ${error.message.split('\n', 1)[0]}; see 'hyrun help run'`;
+}
+
+/** The option name within edit distance 2 of what was typed, if any. */
+function closestOption(typed: string): string | undefined {
+  const word = typed.replace(/^-+/, '').split('=', 1)[0];
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const name of OPTION_NAMES) {
+    const d = editDistance(word, name);
+    if (d < bestDistance) [best, bestDistance] = [name, d];
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length];
 }
 
 /** The executor's spec for a request: guest argv[0] is FILE exactly as given. */
