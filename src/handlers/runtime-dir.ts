@@ -49,6 +49,34 @@ export interface RuntimeDirOptions {
 }
 
 const BUNDLES = ['executor.mjs', 'worker.mjs'];
+/** Bumped when the directory's layout or contents change for the same inputs. */
+const FORMAT = 2;
+
+/*
+ * Nothing the image holds may become code in the executor: a Wasm guest with a writable rootfs
+ * could otherwise plant it, and the next exec or restart would run it natively (both observed with
+ * a test library printing from its constructor):
+ * - the dynamic loader reads /etc/ld.so.preload from the container's root: our copy of the loader
+ *   has that path patched to a file that cannot exist (the runtime dir is read-only, and has none);
+ * - it may consult /etc/ld.so.cache: started with --inhibit-cache (all libraries are in lib/);
+ * - node loads /etc/ssl/openssl.cnf, whose providers are shared objects: --openssl-config points at
+ *   an empty file here.
+ */
+const PRELOAD_PATH = '/etc/ld.so.preload';
+const PRELOAD_REPLACEMENT = `${RUNTIME_MOUNT}/no.preload`;
+const OPENSSL_CONFIG = 'openssl.cnf';
+
+/** The loader with its preload-file path redirected; throws unless the path occurs exactly once. */
+export function patchLoader(bytes: Buffer): Buffer {
+  const from = Buffer.from(PRELOAD_PATH + '\0');
+  const to = Buffer.from(PRELOAD_REPLACEMENT + '\0');
+  if (from.length !== to.length) throw new Error('loader patch: replacement length differs');
+  const at = bytes.indexOf(from);
+  if (at < 0 || bytes.indexOf(from, at + 1) >= 0) throw new Error(`the dynamic loader does not name ${PRELOAD_PATH} exactly once; cannot isolate it`);
+  const out = Buffer.from(bytes);
+  to.copy(out, at);
+  return out;
+}
 
 /** The dist/ directory holding the bundles, whether this code runs from dist/hyrun.mjs or dist/src/handlers/. */
 export function findDistDir(): string {
@@ -71,6 +99,7 @@ function findWabt(distDir: string): string | undefined {
  */
 function cacheKey(node: string, distDir: string, wabt: string | undefined): string {
   const h = createHash('sha256');
+  h.update(`format ${FORMAT}\n`);
   const st = statSync(node, { bigint: true });
   // Not ctime: hard-linking node into a runtime dir changes it.
   h.update(`node ${node} ${st.dev} ${st.ino} ${st.size} ${st.mtimeNs}\n`);
@@ -167,7 +196,10 @@ export function ensureRuntimeDir(options: RuntimeDirOptions = {}): RuntimeDir {
     const so = parseLdd(execFileSync('ldd', [node], { encoding: 'utf8' }));
     const loader = basename(so.loader);
     const store = join(cacheDir, 'files');
-    place(so.loader, join(tmp, loader), 0o755, store);
+    // A patched copy, never a link: the host's loader must stay as it is.
+    writeFileSync(join(tmp, loader), patchLoader(readFileSync(realpathSync(so.loader))), { mode: 0o755 });
+    chmodSync(join(tmp, loader), 0o755);
+    writeFileSync(join(tmp, OPENSSL_CONFIG), '', { mode: 0o644 });
     for (const lib of so.libs) place(lib, join(tmp, 'lib', basename(lib)), 0o755, store);
     place(node, join(tmp, 'node'), 0o755, store);
     for (const b of BUNDLES) {
@@ -228,8 +260,9 @@ function finish(tmp: string, final: string, loader: string): RuntimeDir {
  */
 export function executorCommand(rt: Pick<RuntimeDir, 'loader'>, nodeFlags: string[] = []): string[] {
   return [
-    `${RUNTIME_MOUNT}/${rt.loader}`, '--library-path', `${RUNTIME_MOUNT}/lib`,
-    `${RUNTIME_MOUNT}/node`, ...nodeFlags, `${RUNTIME_MOUNT}/executor.mjs`,
+    `${RUNTIME_MOUNT}/${rt.loader}`, '--inhibit-cache', '--library-path', `${RUNTIME_MOUNT}/lib`,
+    `${RUNTIME_MOUNT}/node`, `--openssl-config=${RUNTIME_MOUNT}/${OPENSSL_CONFIG}`, ...nodeFlags,
+    `${RUNTIME_MOUNT}/executor.mjs`,
   ];
 }
 

@@ -460,7 +460,27 @@ for (const delegate of ['crun', 'runc']) {
         assert.equal(e.status, 0);
         // PID 1 of the container is the executor (node through the loader from the runtime dir).
         const p = hy(delegate, ['exec', id, '/bin/busybox', 'cat', '/proc/1/cmdline']);
-        assert.match(p.stdout, /^\/\.hyrun\/ld-linux[^\0]*\0--library-path\0\/\.hyrun\/lib\0\/\.hyrun\/node\0/);
+        assert.match(p.stdout, /^\/\.hyrun\/ld-linux[^\0]*\0--inhibit-cache\0--library-path\0\/\.hyrun\/lib\0\/\.hyrun\/node\0/);
+      } finally {
+        destroy(delegate, id);
+      }
+    });
+
+    test('nothing in the image becomes code in the executor: /etc/ld.so.preload and /etc/ssl/openssl.cnf are ignored', () => {
+      const so = join(scratch.path, `evil-${delegate}.so`);
+      const src = join(scratch.path, 'evil.c');
+      writeFileSync(src, '#include <unistd.h>\n__attribute__((constructor)) static void f(void) { write(2, "NATIVE CODE RAN\\n", 16); }\n');
+      const cc = run('gcc', ['-shared', '-fPIC', '-o', so, src]);
+      assert.equal(cc.status, 0, cc.stderr);
+      const provider = ['nodejs_conf = init', 'openssl_conf = init', '[init]', 'providers = p', '[p]', 'evil = e', '[e]', 'module = /evil.so', 'activate = 1', ''].join('\n');
+      // What a Wasm guest with a writable rootfs could write for the next exec or restart.
+      const b = makeBundle(delegate, () => {}, { 'evil.so': readFileSync(so), 'etc/ld.so.preload': '/evil.so\n', 'etc/ssl/openssl.cnf': provider });
+      const id = `ctr-planted-${delegate}-${process.pid}`;
+      try {
+        const r = hy(delegate, ['run', '--bundle', b.dir, id]);
+        assert.doesNotMatch(r.stderr, /NATIVE CODE RAN/);
+        assert.equal(r.stdout, 'hello from a wasm container\n', r.stderr);
+        assert.equal(r.status, 0);
       } finally {
         destroy(delegate, id);
       }

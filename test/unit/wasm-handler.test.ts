@@ -9,7 +9,7 @@ import { tempDir, repoRoot } from '../helpers.js';
 import {
   delegateOciVersion, executorSpec, linearMemoryCap, privateConfig, specEnv, wasmHandler, type ContainerSpec,
 } from '../../src/handlers/wasm.js';
-import { defaultCacheDir, ensureRuntimeDir, executorCommand, parseLdd, RUNTIME_MOUNT, SPEC_ENV } from '../../src/handlers/runtime-dir.js';
+import { defaultCacheDir, ensureRuntimeDir, executorCommand, parseLdd, patchLoader, RUNTIME_MOUNT, SPEC_ENV } from '../../src/handlers/runtime-dir.js';
 import type { OciSpec } from '../../src/oci/spec.js';
 import type { ContainerRecord, DelegateInfo } from '../../src/handlers/types.js';
 
@@ -219,6 +219,29 @@ test('runtime dir on another filesystem than node: one private copy, hard-linked
     assert.equal(statSync(join(b.path, 'node')).ino, statSync(join(a.path, 'node')).ino);
   } finally {
     rmSync(cache, { recursive: true, force: true });
+    t.cleanup();
+  }
+});
+
+test('the loader copy reads no preload file from the image; the host loader is untouched', () => {
+  const host = readFileSync('/lib64/ld-linux-x86-64.so.2');
+  const patched = patchLoader(host);
+  assert.equal(patched.length, host.length);
+  assert.equal(patched.indexOf('/etc/ld.so.preload\0'), -1);
+  assert.ok(patched.indexOf(`${RUNTIME_MOUNT}/no.preload\0`) > 0);
+  assert.throws(() => patchLoader(Buffer.from('no such path here')), /exactly once/);
+  assert.throws(() => patchLoader(Buffer.from('/etc/ld.so.preload\0 and /etc/ld.so.preload\0')), /exactly once/);
+  const t = tempDir();
+  try {
+    const rt = ensureRuntimeDir({ cacheDir: join(t.path, 'cache'), distDir: fakeDist(t.path) });
+    const loader = readFileSync(join(rt.path, rt.loader));
+    assert.equal(loader.indexOf('/etc/ld.so.preload\0'), -1);
+    assert.ok(existsSync(join(rt.path, 'openssl.cnf')));
+    assert.ok(readFileSync('/lib64/ld-linux-x86-64.so.2').equals(host), 'the host loader changed');
+    // The patched loader still runs node.
+    const r = spawnSync(join(rt.path, rt.loader), ['--inhibit-cache', '--library-path', join(rt.path, 'lib'), join(rt.path, 'node'), '-e', 'console.log(1+1)'], { encoding: 'utf8' });
+    assert.equal(r.stdout, '2\n', r.stderr);
+  } finally {
     t.cleanup();
   }
 });
