@@ -26,6 +26,14 @@ const STOP_RUNS = 5;
 const HELLO = 'hello from hyrun-test wasm\n';
 const RT = '/.nodewasi';
 
+/**
+ * Every command runs without NODE_EXTRA_CA_CERTS / NODE_OPTIONS: this machine's environment sets
+ * NODE_EXTRA_CA_CERTS, which makes each node start parse the whole CA bundle (~25 ms here), a cost
+ * of the environment that a container process (clean env) does not pay; measured separately below.
+ */
+const INHERITED_NODE_VARS = ['NODE_EXTRA_CA_CERTS', 'NODE_OPTIONS'];
+const cleanEnv: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !INHERITED_NODE_VARS.includes(k)));
+
 interface OciVariant { name: string; runtime: string[]; bundle: string; expect?: string }
 interface PodmanVariant { name: string; runtime: string; args: string[]; expect: string }
 
@@ -100,7 +108,7 @@ function ociLifecycle(v: OciVariant, id: string, outFd: number): Steps {
   const pidFile = join(v.bundle, `${id}.pid`);
   const stdio: SpawnSyncOptions['stdio'] = ['ignore', outFd, outFd];
   const call = (args: string[]): void => {
-    const r = spawnSync(v.runtime[0]!, [...v.runtime.slice(1), ...args], { stdio, timeout: 60_000 });
+    const r = spawnSync(v.runtime[0]!, [...v.runtime.slice(1), ...args], { stdio, timeout: 60_000, env: cleanEnv });
     if (r.error) throw r.error;
     if (r.status !== 0) throw new Error(`${v.name}: ${[...v.runtime, ...args].join(' ')} exited ${r.status} (output in the bench log)`);
   };
@@ -130,6 +138,7 @@ export async function run(): Promise<Section> {
   if (process.getuid?.() !== 0) throw new Error('the container benchmark needs root');
   const dir = mkdtempSync(join(tmpdir(), 'hyrun-bench-containers-'));
   const env = new PodmanEnv({ prefix: 'hyrun-bench-podman-' });
+  for (const k of INHERITED_NODE_VARS) delete env.env[k];
   const outPath = join(dir, 'container-output.log');
   const outFd = openSync(outPath, 'a');
   settleNeedle = env.root;
@@ -188,13 +197,16 @@ export async function run(): Promise<Section> {
     const ociMs = oci.map(() => [] as Steps[]);
     const podmanMs = podman.map(() => [] as number[]);
     const nodeMs: number[] = [];
+    const nodeCaMs: number[] = [];
+    const caBundle = process.env.NODE_EXTRA_CA_CERTS;
     const hyrunVersionMs: number[] = [];
     for (let round = 0; round < WARMUP + ROUNDS; round++) {
       const keep = round >= WARMUP;
       if (round % 5 === 0) progress(`containers: round ${round + 1}/${WARMUP + ROUNDS}`);
-      const node = timeOnce([process.execPath, '-e', '0']);
-      const version = timeOnce([hyrunBin, '--version']);
+      const node = timeOnce([process.execPath, '-e', '0'], { env: cleanEnv });
+      const version = timeOnce([hyrunBin, '--version'], { env: cleanEnv });
       if (keep) { nodeMs.push(node.ms); hyrunVersionMs.push(version.ms); }
+      if (caBundle && keep) nodeCaMs.push(timeOnce([process.execPath, '-e', '0'], { env: { ...cleanEnv, NODE_EXTRA_CA_CERTS: caBundle } }).ms);
       oci.forEach((v, i) => {
         const steps = ociLifecycle(v, `bench-${round}-${i}`, outFd);
         if (keep) ociMs[i]!.push(steps);
@@ -245,6 +257,7 @@ export async function run(): Promise<Section> {
     const rows: string[][] = oci.map((v, i) => [v.name, fmtMs(o[v.name]!), fmtMs(p[v.name]!), `OCI steps: ${breakdown(i)}`]);
     rows.push(['bare `node -e 0`', fmtMs(node), '', 'one node start']);
     rows.push(['`hyrun --version`', fmtMs(median(hyrunVersionMs)), '', 'one hyrun CLI start']);
+    if (caBundle) rows.push(['bare `node -e 0`, NODE_EXTRA_CA_CERTS set', fmtMs(median(nodeCaMs)), '', 'the environment of this machine (not used above)']);
     rows.push(...stopRows);
 
     const addedOci = o['hyrun native']! - o['crun native']!;
@@ -266,6 +279,7 @@ export async function run(): Promise<Section> {
     const notes = [
       `Through Podman: hyrun native adds ${fmtMs(addedPodman)} ms over crun (${fmtRatio(addedPodman / node)} node start); hyrun Wasm hello / crun + node:wasi = ${fmtRatio(wasmRatioPodman)}.`,
       `Per hyrun invocation (the OCI lifecycle calls hyrun 3 times: create, start, delete; Podman's \`run --rm\` also calls create, start, delete --force): ${fmtMs(addedOci / 3)} ms added = ${fmtRatio(addedOci / 3 / node)} node start.`,
+      `All commands ran without ${INHERITED_NODE_VARS.join('/')} in their environment${caBundle ? ' (this machine sets NODE_EXTRA_CA_CERTS: see the row that measures it; every hyrun call would pay it)' : ''}.`,
       'hyrun native delegates to crun (its default delegate when installed); crun native is therefore the baseline of the added time.',
       `crun + node:wasi: node (hard link), its ldd libraries and loader, and bench/node-wasi-run.ts as runner.mjs, bind-mounted read-only at ${RT} in the same rootfs (only hello.wasm), started as \`${nodeWasiArgs.join(' ')}\`.`,
       `podman stop rows: median of ${STOP_RUNS}; the container is already printing when \`podman stop --time 30\` starts; exit 143 means SIGTERM ended it (137 would mean Podman fell back to SIGKILL).`,
