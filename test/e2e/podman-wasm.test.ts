@@ -155,6 +155,23 @@ describe('podman --runtime hyrun: Wasm images', { skip, timeout: 900_000 }, () =
     assert.equal(r.stdout, HELLO);
   });
 
+  test('podman create, start -a (twice), wait and restart of Wasm containers', () => {
+    const once = name('create');
+    env.mustPodman(['create', '--name', once, IMAGES.wasmExit42]);
+    for (let i = 0; i < 2; i++) {
+      const r = env.podman(['start', '--attach', once]);
+      assert.equal(r.status, 42, explain(r));
+      assert.equal(r.stdout, 'about to exit 42\n');
+    }
+    assert.equal(env.mustPodman(['wait', once]).stdout.trim(), '42');
+    const long = name('restart');
+    env.mustPodman(['run', '--detach', '--name', long, IMAGES.wasmBusy, '/busy.wasm', 'sleep']);
+    waitUntil(`${long} to print ready`, () => env.podman(['logs', long]).stdout.includes('ready sleep'));
+    env.mustPodman(['restart', '--time', '20', long]);
+    waitUntil(`${long} to print ready again`, () => env.podman(['logs', long]).stdout.split('ready sleep').length === 3);
+    assert.equal(env.mustPodman(['inspect', '--format', '{{.State.Status}}', long]).stdout.trim(), 'running');
+  });
+
   test('a volume (-v HOSTDIR:/data) is read and written by the guest', () => {
     const dir = join(env.dir, 'volume');
     mkdirSync(dir, { recursive: true });
