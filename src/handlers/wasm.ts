@@ -136,6 +136,7 @@ export function privateConfig(ctx: Pick<PrepareContext, 'config' | 'rootfs' | 'd
   if ((user.mounts ?? []).some((m) => m.destination.replace(/\/+$/, '') === RUNTIME_MOUNT)) {
     throw new HandlerError(`config.json: a mount at ${RUNTIME_MOUNT} is reserved for hyrun's runtime in Wasm containers; move it elsewhere`);
   }
+  checkAddressSpace(proc);
   const memory = (user.linux?.resources as { memory?: { limit?: unknown } } | undefined)?.memory;
   const memoryLimit = linearMemoryCap(memory?.limit);
   const config: OciSpec = structuredClone(user);
@@ -152,6 +153,22 @@ export function privateConfig(ctx: Pick<PrepareContext, 'config' | 'rootfs' | 'd
   const data: WasmRecordData = { rootfs: ctx.rootfs, runtimeDir: rt.path, loader: rt.loader };
   if (memoryLimit !== undefined) data.memoryLimit = memoryLimit;
   return { config, data };
+}
+
+/**
+ * V8 (node 20) reserves ~10 GiB of address space per Wasm memory for its guard regions (not RAM);
+ * measured: with RLIMIT_AS at 10 GiB allocating a memory fails, at 11 GiB it works. Node 20 cannot
+ * turn the guard regions off, so a smaller limit would only fail later with a cryptic message.
+ */
+export const MIN_ADDRESS_SPACE = 16 * 1024 * MiB;
+
+function checkAddressSpace(proc: OciProcess): void {
+  const as = (proc.rlimits ?? []).find((r) => r.type === 'RLIMIT_AS');
+  if (!as) return;
+  const soft = Number(as.soft);
+  // 2^64-1 (RLIM_INFINITY) does not survive JSON as a number exactly: anything huge is "unlimited".
+  if (!Number.isFinite(soft) || soft >= MIN_ADDRESS_SPACE) return;
+  throw new HandlerError(`config.json: process.rlimits RLIMIT_AS (${soft} bytes) is too small for a Wasm container: the Wasm engine reserves about 10 GiB of address space (not memory) per instance; use at least ${MIN_ADDRESS_SPACE} or drop it, and cap memory with linux.resources.memory.limit`);
 }
 
 /** Refuse at create time an entrypoint that is in the image but is not Wasm (126, like Podman). */

@@ -503,11 +503,18 @@ for (const delegate of ['crun', 'runc']) {
         const n = hy(delegate, ['run', '--bundle', bare.dir, `${id}-n`]);
         assert.equal(n.status, 127, n.stderr);
         assert.match(n.stderr, /nothing\.wasm \(looked in PATH=/);
+        // An address-space limit the Wasm engine cannot live with: refused at create, one line.
+        const as = makeBundle(delegate, (c) => (c.process!.rlimits = [...(c.process!.rlimits ?? []), { type: 'RLIMIT_AS', soft: 4 * 2 ** 30, hard: 4 * 2 ** 30 }]));
+        const a = hy(delegate, ['run', '--bundle', as.dir, `${id}-as`]);
+        assert.notEqual(a.status, 0);
+        assert.match(a.stderr, /RLIMIT_AS .* too small for a Wasm container/);
+        assert.equal(a.stderr.trim().split('\n').length, 1, a.stderr);
         assert.ok(readdirSync(root).every((e) => !e.startsWith(id)), `left behind: ${readdirSync(root).join(' ')}`);
       } finally {
         destroy(delegate, id);
         destroy(delegate, `${id}-m`);
         destroy(delegate, `${id}-n`);
+        destroy(delegate, `${id}-as`);
       }
     });
   });

@@ -118,6 +118,16 @@ test('private config: executor as process, absolute root, runtime mount; everyth
   assert.equal(rest.hostname, 'h');
 });
 
+test('private config refuses an address-space rlimit too small for the Wasm engine', () => {
+  const rt = { path: '/x', loader: 'ld.so' };
+  const small = userConfig();
+  small.process!.rlimits = [{ type: 'RLIMIT_AS', soft: 4 * 2 ** 30, hard: 4 * 2 ** 30 }];
+  assert.throws(() => privateConfig({ config: small, rootfs: '/r', delegate: runc }, rt), /RLIMIT_AS \(4294967296 bytes\) is too small/);
+  const big = userConfig();
+  big.process!.rlimits = [{ type: 'RLIMIT_AS', soft: 64 * 2 ** 30, hard: 64 * 2 ** 30 }, { type: 'RLIMIT_NOFILE', soft: 10, hard: 10 }];
+  assert.doesNotThrow(() => privateConfig({ config: big, rootfs: '/r', delegate: runc }, rt));
+});
+
 test('private config refuses an empty process.args and a user mount at the runtime path', () => {
   const rt = { path: '/x', loader: 'ld.so' };
   const noArgs = userConfig();
