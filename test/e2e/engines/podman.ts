@@ -4,11 +4,13 @@
 // machine's /var/lib/containers; cleanup() removes every container, image and mount it made.
 //
 // Overlay vs vfs: on this ext4 host overlay builds the images in ~0.2 s and starts containers
-// without copying layers, vfs copies every layer per container; overlay it is.
+// without copying layers, vfs copies every layer per container; overlay it is, unless the temporary
+// directory is itself on overlayfs (CI inside a container), where the kernel refuses overlay on
+// overlay: then vfs.
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SpawnSyncOptions } from 'node:child_process';
 import { hyrunBin, run, type Result } from '../../helpers.js';
 import { describe, engineFiles, explain, removeTree } from './tools.js';
 
@@ -26,6 +28,7 @@ export class PodmanEnv {
   readonly tmp: string;
   readonly env: NodeJS.ProcessEnv;
   readonly runtime: string;
+  readonly driver: 'overlay' | 'vfs';
 
   constructor(options: { runtime?: string; prefix?: string } = {}) {
     this.dir = mkdtempSync(join(tmpdir(), options.prefix ?? 'hyrun-podman-'));
@@ -34,8 +37,11 @@ export class PodmanEnv {
     this.tmp = join(this.dir, 'tmp');
     this.runtime = options.runtime ?? hyrunBin;
     // storage.conf makes podman, buildah and skopeo's containers-storage: transport agree on the store.
+    const fsType = spawnSync('stat', ['-f', '-c', '%T', this.dir], { encoding: 'utf8' }).stdout.trim();
+    const forced = process.env.HYRUN_E2E_STORAGE_DRIVER; // overlay | vfs, to try the other one
+    this.driver = forced === 'vfs' || forced === 'overlay' ? forced : fsType === 'overlayfs' ? 'vfs' : 'overlay';
     const storageConf = join(this.dir, 'storage.conf');
-    writeFileSync(storageConf, `[storage]\ndriver = "overlay"\ngraphroot = "${this.root}"\nrunroot = "${this.runroot}"\n`);
+    writeFileSync(storageConf, `[storage]\ndriver = "${this.driver}"\ngraphroot = "${this.root}"\nrunroot = "${this.runroot}"\n`);
     // containers.conf: the harness's file plus the runtimes by name, as a Podman user would configure.
     const containersConf = join(this.dir, 'containers.conf');
     writeFileSync(containersConf, `${readFileSync(join(engineFiles, 'containers.conf'), 'utf8')}
@@ -52,7 +58,7 @@ hyrun-wasm = ["${hyrunBin}-wasm"]
 
   /** The global flags every podman call gets. */
   globalArgs(runtime = this.runtime): string[] {
-    return ['--root', this.root, '--runroot', this.runroot, '--storage-driver', 'overlay', '--tmpdir', this.tmp, '--runtime', runtime];
+    return ['--root', this.root, '--runroot', this.runroot, '--storage-driver', this.driver, '--tmpdir', this.tmp, '--runtime', runtime];
   }
 
   podman(args: string[], options: CallOptions = {}): Result {
@@ -88,7 +94,7 @@ hyrun-wasm = ["${hyrunBin}-wasm"]
 
   /** A skopeo/containers-image reference to an image in this environment's store. */
   storageRef(image: string): string {
-    return `containers-storage:[overlay@${this.root}+${this.runroot}]${image}`;
+    return `containers-storage:[${this.driver}@${this.root}+${this.runroot}]${image}`;
   }
 
   /** The command line a caller would type, for failure messages. */
