@@ -120,7 +120,7 @@ describe('containerd (ctr) with --runc-binary hyrun', { skip, timeout: 900_000 }
 
   test('ctr run -t: the Wasm guest gets a terminal from the shim (console socket) and echoes a typed line', () => {
     const r = driveTty(['ctr', '--address', cd.socket, '--namespace', cd.namespace, 'run', '--rm', '-t', '--runc-binary', hyrunBin, ...COMPAT,
-      IMAGES.wasmTty, newId('tty')], 'type a line:', 'via containerd');
+      IMAGES.wasmTty, newId('tty')], 'type a line:', 'via containerd', { env: cd.env });
     assert.equal(r.timedOut, false, r.output);
     assert.equal(r.status, 0, r.output);
     assert.match(r.output, /stdin tty: yes, stdout tty: yes/);
@@ -129,7 +129,7 @@ describe('containerd (ctr) with --runc-binary hyrun', { skip, timeout: 900_000 }
 
   test('ctr run -t of a Linux image: a terminal, typed input', () => {
     const r = driveTty(['ctr', '--address', cd.socket, '--namespace', cd.namespace, 'run', '--rm', '-t', '--runc-binary', hyrunBin,
-      IMAGES.busybox, newId('tty-linux'), 'sh', '-c', 'tty; echo prompt:; read line; echo "got [$line]"'], 'prompt:', 'typed');
+      IMAGES.busybox, newId('tty-linux'), 'sh', '-c', 'tty; echo prompt:; read line; echo "got [$line]"'], 'prompt:', 'typed', { env: cd.env });
     assert.equal(r.timedOut, false, r.output);
     assert.equal(r.status, 0, r.output);
     assert.match(r.output, /\/dev\/pts\/\d+/);
@@ -139,7 +139,7 @@ describe('containerd (ctr) with --runc-binary hyrun', { skip, timeout: 900_000 }
   test('ctr task exec of a .wasm, then ctr task kill (SIGTERM) ends the Wasm task with 143', async () => {
     const id = newId('kill');
     const child = spawn('ctr', ['--address', cd.socket, '--namespace', cd.namespace, 'run', '--runc-binary', hyrunBin, ...COMPAT,
-      IMAGES.wasmBusy, id, '/busy.wasm', 'sleep'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      IMAGES.wasmBusy, id, '/busy.wasm', 'sleep'], { stdio: ['ignore', 'pipe', 'pipe'], env: cd.env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });

@@ -1,6 +1,7 @@
 // A containerd daemon owned by one test file: root, state, opt dir and sockets in a temporary
-// directory, CRI disabled, overlayfs snapshotter. Never the machine's /run/containerd socket.
-import { spawn, type ChildProcess } from 'node:child_process';
+// directory, CRI disabled, overlayfs snapshotter (native when the temporary directory is itself on
+// overlayfs, as in CI inside a container). Never the machine's /run/containerd socket.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,10 @@ export interface Containerd {
   dir: string;
   socket: string;
   namespace: string;
+  /** The snapshotter every ctr call uses (CONTAINERD_SNAPSHOTTER). */
+  snapshotter: string;
+  /** Environment for ctr processes a test spawns itself (carries CONTAINERD_SNAPSHOTTER). */
+  env: NodeJS.ProcessEnv;
   /** `ctr --address SOCK -n NS ARGS`. */
   ctr(args: string[], options?: { timeout?: number; input?: string }): Result;
   mustCtr(args: string[], options?: { timeout?: number; input?: string }): Result;
@@ -46,8 +51,11 @@ export async function startContainerd(namespace = NAMESPACE): Promise<Containerd
   child.once('exit', () => { exited = true; });
   const log = (): string => (existsSync(logPath) ? readFileSync(logPath, 'utf8') : '');
 
+  const fsType = spawnSync('stat', ['-f', '-c', '%T', dir], { encoding: 'utf8' }).stdout.trim();
+  const snapshotter = fsType === 'overlayfs' ? 'native' : 'overlayfs';
+  const env = { ...process.env, CONTAINERD_SNAPSHOTTER: snapshotter };
   const ctr = (args: string[], options: { timeout?: number; input?: string } = {}): Result =>
-    run('ctr', ['--address', socket, '--namespace', namespace, ...args], { timeout: options.timeout ?? 120_000, input: options.input });
+    run('ctr', ['--address', socket, '--namespace', namespace, ...args], { timeout: options.timeout ?? 120_000, input: options.input, env });
 
   const stop = async (): Promise<void> => {
     try {
@@ -85,7 +93,7 @@ export async function startContainerd(namespace = NAMESPACE): Promise<Containerd
     throw new Error(`${String(error)}\n--- containerd log\n${text}`);
   }
   return {
-    dir, socket, namespace, ctr, log, stop,
+    dir, socket, namespace, snapshotter, env, ctr, log, stop,
     mustCtr(args, options) {
       const r = ctr(args, options);
       if (r.status !== 0) throw new Error(`${describe('ctr', ['--address', socket, '--namespace', namespace, ...args])} failed: ${explain(r)}`);
