@@ -1,6 +1,6 @@
 // hyrun's single entry point (bundled to dist/hyrun.mjs, started by bin/hyrun and bin/hyrun-wasm).
 // Only dispatch lives here; every branch lazy-loads what it needs so that `hyrun run hello.wasm`
-// and `hyrun --version` never evaluate the OCI command tree.
+// and `hyrun --version` never evaluate the OCI lifecycle code (help reads only its flag table).
 import { LaunchError } from '../wasm/engine.js';
 import { printError, UsageError } from './errors.js';
 import { commandHelp, generalHelp } from './help.js';
