@@ -4,14 +4,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hyrunBin } from '../helpers.js';
 import { PodmanEnv } from './engines/podman.js';
 import { buildImages, IMAGES } from './engines/images.js';
 import { startContainerd, type Containerd } from './engines/containerd.js';
 import { driveTty } from './engines/tty.js';
-import { cannotRun, explain, waitFor } from './engines/tools.js';
+import { cannotRun, explain, parentPid, waitFor } from './engines/tools.js';
 
 const skip = cannotRun(['containerd', 'ctr', 'containerd-shim-runc-v2', 'podman', 'buildah', 'crun']);
 const HELLO = 'hello from hyrun-test wasm\n';
@@ -177,6 +177,8 @@ describe('containerd (ctr) with --runc-binary hyrun', { skip, timeout: 900_000 }
       assert.equal(start.status, 0, explain(start));
       await waitFor('the task to be RUNNING', () => taskStatus() === 'RUNNING');
       const pid = (cd.ctr(['tasks', 'ls']).stdout.split('\n').find((l) => l.startsWith(`${id} `)) ?? '').trim().split(/\s+/)[1];
+      // The shim (a subreaper) is the task's parent, not a hyrun process.
+      assert.match(readFileSync(`/proc/${parentPid(Number(pid))}/cmdline`, 'utf8'), /containerd-shim-runc-v2/);
       const ps = cd.ctr(['tasks', 'ps', id]);
       assert.equal(ps.status, 0, explain(ps));
       assert.match(ps.stdout, new RegExp(`^${pid}\\s`, 'm'), 'hyrun ps lists the task pid');

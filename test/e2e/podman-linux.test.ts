@@ -6,7 +6,7 @@ import { hyrunBin } from '../helpers.js';
 import { PodmanEnv } from './engines/podman.js';
 import { buildImages, IMAGES } from './engines/images.js';
 import { driveTty } from './engines/tty.js';
-import { cannotRun, explain, waitUntil } from './engines/tools.js';
+import { cannotRun, explain, parentPid, waitUntil } from './engines/tools.js';
 
 const skip = cannotRun(['podman', 'buildah', 'conmon', 'crun']);
 
@@ -56,6 +56,8 @@ describe('podman --runtime hyrun: Linux images', { skip, timeout: 600_000 }, () 
     const name = `hyrun-linux-exec-${process.pid}`;
     try {
       env.mustPodman(['run', '--detach', '--name', name, IMAGES.busybox, 'sleep', '600']);
+      const [pid, conmonPid] = env.mustPodman(['inspect', '--format', '{{.State.Pid}} {{.State.ConmonPid}}', name]).stdout.trim().split(' ').map(Number);
+      assert.equal(parentPid(pid!), conmonPid, 'conmon is the parent of the container process');
       const ok = env.podman(['exec', name, 'sh', '-c', 'echo exec says hi; cat /proc/1/cmdline | tr "\\0" " "; echo']);
       assert.equal(ok.status, 0, explain(ok));
       assert.equal(ok.stdout, 'exec says hi\nsleep 600 \n');

@@ -9,7 +9,7 @@ import { hyrunBin } from '../helpers.js';
 import { cleanStderr, PodmanEnv } from './engines/podman.js';
 import { buildImages, IMAGES } from './engines/images.js';
 import { driveTty } from './engines/tty.js';
-import { cannotRun, explain, timed, waitUntil } from './engines/tools.js';
+import { cannotRun, explain, parentPid, timed, waitUntil } from './engines/tools.js';
 
 const skip = cannotRun(['podman', 'buildah', 'conmon', 'crun']);
 const HELLO = 'hello from hyrun-test wasm\n';
@@ -115,6 +115,9 @@ describe('podman --runtime hyrun: Wasm images', { skip, timeout: 900_000 }, () =
     const n = name('exec');
     env.mustPodman(['run', '--detach', '--name', n, IMAGES.wasmBusy, '/busy.wasm', 'sleep']);
     waitUntil(`${n} to print ready`, () => env.podman(['logs', n]).stdout.includes('ready sleep'));
+    // The engine's subreaper (conmon) is the container process's parent, not a hyrun process.
+    const [pid, conmonPid] = env.mustPodman(['inspect', '--format', '{{.State.Pid}} {{.State.ConmonPid}}', n]).stdout.trim().split(' ').map(Number);
+    assert.equal(parentPid(pid!), conmonPid);
     const r = env.podman(['exec', n, '/exec.wasm', 'alpha', 'beta']);
     assert.equal(r.status, 7, explain(r));
     assert.equal(r.stdout, 'exec guest argc=3 alpha beta\n');

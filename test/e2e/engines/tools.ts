@@ -138,3 +138,9 @@ export function waitUntil(what: string, check: () => boolean, timeoutMs = 30_000
     sleepSync(100);
   }
 }
+
+/** The parent pid of a process (from /proc/PID/stat). */
+export function parentPid(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+}
