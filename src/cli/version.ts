@@ -1,9 +1,9 @@
 // `hyrun --version`, in runc's shape ("NAME version X" then "key: value" lines) with crun's
 // "+FEATURE" tag line naming the Wasm engine.
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { resolveDelegate } from '../runtime/delegate.js';
 
 /** hyrun's version from its package.json, found by walking up from this file (bundled or not). */
 export function hyrunVersion(): string {
@@ -24,24 +24,24 @@ export function hyrunVersion(): string {
   }
 }
 
-/** First line of `crun --version`, else of `runc --version`, or undefined when neither works. */
-export function delegateVersion(candidates: string[] = ['crun', 'runc']): string | undefined {
-  for (const bin of candidates) {
-    try {
-      const out = execFileSync(bin, ['--version'], { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'ignore'] });
-      const first = out.split('\n', 1)[0].trim();
-      if (/ version /.test(first)) return first;
-    } catch {
-      // missing or broken: try the next one
-    }
+/**
+ * The first line of `--version` of the delegate a new container would get (the OCI layer's own
+ * choice: --delegate/HYRUN_DELEGATE, else crun when it works on this host, else runc), or why
+ * there is none.
+ */
+export function delegateLine(): string {
+  try {
+    const d = resolveDelegate(process.env.HYRUN_DELEGATE || undefined);
+    return d.version || `${d.path} (its --version failed)`;
+  } catch (error) {
+    return `none found (${(error as Error).message})`;
   }
-  return undefined;
 }
 
 export function versionText(): string {
   return [
     `hyrun version ${hyrunVersion()}`,
-    `delegate: ${delegateVersion() ?? 'none found (install crun or runc for Linux containers)'}`,
+    `delegate: ${delegateLine()}`,
     `node: ${process.versions.node}`,
     `+WASM:v8 ${process.versions.v8}`,
     '',

@@ -110,16 +110,14 @@ test('--version: hyrun version, the delegate, the Wasm engine', () => {
   const lines = r.stdout.trimEnd().split('\n');
   const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
   assert.equal(lines[0], `hyrun version ${pkg.version}`);
-  let expected = 'none found';
-  for (const bin of ['crun', 'runc']) {
-    try {
-      expected = execFileSync(bin, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n')[0];
-      break;
-    } catch {
-      // try the next
-    }
-  }
-  assert.ok(lines[1].startsWith(`delegate: ${expected}`), lines[1]);
+  const first = (bin: string): string => execFileSync(bin, ['--version'], { encoding: 'utf8' }).split('\n')[0];
+  // Default: crun when it works here, else runc; HYRUN_DELEGATE picks one explicitly.
+  assert.ok([`delegate: ${first('crun')}`, `delegate: ${first('runc')}`].includes(lines[1]), lines[1]);
+  const forced = hyrun(['--version'], { env: { ...process.env, HYRUN_DELEGATE: 'runc' } }).stdout.split('\n');
+  assert.equal(forced[1], `delegate: ${first('runc')}`);
+  const none = hyrun(['--version'], { env: { ...process.env, HYRUN_DELEGATE: '/nonexistent/crun' } });
+  assert.equal(none.status, 0);
+  assert.match(none.stdout.split('\n')[1], /^delegate: none found \(.*\/nonexistent\/crun/);
   assert.equal(lines.at(-1), `+WASM:v8 ${process.versions.v8}`);
 });
 
