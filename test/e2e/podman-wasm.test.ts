@@ -3,7 +3,7 @@
 // Podman 4.3 copies the image annotation into the container config, which is how hyrun knows.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hyrunBin } from '../helpers.js';
 import { cleanStderr, PodmanEnv } from './engines/podman.js';
@@ -49,6 +49,12 @@ describe('podman --runtime hyrun: Wasm images', { skip, timeout: 900_000 }, () =
     const r = env.podman(['run', '--rm', IMAGES.wasmHello, '/hello.wasm', 'one', 'two words']);
     assert.equal(r.status, 0, explain(r));
     assert.equal(r.stdout, `${HELLO}arg1=one\narg2=two words\n`);
+  });
+
+  test('environment variables (-e) reach the module', () => {
+    const r = env.podman(['run', '--rm', '-e', 'GREETING=hello there', IMAGES.wasmHello]);
+    assert.equal(r.status, 0, explain(r));
+    assert.equal(r.stdout, `${HELLO}GREETING=hello there\n`);
   });
 
   test('compat-smart on the Wasm image runs it as Wasm', () => {
@@ -183,6 +189,17 @@ describe('podman --runtime hyrun: Wasm images', { skip, timeout: 900_000 }, () =
     assert.equal(r.status, 0, explain(r));
     assert.equal(r.stdout, 'read: from the host\n');
     assert.equal(readFileSync(join(dir, 'out.txt'), 'utf8'), 'wasm saw: from the host');
+  });
+
+  test('a read-only volume (-v HOSTDIR:/data:ro) is readable but not writable by the guest', () => {
+    const dir = join(env.dir, 'volume-ro');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'in.txt'), 'read only');
+    const r = env.podman(['run', '--rm', '-v', `${dir}:/data:ro`, IMAGES.wasmVolume]);
+    assert.equal(r.status, 3, explain(r));
+    assert.equal(r.stdout, 'read: read only\n');
+    assert.match(cleanStderr(r.stderr), /open \/data\/out.txt: Read-only file system/);
+    assert.equal(existsSync(join(dir, 'out.txt')), false);
   });
 
   test('podman run -it: the guest sees a terminal and echoes a typed line', () => {
