@@ -2,10 +2,10 @@
 // error line of --log, a non-zero exit, and nothing left behind (hyrun state, delegate state, cgroups).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { hyrun, tempDir, type Result } from '../helpers.js';
+import { hyrun, hyrunBin, tempDir, type Result } from '../helpers.js';
 import { haveBusybox, makeBusyboxBundle } from './fixtures/rootfs.js';
 import { DELEGATES, delegateIds, hyrunEntries, lastLogLine, oci, stateOf } from './fixtures/oci.js';
 
@@ -139,3 +139,35 @@ test('with --log-format text (the default) the refusal is a logrus-style line in
     t.cleanup();
   }
 });
+
+for (const d of DELEGATES) {
+  const skip = !d.path ? `${d.name} is not installed` : !haveBusybox() ? 'busybox-static is not installed' : false;
+  test(`${d.name}: two creates racing for one id: exactly one wins, the other changes nothing`, { skip, timeout: 120_000 }, async () => {
+    const t = tempDir('hyrun-bad-');
+    const root = join(t.path, 'root');
+    const o = oci(root, d.path!);
+    try {
+      const bundle = makeBusyboxBundle(join(t.path, 'bundle'), { args: ['sleep', '1000'] });
+      // stderr goes to a file and we wait for 'exit', not 'close': the winner's container inherits
+      // the stdio and keeps it open until it is deleted.
+      const start = (n: number) => new Promise<{ code: number | null; err: string }>((res) => {
+        const errFile = join(t.path, `err${n}`);
+        const fd = openSync(errFile, 'w');
+        const c = spawn(hyrunBin, ['--root', root, '--delegate', d.path!, 'create', '--bundle', bundle, 'race'], { stdio: ['ignore', 'ignore', fd] });
+        closeSync(fd);
+        c.on('exit', (code) => res({ code, err: readFileSync(errFile, 'utf8') }));
+      });
+      const results = await Promise.all([start(1), start(2)]);
+      const ok = results.filter((r) => r.code === 0);
+      assert.equal(ok.length, 1, JSON.stringify(results));
+      assert.match(results.find((r) => r.code !== 0)!.err, /container with id exists: race/);
+      assert.equal(stateOf(o, 'race').status, 'created');
+      assert.deepEqual(hyrunEntries(root), ['race']);
+      assert.equal(o(['delete', '--force', 'race']).status, 0);
+      assert.deepEqual(delegateIds(root, d.path!), []);
+    } finally {
+      o(['delete', '--force', 'race']);
+      t.cleanup();
+    }
+  });
+}
