@@ -5,7 +5,7 @@ import { Descriptor, type DirEntry, type Filestat } from './descriptor.js';
 import { WasiError } from './errors.js';
 import { filetypeOf, timesToSet, toFilestat } from './filestat.js';
 import { FILE_RIGHTS } from './file.js';
-import type { SandboxRoot } from './resolve.js';
+import { anchoredHostPath, type DirectoryAnchor, type SandboxRoot } from './resolve.js';
 
 /** Rights of a directory descriptor itself (wasmtime's set for directories). */
 export const DIRECTORY_RIGHTS =
@@ -20,26 +20,30 @@ export const DIRECTORY_RIGHTS =
 export const DIRECTORY_INHERITING_RIGHTS = DIRECTORY_RIGHTS | FILE_RIGHTS;
 
 /**
- * An open directory inside a sandbox root. It is named by its root-relative components `rel`, and
- * every path under it is resolved from there by resolve.ts. It also holds a host fd
- * (O_DIRECTORY|O_NOFOLLOW) for fstat/futimes/fsync.
- *
- * Limitation: if the directory is renamed while open, `rel` goes stale (Node has no openat, so we
- * cannot resolve relative to the fd): later lookups through this descriptor fail or land on what
- * now has the old name — always still inside the same root, so this is a correctness limit, not an
- * escape.
+ * An open directory inside a sandbox root. Node has no openat, so it is named by its root-relative
+ * components `rel`, and every path under it is resolved from there by resolve.ts — after checking
+ * that `rel` still leads to the inode (dev/ino) it was opened on (anchoredHostPath). When the guest
+ * renames it (or a directory above it), path_rename updates `rel`; when someone else moves or
+ * replaces it, lookups through it are NOENT rather than landing on whatever has the old name now.
+ * It also holds a host fd (O_DIRECTORY|O_NOFOLLOW) for fstat/futimes/fsync.
  */
-export class DirectoryDescriptor extends Descriptor {
+export class DirectoryDescriptor extends Descriptor implements DirectoryAnchor {
   readonly filetype = FILETYPE.DIRECTORY;
+  rel: string[];
+  readonly dev: bigint;
+  readonly ino: bigint;
   /** fd_readdir listing taken at cookie 0 and kept, so cookies stay stable across calls. */
   private listing: DirEntry[] | null = null;
   private closed = false;
 
-  constructor(readonly root: SandboxRoot, readonly rel: readonly string[], readonly hostFd: number, rightsBase: bigint, rightsInheriting: bigint) {
+  constructor(readonly root: SandboxRoot, rel: readonly string[], readonly hostFd: number, rightsBase: bigint, rightsInheriting: bigint) {
     super(rightsBase, rightsInheriting);
+    this.rel = rel.slice();
+    const st = fs.fstatSync(hostFd, { bigint: true });
+    this.dev = st.dev;
+    this.ino = st.ino;
+    root.track(this);
   }
-
-  get hostPath(): string { return this.root.hostOf(this.rel); }
 
   override setFdflags(flags: number): void {
     // Only the flags meaningful to a directory; APPEND and friends make no sense here.
@@ -81,7 +85,7 @@ export class DirectoryDescriptor extends Descriptor {
       { next: 1n, ino: self.ino, name: '.', filetype: FILETYPE.DIRECTORY },
       { next: 2n, ino: parentIno, name: '..', filetype: FILETYPE.DIRECTORY },
     ];
-    const host = this.hostPath;
+    const host = anchoredHostPath(this.root, this);
     for (const name of fs.readdirSync(host)) {
       if (this.root.isHidden([...this.rel, name])) continue;
       const st = fs.lstatSync(host + '/' + name, { bigint: true, throwIfNoEntry: false });
@@ -94,6 +98,7 @@ export class DirectoryDescriptor extends Descriptor {
   override close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.root.untrack(this);
     fs.closeSync(this.hostFd);
   }
 }

@@ -39,7 +39,7 @@ export function pathImports(ctx: WasiContext): ImportArea {
   };
   const pathAt = (ptr: number, len: number): string => ctx.memory.getString(ptr, len);
   const lookup = (dir: DirectoryDescriptor, ptr: number, len: number, follow: boolean, create = false): Resolved =>
-    resolve(dir.root, dir.rel, pathAt(ptr, len), { follow, create });
+    resolve(dir.root, dir, pathAt(ptr, len), { follow, create });
   const existing = (r: Resolved): fs.BigIntStats => r.stat ?? fail(ERRNO.NOENT);
 
   return {
@@ -154,7 +154,12 @@ export function pathImports(ctx: WasiContext): ImportArea {
       const st = existing(from);
       if (from.name === null || to.name === null) fail(ERRNO.BUSY, 'cannot rename . or ..');
       if (to.mustBeDir && !st.isDirectory()) fail(ERRNO.NOTDIR);
+      // Moving an ancestor of a hidden path would carry it out of hiding under a new name.
+      if (st.isDirectory() && from.root.hidesBelow(from.rel)) fail(ERRNO.ACCES, 'directory holds a hidden path');
       fs.renameSync(from.hostPath, to.hostPath);
+      // Open descriptors at or below a moved directory follow it (within one root; across roots
+      // they can no longer be verified and become NOENT).
+      if (st.isDirectory() && from.root === to.root) from.root.moved(from.rel, to.rel);
     },
 
     path_symlink(oldPath: number, oldLen: number, fd: number, newPath: number, newLen: number) {

@@ -65,6 +65,57 @@ export class SandboxRoot {
   isHidden(rel: readonly string[]): boolean {
     return this.hiddenRel.size > 0 && this.hiddenRel.has(rel.join('/'));
   }
+
+  /** Whether a hidden path lies strictly below `rel` (moving `rel` would carry it out of hiding). */
+  hidesBelow(rel: readonly string[]): boolean {
+    if (this.hiddenRel.size === 0) return false;
+    const prefix = rel.length === 0 ? '' : rel.join('/') + '/';
+    for (const h of this.hiddenRel) if (h.startsWith(prefix)) return true;
+    return false;
+  }
+
+  /** Open directory descriptors under this root, so a rename by the guest can carry them along. */
+  private readonly anchors = new Set<DirectoryAnchor>();
+  track(anchor: DirectoryAnchor): void { this.anchors.add(anchor); }
+  untrack(anchor: DirectoryAnchor): void { this.anchors.delete(anchor); }
+
+  /** The guest renamed directory `from` to `to`: descriptors at or below it now live under `to`. */
+  moved(from: readonly string[], to: readonly string[]): void {
+    for (const a of this.anchors) {
+      if (a.rel.length >= from.length && from.every((c, i) => a.rel[i] === c)) a.rel = [...to, ...a.rel.slice(from.length)];
+    }
+  }
+}
+
+/**
+ * An open directory descriptor below a root: where it is (root-relative, kept current across the
+ * guest's own renames) and which inode it was opened on.
+ */
+export interface DirectoryAnchor {
+  rel: string[];
+  readonly dev: bigint;
+  readonly ino: bigint;
+}
+
+/**
+ * The host path of an open directory, re-verified: every component from the root is lstat'ed
+ * again (a real directory, not a symlink) and the last must still be the inode the descriptor was
+ * opened on. Without this, a guest could rename an open directory away, put a symlink to the
+ * outside under its old name, and have later lookups through the descriptor follow it.
+ * A directory moved or replaced by someone else is NOENT through its descriptor.
+ */
+export function anchoredHostPath(root: SandboxRoot, anchor: DirectoryAnchor): string {
+  const rel = anchor.rel;
+  for (let i = 1; i < rel.length; i++) {
+    const st = fs.lstatSync(root.hostOf(rel.slice(0, i)), { throwIfNoEntry: false });
+    if (st === undefined || !st.isDirectory()) fail(ERRNO.NOENT, 'directory descriptor no longer reachable');
+  }
+  const host = root.hostOf(rel);
+  if (rel.length > 0) {
+    const st = lstat(host);
+    if (st === null || !st.isDirectory() || st.dev !== anchor.dev || st.ino !== anchor.ino) fail(ERRNO.NOENT, 'directory descriptor moved or replaced');
+  }
+  return host;
 }
 
 export interface ResolveOptions {
@@ -105,18 +156,21 @@ const onlySeparators = (todo: readonly string[]): boolean => {
 };
 
 /**
- * Resolves guest `path` relative to the directory `base` (root-relative components) of `root`.
+ * Resolves guest `path` relative to the directory descriptor `base` (null: the root itself) of `root`.
  * Throws WasiError for every refusal; never returns a host path outside `root.hostPath`.
  */
-export function resolve(root: SandboxRoot, base: readonly string[], path: string, options: ResolveOptions): Resolved {
+export function resolve(root: SandboxRoot, base: DirectoryAnchor | null, path: string, options: ResolveOptions): Resolved {
   if (path.length === 0) fail(ERRNO.NOENT, 'empty path');
   if (path.includes('\0')) fail(ERRNO.INVAL, 'NUL byte in path');
   if (path.charCodeAt(0) === 47 /* '/' */) fail(ERRNO.NOTCAPABLE, 'absolute path');
 
-  const dir: string[] = base.slice();
+  // Relative to the root itself nothing needs checking; below it, the descriptor's own path must
+  // still lead to its directory (see anchoredHostPath).
+  if (base !== null && base.rel.length > 0) anchoredHostPath(root, base);
+  const dir: string[] = base === null ? [] : base.rel.slice();
   // A directory descriptor is a capability for its own subtree only (as in cap-std/wasmtime): `..`
   // may not climb above `base`, even though the preopen's root lies further up.
-  const floor = base.length;
+  const floor = dir.length;
   // Components still to walk, in reverse so pop() yields the next one; symlink texts are pushed here.
   const todo = path.split('/').reverse();
   let expansions = 0;

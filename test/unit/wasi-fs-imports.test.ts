@@ -71,7 +71,7 @@ function setup(files: (root: string) => void, hiddenPaths: string[] = []) {
     }
     return names;
   };
-  return { root, host, w, open, fdstat, write, read, readdirNames, putPath, dv };
+  return { root, host, w, open, fdstat, write, read, readdirNames, putPath, dv, bytes };
 }
 
 test('preopen fd 3 has wasmtime-style directory rights; opened files get requested ∩ inheriting', () => {
@@ -136,11 +136,11 @@ test('the opened inode must be the one resolution saw (swap between lstat and op
     writeFileSync(join(r, 'b'), 'replacement');
   });
   const pre = t.host.context.fds.get(3) as PreopenDescriptor;
-  const target = resolve(pre.root, [], 'a', { follow: false });
+  const target = resolve(pre.root, null, 'a', { follow: false });
   renameSync(join(t.root, 'b'), join(t.root, 'a')); // another process swaps the file
   assert.throws(() => openVerified(target, 0), (e: unknown) => e instanceof WasiError && e.errno === ERRNO.NOTCAPABLE);
   // A file swapped for a symlink: O_NOFOLLOW makes the open itself fail (ELOOP), nothing is followed.
-  const again = resolve(pre.root, [], 'a', { follow: false });
+  const again = resolve(pre.root, null, 'a', { follow: false });
   rmSync(join(t.root, 'a'));
   symlinkSync('/etc/passwd', join(t.root, 'a'));
   assert.throws(() => openVerified(again, 0), (e: any) => e.code === 'ELOOP');
@@ -188,5 +188,30 @@ test('path_open with SYNC/DSYNC needs FD_SYNC/FD_DATASYNC among the directory\'s
   assert.equal(t.w.fd_fdstat_set_rights(3, DIRECTORY_RIGHTS, DIRECTORY_INHERITING_RIGHTS & ~RIGHTS.FD_DATASYNC), 0);
   assert.equal(t.open('f', 0, FILE_RIGHTS, 0n, FDFLAGS.DSYNC).errno, ERRNO.NOTCAPABLE);
   assert.equal(t.open('f', 0, FILE_RIGHTS, 0n, FDFLAGS.SYNC).errno, 0);
+  t.host.dispose();
+});
+
+test('renaming a directory that holds a hidden path is refused; renaming others carries open descriptors along', () => {
+  const t = setup((r) => {
+    mkdirSync(join(r, 'srv/.secret'), { recursive: true });
+    mkdirSync(join(r, 'work/deep'), { recursive: true });
+    writeFileSync(join(r, 'work/deep/f'), 'deep file');
+  }, ['/srv/.secret']);
+  const rename = (from: string, to: string): number => {
+    const a = Buffer.from(from), b = Buffer.from(to);
+    t.bytes.set(a, PATH);
+    t.bytes.set(b, PATH + 512);
+    return t.w.path_rename(3, PATH, a.length, 3, PATH + 512, b.length);
+  };
+  assert.equal(rename('srv', 'public'), ERRNO.ACCES);
+  const deep = t.open('work/deep', OFLAGS.DIRECTORY, RIGHTS.PATH_OPEN | RIGHTS.FD_READDIR, FILE_RIGHTS);
+  assert.equal(deep.errno, 0);
+  assert.equal(rename('work', 'moved'), 0);
+  const f = t.open('f', 0, RIGHTS.FD_READ, 0n, 0, deep.fd);
+  assert.equal(f.errno, 0);
+  assert.equal(t.read(f.fd, 100).text, 'deep file');
+  // Moved by someone else: the descriptor cannot be verified any more, so it finds nothing.
+  renameSync(join(t.root, 'moved'), join(t.root, 'elsewhere'));
+  assert.equal(t.open('f', 0, RIGHTS.FD_READ, 0n, 0, deep.fd).errno, ERRNO.NOENT);
   t.host.dispose();
 });

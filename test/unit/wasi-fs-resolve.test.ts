@@ -1,9 +1,9 @@
 // The sandboxed resolver on its own: real host trees in a temp dir, every refusal rule checked.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync, symlinkSync } from 'node:fs';
+import { mkdirSync, writeFileSync, symlinkSync, renameSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
-import { resolve, SandboxRoot, MAX_SYMLINK_EXPANSIONS } from '../../src/wasi/resolve.js';
+import { resolve, SandboxRoot, MAX_SYMLINK_EXPANSIONS, type DirectoryAnchor } from '../../src/wasi/resolve.js';
 import { WasiError } from '../../src/wasi/errors.js';
 import { ERRNO } from '../../src/wasi/constants.js';
 import { tempDir } from '../helpers.js';
@@ -34,8 +34,13 @@ symlinkSync('a/', join(box, 'to-a-slash'));
 for (let i = 0; i < MAX_SYMLINK_EXPANSIONS + 1; i++) symlinkSync(i === 0 ? 'a/file' : `chain${i - 1}`, join(box, `chain${i}`));
 
 const root = new SandboxRoot(box, '/', ['/.hyrun-runtime']);
+/** What a directory descriptor opened on root-relative `rel` would carry. */
+const anchor = (rel: string[]): DirectoryAnchor => {
+  const st = lstatSync(join(box, ...rel), { bigint: true });
+  return { rel, dev: st.dev, ino: st.ino };
+};
 const refuses = (path: string, errno: number, follow = true, create = false): void => {
-  assert.throws(() => resolve(root, [], path, { follow, create }), (e: unknown) => {
+  assert.throws(() => resolve(root, null, path, { follow, create }), (e: unknown) => {
     assert.ok(e instanceof WasiError, `expected WasiError for ${path}, got ${e}`);
     assert.equal(e.errno, errno, `errno for ${JSON.stringify(path)}`);
     return true;
@@ -43,18 +48,18 @@ const refuses = (path: string, errno: number, follow = true, create = false): vo
 };
 
 test('plain paths resolve to host paths inside the root', () => {
-  const r = resolve(root, [], 'a/b', { follow: true });
+  const r = resolve(root, null, 'a/b', { follow: true });
   assert.equal(r.hostPath, join(box, 'a/b'));
   assert.deepEqual(r.rel, ['a', 'b']);
   assert.equal(r.name, 'b');
   assert.ok(r.stat?.isDirectory());
-  const f = resolve(root, [], './a//./file', { follow: false });
+  const f = resolve(root, null, './a//./file', { follow: false });
   assert.equal(f.hostPath, join(box, 'a/file'));
   assert.ok(f.stat?.isFile());
 });
 
 test('missing last component resolves with stat null; missing intermediate is NOENT', () => {
-  const r = resolve(root, [], 'a/new', { follow: true });
+  const r = resolve(root, null, 'a/new', { follow: true });
   assert.equal(r.stat, null);
   assert.equal(r.name, 'new');
   refuses('nope/new', ERRNO.NOENT);
@@ -72,21 +77,21 @@ test('absolute paths, NUL bytes and .. above the root are refused', () => {
 });
 
 test('.. inside the root works and names directories', () => {
-  const r = resolve(root, [], 'a/b/..', { follow: false });
+  const r = resolve(root, null, 'a/b/..', { follow: false });
   assert.deepEqual(r.rel, ['a']);
   assert.equal(r.name, null);
-  assert.equal(resolve(root, ['a'], 'b/../file', { follow: false }).hostPath, join(box, 'a/file'));
+  assert.equal(resolve(root, anchor(['a']), 'b/../file', { follow: false }).hostPath, join(box, 'a/file'));
   // Relative to a directory descriptor, `..` stops at that directory, not at the preopen.
-  assert.throws(() => resolve(root, ['a', 'b'], '../file', { follow: false }), (e: any) => e.errno === ERRNO.NOTCAPABLE);
-  assert.throws(() => resolve(root, ['a', 'b'], 'up-file', { follow: true }), (e: any) => e.errno === ERRNO.NOTCAPABLE);
-  assert.deepEqual(resolve(root, [], '.', { follow: false }).rel, []);
+  assert.throws(() => resolve(root, anchor(['a', 'b']), '../file', { follow: false }), (e: any) => e.errno === ERRNO.NOTCAPABLE);
+  assert.throws(() => resolve(root, anchor(['a', 'b']), 'up-file', { follow: true }), (e: any) => e.errno === ERRNO.NOTCAPABLE);
+  assert.deepEqual(resolve(root, null, '.', { follow: false }).rel, []);
 });
 
 test('symlinks are expanded by the resolver, inside the root only', () => {
-  assert.equal(resolve(root, [], 'a/to-b', { follow: true }).hostPath, join(box, 'a/b'));
-  assert.ok(resolve(root, [], 'a/to-b', { follow: false }).stat?.isSymbolicLink());
-  assert.equal(resolve(root, [], 'a/b/up-file', { follow: true }).hostPath, join(box, 'a/file'));
-  assert.equal(resolve(root, [], 'a/to-b/../file', { follow: false }).hostPath, join(box, 'a/file'));
+  assert.equal(resolve(root, null, 'a/to-b', { follow: true }).hostPath, join(box, 'a/b'));
+  assert.ok(resolve(root, null, 'a/to-b', { follow: false }).stat?.isSymbolicLink());
+  assert.equal(resolve(root, null, 'a/b/up-file', { follow: true }).hostPath, join(box, 'a/file'));
+  assert.equal(resolve(root, null, 'a/to-b/../file', { follow: false }).hostPath, join(box, 'a/file'));
   refuses('rel-out', ERRNO.NOTCAPABLE);
   refuses('abs-out', ERRNO.NOTCAPABLE);
   refuses('root-link', ERRNO.NOTCAPABLE);
@@ -95,15 +100,15 @@ test('symlinks are expanded by the resolver, inside the root only', () => {
   refuses('rel-out/', ERRNO.NOTCAPABLE, false); // a trailing slash forces following
   refuses('root-link/.', ERRNO.NOTCAPABLE, false);
   // Not following the last component leaves the dangerous link itself, harmlessly.
-  assert.ok(resolve(root, [], 'abs-out', { follow: false }).stat?.isSymbolicLink());
+  assert.ok(resolve(root, null, 'abs-out', { follow: false }).stat?.isSymbolicLink());
 });
 
 test('loops and over-long chains are LOOP; a dangling link names its missing target', () => {
   refuses('loop1', ERRNO.LOOP);
   refuses('loop1/x', ERRNO.LOOP, false);
-  assert.equal(resolve(root, [], `chain${MAX_SYMLINK_EXPANSIONS - 1}`, { follow: true }).hostPath, join(box, 'a/file'));
+  assert.equal(resolve(root, null, `chain${MAX_SYMLINK_EXPANSIONS - 1}`, { follow: true }).hostPath, join(box, 'a/file'));
   refuses(`chain${MAX_SYMLINK_EXPANSIONS}`, ERRNO.LOOP);
-  const d = resolve(root, [], 'dangling', { follow: true });
+  const d = resolve(root, null, 'dangling', { follow: true });
   assert.equal(d.stat, null);
   assert.equal(d.hostPath, join(box, 'missing-target'));
 });
@@ -111,9 +116,9 @@ test('loops and over-long chains are LOOP; a dangling link names its missing tar
 test('trailing slashes require directories', () => {
   refuses('a/file/', ERRNO.NOTDIR);
   refuses('a/file/.', ERRNO.NOTDIR);
-  const r = resolve(root, [], 'a/b/', { follow: false });
+  const r = resolve(root, null, 'a/b/', { follow: false });
   assert.ok(r.mustBeDir && r.stat?.isDirectory());
-  const s = resolve(root, [], 'to-a-slash', { follow: true });
+  const s = resolve(root, null, 'to-a-slash', { follow: true });
   assert.ok(s.mustBeDir, 'a link whose text ends in / requires a directory');
   assert.equal(s.hostPath, join(box, 'a'));
 });
@@ -128,20 +133,41 @@ test('hidden paths look absent, by any route, and cannot be created', () => {
   refuses('.hyrun-runtime', ERRNO.ACCES, false, true);
   // The hidden set is per guest path: under another preopen name the same tree is not hidden.
   const other = new SandboxRoot(box, '/data', ['/.hyrun-runtime']);
-  assert.ok(resolve(other, [], '.hyrun-runtime/exec', { follow: true }).stat?.isFile());
+  assert.ok(resolve(other, null, '.hyrun-runtime/exec', { follow: true }).stat?.isFile());
   const nested = new SandboxRoot(box, '/data', ['/data/a/b']);
-  assert.throws(() => resolve(nested, [], 'a/to-b', { follow: true }), (e: any) => e.errno === ERRNO.NOENT);
+  assert.throws(() => resolve(nested, null, 'a/to-b', { follow: true }), (e: any) => e.errno === ERRNO.NOENT);
 });
 
 test('a container-style root (host "/" as guest "/"): paths map 1:1, /proc/self/root is refused', () => {
   const container = new SandboxRoot('/', '/', ['/.hyrun']);
-  assert.equal(resolve(container, [], 'etc/passwd', { follow: true }).hostPath, '/etc/passwd');
-  assert.equal(resolve(container, [], 'etc/../etc/./passwd', { follow: true }).hostPath, '/etc/passwd');
-  assert.deepEqual(resolve(container, [], '.', { follow: true }).rel, []);
-  assert.equal(resolve(container, [], '.', { follow: true }).hostPath, '/');
-  assert.throws(() => resolve(container, [], 'proc/self/root/etc/passwd', { follow: true }), (e: any) => e.errno === ERRNO.NOTCAPABLE);
-  assert.throws(() => resolve(container, [], 'proc/self/cwd', { follow: true }), (e: any) => e.errno === ERRNO.NOTCAPABLE);
-  assert.throws(() => resolve(container, [], '..', { follow: true }), (e: any) => e.errno === ERRNO.NOTCAPABLE);
-  assert.throws(() => resolve(container, [], '.hyrun/x', { follow: true }), (e: any) => e.errno === ERRNO.NOENT);
-  assert.ok(resolve(container, [], 'proc/self/root', { follow: false }).stat?.isSymbolicLink());
+  assert.equal(resolve(container, null, 'etc/passwd', { follow: true }).hostPath, '/etc/passwd');
+  assert.equal(resolve(container, null, 'etc/../etc/./passwd', { follow: true }).hostPath, '/etc/passwd');
+  assert.deepEqual(resolve(container, null, '.', { follow: true }).rel, []);
+  assert.equal(resolve(container, null, '.', { follow: true }).hostPath, '/');
+  assert.throws(() => resolve(container, null, 'proc/self/root/etc/passwd', { follow: true }), (e: any) => e.errno === ERRNO.NOTCAPABLE);
+  assert.throws(() => resolve(container, null, 'proc/self/cwd', { follow: true }), (e: any) => e.errno === ERRNO.NOTCAPABLE);
+  assert.throws(() => resolve(container, null, '..', { follow: true }), (e: any) => e.errno === ERRNO.NOTCAPABLE);
+  assert.throws(() => resolve(container, null, '.hyrun/x', { follow: true }), (e: any) => e.errno === ERRNO.NOENT);
+  assert.ok(resolve(container, null, 'proc/self/root', { follow: false }).stat?.isSymbolicLink());
+});
+
+test('a directory descriptor is re-verified: moved or swapped for a symlink, it is NOENT, never followed', () => {
+  mkdirSync(join(box, 'held/inner'), { recursive: true });
+  const held = anchor(['held']);
+  const inner = anchor(['held', 'inner']);
+  assert.equal(resolve(root, held, 'inner', { follow: true }).hostPath, join(box, 'held/inner'));
+  renameSync(join(box, 'held'), join(box, 'held-moved'));
+  symlinkSync('../outside', join(box, 'held'));
+  assert.throws(() => resolve(root, held, 'secret', { follow: true }), (e: any) => e.errno === ERRNO.NOENT);
+  assert.throws(() => resolve(root, inner, 'x', { follow: true }), (e: any) => e.errno === ERRNO.NOENT);
+  // A guest rename is reported to the root, which moves the anchors along.
+  root.track(held);
+  root.track(inner);
+  root.moved(['held'], ['held-moved']);
+  assert.deepEqual(inner.rel, ['held-moved', 'inner']);
+  assert.equal(resolve(root, inner, '.', { follow: true }).hostPath, join(box, 'held-moved/inner'));
+  root.untrack(held);
+  root.untrack(inner);
+  assert.ok(root.hidesBelow([]));
+  assert.ok(!root.hidesBelow(['held-moved']));
 });

@@ -102,12 +102,39 @@ static void run_main(void) {
   try_open("dotdot_trailing_dot", ROOT, "sub/../../.", 0, __WASI_OFLAGS_DIRECTORY);
   try_open("dot_dotdot", ROOT, "./..", 0, __WASI_OFLAGS_DIRECTORY);
 
-  // From a subdirectory descriptor, .. is still bounded by the preopen.
+  // From a subdirectory descriptor, .. is bounded by that descriptor.
   __wasi_errno_t err = __wasi_path_open(ROOT, 0, "sub", __WASI_OFLAGS_DIRECTORY, DIRR, RD | DIRR, 0, &fd);
   report("open_sub", err);
   try_open("subdir_dotdot_dotdot", fd, "../../outside/secret.txt", FOLLOW, 0);
   try_open("subdir_dotdot_inside", fd, "../file.txt", FOLLOW, 0);
   __wasi_fd_close(fd);
+
+  // A directory descriptor whose path is swapped for a symlink out: rename the directory away,
+  // put a link to the outside in its place, then use the descriptor. It must still mean the
+  // directory it was opened on (now "held-moved"), never what its old name points to now.
+  {
+    __wasi_fd_t held;
+    err = __wasi_path_open(ROOT, 0, "held", __WASI_OFLAGS_DIRECTORY, DIRR | __WASI_RIGHTS_PATH_CREATE_DIRECTORY, RD | DIRR, 0, &held);
+    report("open_held", err);
+    report("rename_held", __wasi_path_rename(ROOT, "held", ROOT, "held-moved"));
+    report("symlink_in_its_place", __wasi_path_symlink("outside-alias", ROOT, "held"));
+    report("symlink_alias", __wasi_path_symlink("../outside", ROOT, "outside-alias"));
+    try_open("held_after_swap_secret", held, "secret.txt", FOLLOW, 0);
+    try_open("held_after_swap_own_file", held, "inner.txt", FOLLOW, 0);
+    static uint8_t dbuf[1024];
+    size_t used;
+    err = __wasi_fd_readdir(held, dbuf, sizeof dbuf, 0, &used);
+    int secret_listed = 0;
+    for (size_t p = 0; p + sizeof(__wasi_dirent_t) <= used;) {
+      __wasi_dirent_t ent;
+      memcpy(&ent, dbuf + p, sizeof ent);
+      if (ent.d_namlen == 10 && memcmp(dbuf + p + sizeof ent, "secret.txt", 10) == 0) secret_listed = 1;
+      p += sizeof ent + ent.d_namlen;
+    }
+    printf("held_after_swap_readdir %u secret_listed=%d\n", err, secret_listed);
+    report("held_after_swap_mkdir", __wasi_path_create_directory(held, "planted"));
+    __wasi_fd_close(held);
+  }
 
   // Links whose text is absolute: stored and read back verbatim, never followed.
   report("symlink_abs_create", __wasi_path_symlink("/etc/shadow", ROOT, "guest-abs"));
