@@ -4,7 +4,7 @@
 // worker boots, owns the sockets (io-broker.ts), handles signals and turns the guest's ending into an
 // exit status: proc_exit(n) -> n, `_start` returning -> 0, a trap -> one `hyrun: wasm trap: …` line
 // on stderr and 134 (as wasmtime's CLI does), a failure before the guest runs -> LaunchError.
-import { existsSync, writeSync } from 'node:fs';
+import { existsSync, fstatSync, writeSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { brokerFlag } from '../wasi/io-broker.js';
@@ -40,6 +40,14 @@ function workerUrl(): URL {
 const tracing = process.env.HYRUN_TRACE_STARTUP === '1';
 const trace = (what: string): void => {
   if (tracing) writeSync(2, `[startup] ${performance.now().toFixed(1)} ms ${what}\n`);
+};
+
+const isSocket = (fd: number): boolean => {
+  try {
+    return fstatSync(fd).isSocket();
+  } catch {
+    return false;
+  }
 };
 
 const stderrLine = (fd: number, text: string): void => {
@@ -90,7 +98,9 @@ export async function runWasm(spec: WasmRunSpec, options: RunOptions = {}): Prom
       },
     };
     const transfer: any[] = [];
-    if (listeners.length > 0) {
+    const stdinIsSocket = isSocket(options.stdio?.[0] ?? 0);
+    if (stdinIsSocket) io.serveStdin(options.stdio?.[0] ?? 0);
+    if (listeners.length > 0 || stdinIsSocket) {
       const { port1, port2 } = new MessageChannel();
       const flag = brokerFlag();
       io.attach(port1, flag);

@@ -1,7 +1,7 @@
 // The main-thread side of the io broker (src/wasi/io-broker.ts): owns listening sockets and
 // connections, buffers incoming data per connection, and answers the worker's blocking requests,
 // deferring those that must wait for an event.
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, Socket, type Server } from 'node:net';
 import type { MessagePort } from 'node:worker_threads';
 import { ERRNO } from '../wasi/constants.js';
 import { toErrno } from '../wasi/errors.js';
@@ -17,6 +17,8 @@ interface ConnEntry {
   size: number;
   eof: boolean;
   readShut: boolean;
+  /** Reading pauses while this much is buffered. */
+  highWater: number;
   error?: number;
 }
 type Entry = ListenerEntry | ConnEntry;
@@ -120,18 +122,39 @@ export class IoServer {
   }
 
   private conn(h: number): ConnEntry | undefined {
-    const e = this.entries.get(h);
+    const e = this.entry(h);
     return e?.kind === 'conn' ? e : undefined;
   }
 
-  private adopt(socket: Socket): number {
-    const entry: ConnEntry = { kind: 'conn', socket, chunks: [], size: 0, eof: false, readShut: false };
-    socket.setNoDelay(true);
+  /**
+   * Serves the guest's reads of a socket stdin (handle 0). The socket is opened lazily, on the
+   * guest's first read or poll, and read ahead by at most one chunk, so input the guest never asks
+   * for stays with whoever shares the socket.
+   */
+  serveStdin(fd: number): void {
+    this.stdinFd = fd;
+  }
+
+  private stdinFd: number | undefined;
+
+  private entry(h: number): Entry | undefined {
+    if (h === 0 && !this.entries.has(0) && this.stdinFd !== undefined) {
+      // allowHalfOpen: the guest's stdout may be the same socket; our EOF must not shut it down.
+      const socket = new Socket({ fd: this.stdinFd, readable: true, writable: false, allowHalfOpen: true });
+      this.adopt(socket, 0, 1);
+    }
+    return this.entries.get(h);
+  }
+
+  /** Starts buffering a connection's input; returns its handle (`fixed` for stdin). */
+  private adopt(socket: Socket, fixed?: number, highWater = HIGH_WATER): number {
+    const entry: ConnEntry = { kind: 'conn', socket, chunks: [], size: 0, eof: false, readShut: false, highWater };
+    if (fixed === undefined) socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
       if (entry.readShut) return;
       entry.chunks.push(chunk);
       entry.size += chunk.length;
-      if (entry.size >= HIGH_WATER) socket.pause();
+      if (entry.size >= entry.highWater) socket.pause();
       this.kick();
     });
     socket.on('end', () => {
@@ -153,7 +176,7 @@ export class IoServer {
     });
     socket.on('drain', () => this.kick());
     socket.resume();
-    const h = this.nextHandle++;
+    const h = fixed ?? this.nextHandle++;
     this.entries.set(h, entry);
     return h;
   }
@@ -167,13 +190,13 @@ export class IoServer {
       const rest = all.subarray(n);
       e.chunks = rest.length > 0 ? [rest] : [];
       e.size = rest.length;
-      if (e.size < HIGH_WATER && !e.eof) e.socket.resume();
+      if (e.size < e.highWater && !e.eof) e.socket.resume();
     } else if (e.chunks.length > 1) e.chunks = [all];
     return out;
   }
 
   private readiness(h: number, write: boolean, index: number): SockReady | null {
-    const e = this.entries.get(h);
+    const e = this.entry(h);
     if (e === undefined) return { index, nbytes: 0, hangup: false, errno: ERRNO.BADF };
     if (e.kind === 'listener') {
       if (write) return null;

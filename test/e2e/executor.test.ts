@@ -202,3 +202,44 @@ test('as PID 1 of a PID namespace, SIGTERM still stops the guest (143)', async (
   });
   assert.deepEqual(r, { code: 143, signal: null });
 });
+
+/** Spawns hyrun, sends sig after delayMs, resolves with how it ended. */
+function signalAfter(args: string[], sig: NodeJS.Signals, delayMs: number, stdin: 'pipe' | 'ignore' = 'pipe'): Promise<{ code: number | null; signal: string | null }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(hyrunBin, args, { stdio: [stdin, 'ignore', 'pipe'] });
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`no exit after ${sig}`)); }, 30_000);
+    setTimeout(() => child.kill(sig), delayMs);
+    child.on('exit', (code, signal) => { clearTimeout(timer); resolve({ code, signal }); });
+  });
+}
+
+test('signals also end a guest blocked in a read, a full-pipe write, a sleep or an accept', async () => {
+  // Blocked reading stdin (a socket, as Node gives children; nothing is ever written).
+  assert.deepEqual(await signalAfter(['run', guest('rt_cat')], 'SIGTERM', 1000), { code: 143, signal: null });
+  // Blocked reading a real pipe, and writing into a pipe nobody reads, through a shell.
+  const viaShell = (cmd: string): Promise<{ code: number | null; signal: string | null }> => new Promise((resolve, reject) => {
+    const child = spawn('sh', ['-c', cmd], { stdio: 'ignore' });
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error('shell pipeline did not end')); }, 30_000);
+    child.on('exit', (code, signal) => { clearTimeout(timer); resolve({ code, signal }); });
+  });
+  const hy = `"${hyrunBin}" run`;
+  // The hyrun process's status is written to a file by a subshell; a random token in the guest's
+  // argv lets pkill find exactly our process.
+  const dir = tempDir();
+  try {
+    const { readFileSync } = await import('node:fs');
+    const token = `tok${process.pid}x${Date.now()}`;
+    const status = join(dir.path, 'status');
+    // Reading a real pipe that stays empty (its writer sleeps).
+    await viaShell(`sleep 4 | ( ${hy} "${guest('rt_cat')}" ${token}r; echo $? > "${status}r" ) & sleep 1; pkill -TERM -f "^node .*${token}r"; wait`);
+    assert.equal(readFileSync(`${status}r`, 'utf8').trim(), '143');
+    // Writing 16 MiB into a pipe whose reader never reads.
+    await viaShell(`( ${hy} "${guest('rt_bigwrite')}" 16 ${token}w; echo $? > "${status}w" ) | sleep 3 & sleep 1; pkill -TERM -f "^node .*${token}w"; wait`);
+    assert.equal(readFileSync(`${status}w`, 'utf8').trim(), '143');
+  } finally {
+    dir.cleanup();
+  }
+  // Sleeping in poll_oneoff (rt_poll_stdin with a long timeout, stdin never ready) and blocked in sock_accept.
+  assert.deepEqual(await signalAfter(['run', guest('rt_poll_stdin'), '60000'], 'SIGHUP', 1000), { code: 129, signal: null });
+  assert.deepEqual(await signalAfter(['run', '--tcplisten', '127.0.0.1:0', guest('rt_http_server')], 'SIGINT', 1000), { code: 130, signal: null });
+});

@@ -99,3 +99,36 @@ test('non-blocking stdio pipes (O_NONBLOCK set by someone else) still give compl
   assert.equal(r.stdout.trim(), '3000000', r.stderr);
   assert.equal(r.stderr, 'copied 3000000 bytes\n');
 });
+
+test('poll_oneoff on a stdin pipe: times out while empty, wakes for data, reports hangup at EOF', async () => {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(hyrunBin, ['run', guest('rt_poll_stdin'), '200'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  let buf = '';
+  const seen = (re: RegExp): Promise<void> => new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no line matching ${re}: ${JSON.stringify(lines)}`)), 30_000);
+    const check = (): void => {
+      if (lines.some((l) => re.test(l))) { clearTimeout(timer); child.stdout.off('data', check); resolve(); }
+    };
+    child.stdout.on('data', check);
+    check();
+  });
+  child.stdout.on('data', (d) => {
+    buf += d;
+    const parts = buf.split('\n');
+    buf = parts.pop()!;
+    lines.push(...parts);
+  });
+  const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  await seen(/^timeout$/);
+  child.stdin.write('abc');
+  await seen(/^data/);
+  child.stdin.end();
+  await seen(/^eof/);
+  assert.equal(await exited, 0);
+  const firstTimeout = lines.indexOf('timeout');
+  // Before the write, only timeouts; then exactly the data, then EOF with the hangup flag.
+  const rest = lines.filter((l) => l !== 'timeout');
+  assert.equal(firstTimeout, 0);
+  assert.deepEqual(rest, ['data 3 [abc]', 'eof hangup=1']);
+});
