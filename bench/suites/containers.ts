@@ -193,6 +193,32 @@ export async function run(): Promise<Section> {
       }
     }
 
+    // --- diagnostic variant: the private bundle hyrun writes for a Wasm container (its executor as
+    // the process, the runtime dir mounted), run by crun directly: the in-container cost of hyrun's
+    // executor without any hyrun CLI call. Skipped (with a note) if hyrun's state layout changes.
+    let executorNote = '';
+    {
+      const probe = 'probe-private-bundle';
+      const hyrunState = state('hyrun');
+      spawnSync(hyrunBin, ['--root', hyrunState, 'create', '--bundle', join(dir, 'b-wasm'), probe], { stdio: 'ignore', env: cleanEnv, timeout: 60_000 });
+      const privateConfig = join(hyrunState, probe, 'bundle', 'config.json');
+      try {
+        const bundle = join(dir, 'b-hyrun-executor');
+        mkdirSync(bundle);
+        copyFileSync(privateConfig, join(bundle, 'config.json'));
+        const v: OciVariant = { name: 'crun + hyrun executor (no hyrun CLI)', runtime: ['crun', '--root', state('crun')], bundle, expect: HELLO };
+        const before = readFileSync(outPath, 'utf8').length;
+        ociLifecycle(v, `check-${++serial}`, outFd);
+        const out = readFileSync(outPath, 'utf8').slice(before);
+        if (out !== HELLO) throw new Error(`printed ${JSON.stringify(out)}`);
+        oci.splice(oci.length - 1, 0, v);
+      } catch (error) {
+        executorNote = `The "crun + hyrun executor" row is missing: hyrun's private bundle (${privateConfig}) could not be run by crun: ${(error as Error).message}`;
+      } finally {
+        spawnSync(hyrunBin, ['--root', hyrunState, 'delete', '--force', probe], { stdio: 'ignore', env: cleanEnv, timeout: 60_000 });
+      }
+    }
+
     // --- timed rounds, interleaved
     const ociMs = oci.map(() => [] as Steps[]);
     const podmanMs = podman.map(() => [] as number[]);
@@ -254,7 +280,7 @@ export async function run(): Promise<Section> {
     const breakdown = (i: number): string =>
       `create ${fmtMs(step(i, 'create'))} · start ${fmtMs(step(i, 'start'))} · run ${fmtMs(step(i, 'run'))} · delete ${fmtMs(step(i, 'delete'))}`;
     const p = Object.fromEntries(podman.map((v, i) => [v.name, median(podmanMs[i]!)])) as Record<string, number>;
-    const rows: string[][] = oci.map((v, i) => [v.name, fmtMs(o[v.name]!), fmtMs(p[v.name]!), `OCI steps: ${breakdown(i)}`]);
+    const rows: string[][] = oci.map((v, i) => [v.name, fmtMs(o[v.name]!), p[v.name] === undefined ? '' : fmtMs(p[v.name]!), `OCI steps: ${breakdown(i)}`]);
     rows.push(['bare `node -e 0`', fmtMs(node), '', 'one node start']);
     rows.push(['`hyrun --version`', fmtMs(median(hyrunVersionMs)), '', 'one hyrun CLI start']);
     if (caBundle) rows.push(['bare `node -e 0`, NODE_EXTRA_CA_CERTS set', fmtMs(median(nodeCaMs)), '', 'the environment of this machine (not used above)']);
@@ -279,6 +305,7 @@ export async function run(): Promise<Section> {
     const notes = [
       `Through Podman: hyrun native adds ${fmtMs(addedPodman)} ms over crun (${fmtRatio(addedPodman / node)} node start); hyrun Wasm hello / crun + node:wasi = ${fmtRatio(wasmRatioPodman)}.`,
       `Per hyrun invocation (the OCI lifecycle calls hyrun 3 times: create, start, delete; Podman's \`run --rm\` also calls create, start, delete --force): ${fmtMs(addedOci / 3)} ms added = ${fmtRatio(addedOci / 3 / node)} node start.`,
+      ...(executorNote ? [executorNote] : ['"crun + hyrun executor (no hyrun CLI)": the config.json hyrun writes for the Wasm container (executor as the process, runtime dir mounted), run by crun directly: hyrun Wasm hello minus it is the cost of the three hyrun CLI calls; it minus crun + node:wasi is the executor\'s own cost over a bare node:wasi runner.']),
       `All commands ran without ${INHERITED_NODE_VARS.join('/')} in their environment${caBundle ? ' (this machine sets NODE_EXTRA_CA_CERTS: see the row that measures it; every hyrun call would pay it)' : ''}.`,
       'hyrun native delegates to crun (its default delegate when installed); crun native is therefore the baseline of the added time.',
       `crun + node:wasi: node (hard link), its ldd libraries and loader, and bench/node-wasi-run.ts as runner.mjs, bind-mounted read-only at ${RT} in the same rootfs (only hello.wasm), started as \`${nodeWasiArgs.join(' ')}\`.`,
