@@ -122,7 +122,7 @@ export const delegateRoot = (root: string, d: DelegateInfo): string => join(root
 export function delegateGlobalArgs(o: GlobalOptions, d: DelegateInfo): string[] {
   const a = ['--root', delegateRoot(o.root, d)];
   if (o.log) a.push('--log', o.log);
-  if (o.log && o.logFormat) a.push('--log-format', o.logFormat);
+  if (o.log || o.logFormat === 'json') a.push('--log-format', o.logFormat);
   if (o.debug) a.push('--debug');
   let systemd = o.systemdCgroup;
   if (o.cgroupManager !== undefined) {
@@ -153,6 +153,12 @@ export interface RunOptions {
   quiet?: boolean;
 }
 
+let debugSink: ((msg: string) => void) | undefined;
+/** With --debug, every delegate command line is reported here (the CLI points it at its logger). */
+export function setDebugSink(f: ((msg: string) => void) | undefined): void {
+  debugSink = f;
+}
+
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 
 export function runDelegate(o: GlobalOptions, d: DelegateInfo, args: string[], r: RunOptions = {}): Promise<DelegateRun> {
@@ -162,6 +168,7 @@ export function runDelegate(o: GlobalOptions, d: DelegateInfo, args: string[], r
   for (let i = 0; i < (r.preserveFds ?? 0); i++) stdio.push(3 + i);
   // Best-effort (quiet) calls must not add lines to the engine's log after the real error.
   const globals = delegateGlobalArgs(r.quiet ? { ...o, log: undefined } : o, d);
+  debugSink?.(`delegate: ${d.path} ${[...globals, ...args].join(' ')}`);
   const child = spawn(d.path, [...globals, ...args], { stdio });
   const out: Buffer[] = [];
   child.stdout?.on('data', (b: Buffer) => out.push(b));

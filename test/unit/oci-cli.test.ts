@@ -91,7 +91,9 @@ test('delegate flags: own root per delegate, log passed on, cgroup manager trans
   const o = { root: '/r', log: '/l', logFormat: 'json' as const, debug: false, systemdCgroup: false, cgroupManager: 'systemd' };
   assert.deepEqual(delegateGlobalArgs(o, crun), ['--root', '/r/@crun', '--log', '/l', '--log-format', 'json', '--cgroup-manager=systemd']);
   assert.deepEqual(delegateGlobalArgs(o, runc), ['--root', '/r/@runc', '--log', '/l', '--log-format', 'json', '--systemd-cgroup']);
-  assert.deepEqual(delegateGlobalArgs({ ...o, log: undefined, cgroupManager: 'disabled' }, runc), ['--root', '/r/@runc']);
+  assert.deepEqual(delegateGlobalArgs({ ...o, log: undefined, logFormat: 'text', cgroupManager: 'disabled' }, runc), ['--root', '/r/@runc']);
+  assert.deepEqual(delegateGlobalArgs({ ...o, log: undefined, cgroupManager: 'cgroupfs', debug: true, rootless: 'auto' }, runc),
+    ['--root', '/r/@runc', '--log-format', 'json', '--debug', '--rootless=auto']);
 });
 
 test('features: hyrun adds its annotation and the detection keys as potentially unsafe', () => {

@@ -5,7 +5,7 @@ import { validateId } from '../../oci/config.js';
 import { OciError } from '../../runtime/errors.js';
 import { Logger, type LogFormat } from '../../runtime/log.js';
 import { DEFAULT_ROOT } from '../../runtime/state.js';
-import type { GlobalOptions } from '../../runtime/delegate.js';
+import { setDebugSink, type GlobalOptions } from '../../runtime/delegate.js';
 import * as lc from '../../runtime/lifecycle.js';
 import { bool, COMMAND_FLAGS, GLOBAL_FLAGS, list, parseFlags, str, uint, type FlagValues } from './parse.js';
 
@@ -17,6 +17,10 @@ export async function runOciCli(argv: string[]): Promise<number> {
     const g = parseFlags(argv, GLOBAL_FLAGS, { context: 'global', stopAtPositional: true });
     const opts = globalOptions(g.flags);
     log = new Logger(opts.log, opts.logFormat, opts.debug);
+    if (opts.debug) {
+      const l = log;
+      setDebugSink((m) => l.debug(m));
+    }
     const [command, ...rest] = g.positionals;
     if (command === undefined) throw new OciError('no command given: run `hyrun help` for the list');
     const invokedAs = basename(process.argv[1] ?? 'hyrun');
