@@ -149,11 +149,8 @@ const fail = (errno: number, why: string): never => {
 // Other host errors (ENAMETOOLONG, EACCES…) propagate and become the matching errno at the boundary.
 const lstat = (host: string): fs.BigIntStats | null => fs.lstatSync(host, { bigint: true, throwIfNoEntry: false }) ?? null;
 
-/** True when everything still to process is separators (the current component is the last one). */
-const onlySeparators = (todo: readonly string[]): boolean => {
-  for (let i = 0; i < todo.length; i++) if (todo[i] !== '') return false;
-  return true;
-};
+/** Longest guest path accepted (UTF-16 units), as Linux's PATH_MAX: bounds the work a hostile path can cost. */
+export const MAX_PATH_BYTES = 4096;
 
 /**
  * Resolves guest `path` relative to the directory descriptor `base` (null: the root itself) of `root`.
@@ -163,6 +160,7 @@ export function resolve(root: SandboxRoot, base: DirectoryAnchor | null, path: s
   if (path.length === 0) fail(ERRNO.NOENT, 'empty path');
   if (path.includes('\0')) fail(ERRNO.INVAL, 'NUL byte in path');
   if (path.charCodeAt(0) === 47 /* '/' */) fail(ERRNO.NOTCAPABLE, 'absolute path');
+  if (path.length > MAX_PATH_BYTES) fail(ERRNO.NAMETOOLONG, 'path too long');
 
   // Relative to the root itself nothing needs checking; below it, the descriptor's own path must
   // still lead to its directory (see anchoredHostPath).
@@ -173,6 +171,10 @@ export function resolve(root: SandboxRoot, base: DirectoryAnchor | null, path: s
   const floor = dir.length;
   // Components still to walk, in reverse so pop() yields the next one; symlink texts are pushed here.
   const todo = path.split('/').reverse();
+  // How many entries of `todo` are real components (not the empty strings separators leave), so
+  // "is this the last component?" is O(1).
+  let pendingReal = 0;
+  for (const c of todo) if (c !== '') pendingReal++;
   let expansions = 0;
   /** Replaces the symlink at `host` by its text in the components still to walk. */
   const expand = (host: string): void => {
@@ -182,13 +184,17 @@ export function resolve(root: SandboxRoot, base: DirectoryAnchor | null, path: s
     if (target.charCodeAt(0) === 47) fail(ERRNO.NOTCAPABLE, 'absolute symlink target');
     // What followed the link in the path (including a trailing slash) stays after its text.
     const parts = target.split('/');
-    for (let i = parts.length - 1; i >= 0; i--) todo.push(parts[i]);
+    for (let i = parts.length - 1; i >= 0; i--) {
+      todo.push(parts[i]);
+      if (parts[i] !== '') pendingReal++;
+    }
   };
 
   while (todo.length > 0) {
     const c = todo.pop()!;
     if (c === '') continue;
-    const last = onlySeparators(todo);
+    pendingReal--;
+    const last = pendingReal === 0;
     const trailingSlash = last && todo.length > 0;
     if (c === '.' || c === '..') {
       if (c === '..') {

@@ -74,6 +74,9 @@ test('absolute paths, NUL bytes and .. above the root are refused', () => {
   refuses('a/../../outside/secret', ERRNO.NOTCAPABLE);
   refuses('a/b/../../..', ERRNO.NOTCAPABLE);
   refuses('a\0/file', ERRNO.INVAL);
+  refuses('a/' + './'.repeat(3000) + 'file', ERRNO.NAMETOOLONG);
+  // Just under the limit, a path of many components still resolves (and quickly).
+  assert.equal(resolve(root, null, './'.repeat(2000) + 'a/file', { follow: false }).hostPath, join(box, 'a/file'));
 });
 
 test('.. inside the root works and names directories', () => {
