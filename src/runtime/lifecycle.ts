@@ -135,7 +135,7 @@ export async function create(ctx: Ctx, id: string, f: CreateFlags): Promise<numb
 }
 
 export async function run(ctx: Ctx, id: string, f: CreateFlags & { detach: boolean; keep: boolean }): Promise<number> {
-  if (f.keep && !f.detach) {
+  if (f.keep) {
     // crun has no --keep (it always deletes after a foreground run); refuse before doing anything.
     const d = resolveDelegate(ctx.opts.delegate);
     if (d.kind === 'crun') throw new OciError('run --keep is not supported with crun as the delegate: use create + start, or --delegate runc');

@@ -300,3 +300,32 @@ for (const d of DELEGATES) {
     }
   });
 }
+
+for (const d of DELEGATES) {
+  const skip = !d.path ? `${d.name} is not installed` : !haveBusybox() ? 'busybox-static is not installed' : false;
+  test(`${d.name}: run --keep keeps the stopped container (runc) or is refused up front (crun)`, { skip, timeout: 120_000 }, () => {
+    const t = tempDir('hyrun-oci-');
+    const root = join(t.path, 'root');
+    const o = oci(root, d.path!);
+    try {
+      const bundle = makeBusyboxBundle(join(t.path, 'bundle'), { args: ['sh', '-c', 'exit 6'] });
+      const r = o(['run', '--keep', '--bundle', bundle, 'kept']);
+      if (d.name === 'crun') {
+        assert.equal(r.status, 1);
+        assert.match(r.stderr, /run --keep is not supported with crun/);
+        assert.deepEqual(hyrunEntries(root), []);
+        return;
+      }
+      assert.equal(r.status, 6, r.stderr);
+      const s = stateOf(o, 'kept');
+      assert.equal(s.status, 'stopped');
+      assert.equal(s.bundle, bundle);
+      assert.equal(o(['delete', 'kept']).status, 0);
+      assert.deepEqual(hyrunEntries(root), []);
+      assert.deepEqual(delegateIds(root, d.path!), []);
+    } finally {
+      o(['delete', '--force', 'kept']);
+      t.cleanup();
+    }
+  });
+}
