@@ -133,3 +133,36 @@ test('exec without --process: the container process with overrides, env merged b
     assert.equal(s.pid, 3);
   } finally { t.cleanup(); }
 });
+
+test('delegate choice: overrides must exist; kinds come from the binary name', async () => {
+  const { resolveDelegate } = await import('../../src/runtime/delegate.js');
+  throwsOci(() => resolveDelegate('/nonexistent'), /delegate runtime \/nonexistent not found or not executable/);
+  throwsOci(() => resolveDelegate('/tmp'), /not found or not executable/);
+  const r = resolveDelegate('runc');
+  assert.equal(r.kind, 'runc');
+  assert.ok(r.path.startsWith('/'));
+  assert.match(r.version, /runc version/);
+});
+
+test('the JSON log line is what go-runc reads: level, msg, RFC 3339 time', async () => {
+  const { Logger } = await import('../../src/runtime/log.js');
+  const t = tempDir('hyrun-log-');
+  const origWrite = process.stderr.write.bind(process.stderr);
+  try {
+    const file = join(t.path, 'log.json');
+    process.stderr.write = (() => true) as typeof process.stderr.write;
+    new Logger(file, 'json', false).error('container "x" does not exist');
+    new Logger(file, 'json', false).debug('not written without --debug');
+    process.stderr.write = origWrite;
+    const { readFileSync } = await import('node:fs');
+    const lines = readFileSync(file, 'utf8').trim().split('\n');
+    assert.equal(lines.length, 1);
+    const l = JSON.parse(lines[0]!);
+    assert.equal(l.level, 'error');
+    assert.equal(l.msg, 'container "x" does not exist');
+    assert.match(l.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  } finally {
+    process.stderr.write = origWrite;
+    t.cleanup();
+  }
+});
