@@ -32,7 +32,7 @@ export const NODE_WASI: Engine = {
   argv: (wasm, args, dirs = []) => [process.execPath, '--no-warnings', nodeWasiRunner, ...dirs.flatMap(([h, g]) => ['--dir', `${h}::${g}`]), wasm, ...args],
 };
 
-export interface Timed { ms: number; stdout: string; status: number | null }
+export interface Timed { ms: number; stdout: string; status: number | null; signal: NodeJS.Signals | null }
 
 /** Runs argv once and measures its wall-clock time (spawn to exit). */
 export function timeOnce(argv: string[], options: SpawnSyncOptions = {}): Timed {
@@ -40,7 +40,7 @@ export function timeOnce(argv: string[], options: SpawnSyncOptions = {}): Timed 
   const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', maxBuffer: 64 << 20, ...options });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   if (r.error) throw r.error;
-  return { ms, stdout: String(r.stdout ?? ''), status: r.status };
+  return { ms, stdout: String(r.stdout ?? ''), status: r.status, signal: r.signal };
 }
 
 export const median = (xs: number[]): number => {
