@@ -137,6 +137,7 @@ export function privateConfig(ctx: Pick<PrepareContext, 'config' | 'rootfs' | 'd
     throw new HandlerError(`config.json: a mount at ${RUNTIME_MOUNT} is reserved for hyrun's runtime in Wasm containers; move it elsewhere`);
   }
   checkAddressSpace(proc);
+  checkThreads(user);
   const memory = (user.linux?.resources as { memory?: { limit?: unknown } } | undefined)?.memory;
   const memoryLimit = linearMemoryCap(memory?.limit);
   const config: OciSpec = structuredClone(user);
@@ -169,6 +170,24 @@ function checkAddressSpace(proc: OciProcess): void {
   // 2^64-1 (RLIM_INFINITY) does not survive JSON as a number exactly: anything huge is "unlimited".
   if (!Number.isFinite(soft) || soft >= MIN_ADDRESS_SPACE) return;
   throw new HandlerError(`config.json: process.rlimits RLIMIT_AS (${soft} bytes) is too small for a Wasm container: the Wasm engine reserves about 10 GiB of address space (not memory) per instance; use at least ${MIN_ADDRESS_SPACE} or drop it, and cap memory with linux.resources.memory.limit`);
+}
+
+/**
+ * A running executor has 12 threads (node's main, V8 platform and libuv threads, the guest's worker;
+ * counted in /proc/PID/task). Below that node does not fail: it hangs in start-up, before its signal
+ * handlers exist, so as PID 1 it ignores SIGTERM (observed with RLIMIT_NPROC 2 and 5; 10 failed,
+ * 20 worked). RLIMIT_NPROC and the pids cgroup both count threads.
+ */
+export const MIN_THREADS = 32;
+
+function checkThreads(config: OciSpec): void {
+  const nproc = (config.process?.rlimits ?? []).find((r) => r.type === 'RLIMIT_NPROC');
+  const pids = (config.linux?.resources as { pids?: { limit?: unknown } } | undefined)?.pids?.limit;
+  const what = nproc && Number(nproc.soft) < MIN_THREADS ? `process.rlimits RLIMIT_NPROC (${nproc.soft})`
+    : typeof pids === 'number' && pids > 0 && pids < MIN_THREADS ? `linux.resources.pids.limit (${pids})` : undefined;
+  if (what) {
+    throw new HandlerError(`config.json: ${what} is too small for a Wasm container: the executor (node) runs about 12 threads, each counted; use at least ${MIN_THREADS}`);
+  }
 }
 
 /** Refuse at create time an entrypoint that is in the image but is not Wasm (126, like Podman). */

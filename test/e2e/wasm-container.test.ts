@@ -509,12 +509,17 @@ for (const delegate of ['crun', 'runc']) {
         assert.notEqual(a.status, 0);
         assert.match(a.stderr, /RLIMIT_AS .* too small for a Wasm container/);
         assert.equal(a.stderr.trim().split('\n').length, 1, a.stderr);
+        const np = makeBundle(delegate, (c) => (c.linux!.resources = { ...(c.linux!.resources ?? {}), pids: { limit: 5 } }));
+        const p = hy(delegate, ['run', '--bundle', np.dir, `${id}-np`]);
+        assert.notEqual(p.status, 0);
+        assert.match(p.stderr, /pids\.limit \(5\) is too small for a Wasm container/);
         assert.ok(readdirSync(root).every((e) => !e.startsWith(id)), `left behind: ${readdirSync(root).join(' ')}`);
       } finally {
         destroy(delegate, id);
         destroy(delegate, `${id}-m`);
         destroy(delegate, `${id}-n`);
         destroy(delegate, `${id}-as`);
+        destroy(delegate, `${id}-np`);
       }
     });
   });

@@ -128,6 +128,23 @@ test('private config refuses an address-space rlimit too small for the Wasm engi
   assert.doesNotThrow(() => privateConfig({ config: big, rootfs: '/r', delegate: runc }, rt));
 });
 
+test('private config refuses thread limits node cannot start under (it would hang, deaf to SIGTERM)', () => {
+  const rt = { path: '/x', loader: 'ld.so' };
+  const nproc = userConfig();
+  nproc.process!.rlimits = [{ type: 'RLIMIT_NPROC', soft: 5, hard: 5 }];
+  assert.throws(() => privateConfig({ config: nproc, rootfs: '/r', delegate: runc }, rt), /RLIMIT_NPROC \(5\) is too small/);
+  const pids = userConfig();
+  pids.linux!.resources = { pids: { limit: 10 } };
+  assert.throws(() => privateConfig({ config: pids, rootfs: '/r', delegate: runc }, rt), /pids\.limit \(10\) is too small/);
+  const ok = userConfig();
+  ok.linux!.resources = { pids: { limit: 2048 } };
+  ok.process!.rlimits = [{ type: 'RLIMIT_NPROC', soft: 4096, hard: 4096 }];
+  assert.doesNotThrow(() => privateConfig({ config: ok, rootfs: '/r', delegate: runc }, rt));
+  const unlimited = userConfig();
+  unlimited.linux!.resources = { pids: { limit: -1 } };
+  assert.doesNotThrow(() => privateConfig({ config: unlimited, rootfs: '/r', delegate: runc }, rt));
+});
+
 test('private config refuses an empty process.args and a user mount at the runtime path', () => {
   const rt = { path: '/x', loader: 'ld.so' };
   const noArgs = userConfig();
