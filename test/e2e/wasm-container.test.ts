@@ -128,7 +128,7 @@ for (const delegate of ['crun', 'runc']) {
       }
     });
 
-    test('a .wat module runs (wabt ships in the runtime dir); a config written as ociVersion 1.2.0 is accepted', () => {
+    test('a .wat module runs (wabt ships in the runtime dir), a trap gives 134; a config written as ociVersion 1.2.0 is accepted', () => {
       const wat = [
         '(module',
         '  (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))',
@@ -150,8 +150,17 @@ for (const delegate of ['crun', 'runc']) {
         assert.equal(r.stdout, 'hello from wat\n', r.stderr);
         assert.equal(r.status, 5);
         assert.equal(JSON.parse(readFileSync(b.configPath, 'utf8')).ociVersion, '1.2.0');
+        // A trap: 134 and one line on stderr, as the engine sees it.
+        const trap = makeBundle(delegate, (c) => (c.process!.args = ['/trap.wat']), {
+          'trap.wat': '(module (memory (export "memory") 1) (func (export "_start") unreachable))',
+        });
+        const t = hy(delegate, ['run', '--bundle', trap.dir, `${id}-trap`]);
+        assert.equal(t.status, 134, t.stderr);
+        assert.match(t.stderr, /^hyrun: wasm trap: .*unreachable/);
+        assert.equal(t.stderr.trim().split('\n').length, 1, t.stderr);
       } finally {
         destroy(delegate, id);
+        destroy(delegate, `${id}-trap`);
       }
     });
 
