@@ -32,9 +32,10 @@ const MiB = 1 << 20;
 const PAGE = 64 * 1024;
 /**
  * The cgroup limit covers node as well as the guest's linear memory. Node's own share, measured in a
- * memory-limited container (cgroup v1, node 20): ~15 MiB charged with the node binary hard-linked
- * from the host (its pages already cached), ~50 MiB RSS when nothing is shared. Leave 64 MiB, or half
- * the limit when the limit is small, so memory.grow fails in the guest before the OOM killer fires.
+ * memory-limited container (cgroup v1, node 20): ~15 MiB idle, and with a 128 MiB limit a guest
+ * growing to the cap was OOM-killed with allowances up to 20 MiB and ran with 24 MiB — with node's
+ * pages already in the page cache. Cold, node's ~35 MiB of text is charged to the container too.
+ * Leave 64 MiB, or half the limit when it is small, so memory.grow fails before the OOM killer fires.
  */
 const NODE_ALLOWANCE = 64 * MiB;
 
@@ -118,7 +119,7 @@ export function sniff(hostPath: string): 'wasm' | 'elf' | 'script' | 'other' | u
   }
 }
 
-/** One-line reason why a module cannot be run, shared with the executor's wording. */
+/** One-line reason why an entrypoint found in the image cannot be run as Wasm. */
 export function notWasmMessage(arg0: string, kind: 'elf' | 'script' | 'other'): string {
   const what = kind === 'elf' ? 'it is an ELF executable' : kind === 'script' ? 'it is a script (#!)' : 'it does not start with the Wasm magic bytes';
   return `${arg0} is not a Wasm module: ${what}; run it as a Linux container (drop the Wasm annotation) or point process.args[0] at a .wasm/.wat file`;
