@@ -63,8 +63,15 @@ export async function runWasm(spec: WasmRunSpec, options: RunOptions = {}): Prom
   const worker = new Worker(workerUrl(), { stdin: false, stdout: false, stderr: false });
   if (tracing) worker.once('online', () => trace('worker online'));
   let result: ResultMessage | null = null;
+  let booted!: () => void;
+  const ready = new Promise<void>((resolve) => { booted = resolve; });
   const ended = new Promise<ResultMessage>((resolve) => {
-    worker.once('message', (m: ResultMessage) => resolve((result = m)));
+    worker.on('message', (m: ResultMessage | { type: 'ready' }) => {
+      if (m.type === 'ready') {
+        trace('worker ready');
+        booted();
+      } else resolve((result = m));
+    });
     worker.once('error', (e) => resolve({ type: 'error', message: `executor worker failed: ${e?.stack ?? e}` }));
     worker.once('exit', (code) => resolve(result ?? { type: 'error', message: `executor worker stopped (${code}) without a result` }));
   });
@@ -73,7 +80,9 @@ export async function runWasm(spec: WasmRunSpec, options: RunOptions = {}): Prom
     let loaded;
     const listeners: number[] = [];
     try {
-      const loading = loadModule(spec.module, spec.memoryLimit);
+      // The module is read and checked while the worker boots, but compiled only once it has booted:
+      // the engine flags set for compiling would make the booting thread's code caches unusable.
+      const loading = loadModule(spec.module, spec.memoryLimit, () => Promise.race([ready, ended.then(() => undefined)]));
       for (const address of spec.tcpListen ?? []) {
         try {
           listeners.push(await io.listen(address));

@@ -20,6 +20,11 @@
 //   hyrun run hello_rust.wasm, user CPU: defaults ~117 ms | lazy TurboFan ~173 ms | eager TurboFan ~159 ms
 // TurboFan compiles roughly 0.7 KiB of code per CPU-ms here, so EAGER_LIMIT (128 KiB) bounds the
 // eager cost to about 180 ms of CPU spread over the compile threads.
+// Setting any of these flags changes V8's flag hash, and V8 then refuses the code caches Node ships
+// for its built-in modules: a worker that boots after the change compiles its internals from source
+// (measured: worker boot to first message 34 ms with pristine flags, 79–91 ms after --no-liftoff,
+// and setting --liftoff back does not restore it). So the executor changes flags only once its worker
+// has booted, and compiles after that (executor.ts).
 // HYRUN_V8_FLAGS="…" replaces the choice (benchmarks); HYRUN_V8_DEFAULTS=1 keeps V8's defaults.
 import { setFlagsFromString } from 'node:v8';
 import { sections } from './binary.js';

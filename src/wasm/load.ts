@@ -83,6 +83,7 @@ export async function prepareBinary(path: string, bytes: Uint8Array, memoryLimit
 export async function compileChecked(path: string, bytes: Uint8Array, memoryLimit?: number): Promise<LoadedModule> {
   let module: WebAssembly.Module;
   applyEngineFlags(bytes);
+
   try {
     module = await WebAssembly.compile(bytes);
   } catch (e) {
@@ -117,10 +118,15 @@ export async function compileChecked(path: string, bytes: Uint8Array, memoryLimi
   return { module, memoryImport, exportNames: functionExportNames(bytes) };
 }
 
-/** The whole path from a file name to a compiled, checked module. */
-export async function loadModule(path: string, memoryLimit?: number): Promise<LoadedModule> {
+/**
+ * The whole path from a file name to a compiled, checked module. `beforeCompile` is awaited between
+ * preparing the bytes and compiling (the executor waits there for its worker to finish booting:
+ * see flags.ts for why engine flags must not change while a thread boots).
+ */
+export async function loadModule(path: string, memoryLimit?: number, beforeCompile?: () => Promise<void>): Promise<LoadedModule> {
   const raw = await readModuleFile(path);
   const bytes = await prepareBinary(path, raw, memoryLimit);
+  await beforeCompile?.();
   return compileChecked(path, bytes, memoryLimit);
 }
 

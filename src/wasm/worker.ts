@@ -57,6 +57,9 @@ function run(msg: StartMessage): ResultMessage {
   }
 }
 
+// Tells the supervisor this thread has booted; only then does it change engine flags (flags.ts).
+parentPort!.postMessage({ type: 'ready' });
+
 parentPort!.once('message', (msg: StartMessage) => {
   trace('start message');
   let result: ResultMessage;
