@@ -225,6 +225,14 @@ for (const delegate of ['crun', 'runc']) {
         const names = l.stdout.trim().split('\n');
         assert.ok(names.includes('probe.wasm'), l.stdout);
         assert.ok(!names.includes('.hyrun'), `listing shows the runtime dir: ${l.stdout}`);
+        // Nor through /proc's magic links to the executor's root and binary.
+        const viaProc = makeBundle(delegate, (c) => (c.process!.args = ['/probe.wasm', 'stat', '/proc/1/root/.hyrun/node', '/proc/self/exe', '/proc/1/cwd/.hyrun']));
+        ids.push(`${id}-proc`);
+        const v = hy(delegate, ['run', '--bundle', viaProc.dir, `${id}-proc`]);
+        assert.equal(v.status, 0, v.stderr);
+        const lines = v.stdout.trim().split('\n');
+        assert.equal(lines.length, 3, v.stdout);
+        for (const line of lines) assert.match(line, /: absent \(/);
         // The module itself is never looked up in the runtime dir either.
         const direct = makeBundle(delegate, (c) => (c.process!.args = ['/.hyrun/executor.mjs']));
         ids.push(`${id}-direct`);
