@@ -3,7 +3,7 @@
 import type { Section } from '../run.js';
 import { benchNative, benchWasm, fmtMs, fmtRatio, geomean, HYRUN, median, NATIVE, NODE_WASI, progress, timeOnce, type Engine } from '../lib.js';
 
-const RUNS = 5;
+const RUNS = 7;
 const TARGET = 0.7;
 
 
