@@ -371,6 +371,9 @@ for (const delegate of ['crun', 'runc']) {
         // The exec'd guest shares the container's filesystem view (and not the runtime dir).
         const e3 = hy(delegate, ['exec', id, '/probe.wasm', 'stat', '/tools/second.wasm', '/.hyrun']);
         assert.equal(e3.stdout, '/tools/second.wasm: present\n/.hyrun: absent (No such file or directory)\n', e3.stderr);
+        // A bare module name is looked up from the exec's cwd (after PATH).
+        const e6 = hy(delegate, ['exec', '--cwd', '/tools', id, 'second.wasm', 'exit', '3']);
+        assert.equal(e6.status, 3, e6.stderr);
         // --process FILE, as containerd and CRI-O call it.
         const pfile = join(b.dir, 'exec-process.json');
         writeFileSync(pfile, JSON.stringify({ ...b.config.process, args: ['/tools/second.wasm', 'exit', '9'], env: ['X=1'] }));
