@@ -78,14 +78,15 @@ async function prepare(ctx: Ctx, id: string, f: CreateFlags): Promise<Prepared> 
 }
 
 /**
- * crun 1.8 refuses configs with ociVersion >= 1.2, which current engines write. Rather than copy the
+ * crun 1.8 refuses configs with an ociVersion above 1.1.0 (1.1.1 and 1.2+ alike), which current
+ * engines write. Rather than copy the
  * user's bundle (relative root.path and bind sources, hooks that read the bundle), hand crun a
  * lowered copy of just config.json with its --config flag: the bundle crun sees stays the user's.
  */
 function compatConfig(ctx: Ctx, config: OciSpec | undefined, bundle: string, dir: string, d: DelegateInfo): string | undefined {
   if (d.kind !== 'crun') return undefined;
   const c = config ?? parseJsonFile<OciSpec>(join(bundle, 'config.json'), 'config');
-  if (typeof c.ociVersion !== 'string' || !versionAtLeast(c.ociVersion, '1.2.0')) return undefined;
+  if (typeof c.ociVersion !== 'string' || versionAtLeast(CRUN_MAX_OCI_VERSION, c.ociVersion)) return undefined;
   const file = join(dir, 'config.crun.json');
   writeFileSync(file, JSON.stringify({ ...c, ociVersion: CRUN_MAX_OCI_VERSION }));
   ctx.log.debug(`ociVersion ${c.ociVersion} lowered to ${CRUN_MAX_OCI_VERSION} for crun (${file})`);

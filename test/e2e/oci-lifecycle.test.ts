@@ -189,18 +189,19 @@ for (const d of DELEGATES) {
     }
   });
 
-  test(`${d.name}: config with ociVersion 1.2 runs, the user's config untouched`, { skip, timeout: 120_000 }, () => {
+  // crun 1.8.1 accepts at most 1.1.0: both a patch level above it and a newer minor must run.
+  for (const version of ['1.1.1', '1.2.0']) test(`${d.name}: config with ociVersion ${version} runs, the user's config untouched`, { skip, timeout: 120_000 }, () => {
     const t = tempDir('hyrun-oci-');
     const o = oci(join(t.path, 'root'), d.path!);
     try {
-      const bundle = makeBusyboxBundle(join(t.path, 'bundle'), { ociVersion: '1.2.0', args: ['sh', '-c', 'exit 4'] });
+      const bundle = makeBusyboxBundle(join(t.path, 'bundle'), { ociVersion: version, args: ['sh', '-c', 'exit 4'] });
       const before = readFileSync(join(bundle, 'config.json'));
-      const r = o(['run', '--bundle', bundle, 'v12']);
+      const r = o(['run', '--bundle', bundle, `v${version.replace(/\./g, '')}`]);
       assert.equal(r.status, 4, r.stderr);
       assert.deepEqual(readFileSync(join(bundle, 'config.json')), before);
       assert.deepEqual(hyrunEntries(o.root), []);
     } finally {
-      o(['delete', '--force', 'v12']);
+      o(['delete', '--force', `v${version.replace(/\./g, '')}`]);
       t.cleanup();
     }
   });
