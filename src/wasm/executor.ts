@@ -59,7 +59,7 @@ const stderrLine = (fd: number, text: string): void => {
 /** Runs the module to completion and resolves to the guest's exit status; LaunchError when it cannot start. */
 export async function runWasm(spec: WasmRunSpec, options: RunOptions = {}): Promise<number> {
   trace('runWasm');
-  // Boot the worker first: its start-up overlaps reading and compiling the module.
+  // Boot the worker first: its start-up overlaps reading and checking the module (and opening sockets).
   const worker = new Worker(workerUrl(), { stdin: false, stdout: false, stderr: false });
   if (tracing) worker.once('online', () => trace('worker online'));
   let result: ResultMessage | null = null;
@@ -83,6 +83,8 @@ export async function runWasm(spec: WasmRunSpec, options: RunOptions = {}): Prom
       // The module is read and checked while the worker boots, but compiled only once it has booted:
       // the engine flags set for compiling would make the booting thread's code caches unusable.
       const loading = loadModule(spec.module, spec.memoryLimit, () => Promise.race([ready, ended.then(() => undefined)]));
+      // Awaited below; this only keeps a failure from counting as unhandled while a listen is awaited.
+      loading.catch(() => {});
       for (const address of spec.tcpListen ?? []) {
         try {
           listeners.push(await io.listen(address));
