@@ -59,6 +59,8 @@ export interface ContainerRecord {
   privateBundle?: string;
   /** Handler data from PreparedBundle.data. */
   data?: Record<string, unknown>;
+  /** The user's annotations, kept when the delegate runs a private config that drops some of them. */
+  annotations?: Record<string, string>;
   /** RFC 3339, when hyrun created it. */
   created: string;
 }

@@ -63,7 +63,12 @@ async function prepare(ctx: Ctx, id: string, f: CreateFlags): Promise<Prepared> 
     writeRecord(ctx.opts.root, record);
     const p = await handler.prepare({ id, bundle: loaded.bundle, config: loaded.config, rootfs: loaded.rootfs, stateDir: dir, delegate });
     const bundle = resolve(p.bundle);
-    if (bundle !== loaded.bundle) record.privateBundle = bundle;
+    if (bundle !== loaded.bundle) {
+      record.privateBundle = bundle;
+      // The private config may drop annotations (the Wasm one must not reach the delegate); engines
+      // reading `state` still see the user's.
+      if (loaded.config.annotations) record.annotations = loaded.config.annotations;
+    }
     if (p.data) record.data = p.data;
     const bundleArgs = ['--bundle', bundle];
     const override = compatConfig(ctx, bundle === loaded.bundle ? loaded.config : undefined, bundle, dir, delegate);
@@ -219,7 +224,9 @@ export async function state(ctx: Ctx, id: string): Promise<number> {
 
 /** The state as the engine must see it: the user's bundle, never hyrun's private copy. */
 export function userView(s: OciState, record: ContainerRecord): OciState {
-  return { ...s, bundle: record.bundle };
+  const view: OciState = { ...s, bundle: record.bundle };
+  if (record.annotations) view.annotations = record.annotations;
+  return view;
 }
 
 function parseDelegateJson<T>(text: string, d: DelegateInfo, what: string): T {

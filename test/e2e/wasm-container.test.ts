@@ -74,7 +74,7 @@ async function waitFor(what: string, check: () => boolean, ms = 60_000): Promise
   }
 }
 
-const stateOf = (delegate: string, id: string): { status: string; bundle: string; pid?: number } | undefined => {
+const stateOf = (delegate: string, id: string): { status: string; bundle: string; pid?: number; annotations?: Record<string, string> } | undefined => {
   const r = hy(delegate, ['state', id]);
   return r.status === 0 ? JSON.parse(r.stdout) : undefined;
 };
@@ -361,6 +361,7 @@ for (const delegate of ['crun', 'runc']) {
         const st = stateOf(delegate, id);
         assert.equal(st?.status, 'running');
         assert.equal(st?.bundle, b.dir);
+        assert.equal(st?.annotations?.['module.wasm.image/variant'], 'compat', 'state must show the user\'s annotations');
 
         // A second module in the same container: its output and exit status.
         const e1 = hy(delegate, ['exec', id, '/tools/second.wasm', 'hello']);
