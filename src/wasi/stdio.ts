@@ -12,7 +12,7 @@
 //  - sockets (e.g. the socketpairs Node gives a child's 'pipe' stdio) cannot be reopened; reads from
 //    a socket stdin go through the supervising thread (io broker) when one is attached, and writes
 //    use the fd directly.
-import { closeSync, constants as fsConstants, fstatSync, openSync, readSync, readvSync, writevSync } from 'node:fs';
+import { closeSync, constants as fsConstants, fstatSync, openSync, readSync, readvSync, writeSync, writevSync } from 'node:fs';
 import { ERRNO, FDFLAGS, FILETYPE, RIGHTS } from './constants.js';
 import type { WasiContext } from './context.js';
 import { Descriptor, type Filestat, type Readiness } from './descriptor.js';
@@ -200,7 +200,7 @@ export class StdioDescriptor extends Descriptor {
     while (done < total) {
       let n: number;
       try {
-        n = writevSync(fd, bufs);
+        n = bufs.length === 1 ? writeSync(fd, bufs[0], 0, bufs[0].length) : writevSync(fd, bufs);
       } catch (e) {
         if (!isAgain(e)) {
           if (done > 0) return done;
