@@ -32,12 +32,21 @@ export const NODE_WASI: Engine = {
   argv: (wasm, args, dirs = []) => [process.execPath, '--no-warnings', nodeWasiRunner, ...dirs.flatMap(([h, g]) => ['--dir', `${h}::${g}`]), wasm, ...args],
 };
 
+/**
+ * Node variables from the caller's environment that change every node start (this machine sets
+ * NODE_EXTRA_CA_CERTS: each start parses a CA bundle); benchmarks run without them, like the
+ * containers suite does.
+ */
+export const STRIPPED_NODE_VARS = ['NODE_EXTRA_CA_CERTS', 'NODE_OPTIONS'];
+export const benchEnv = (): NodeJS.ProcessEnv =>
+  Object.fromEntries(Object.entries(process.env).filter(([k]) => !STRIPPED_NODE_VARS.includes(k)));
+
 export interface Timed { ms: number; stdout: string; status: number | null; signal: NodeJS.Signals | null }
 
 /** Runs argv once and measures its wall-clock time (spawn to exit). */
 export function timeOnce(argv: string[], options: SpawnSyncOptions = {}): Timed {
   const start = process.hrtime.bigint();
-  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', maxBuffer: 64 << 20, ...options });
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', maxBuffer: 64 << 20, env: benchEnv(), ...options });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   if (r.error) throw r.error;
   return { ms, stdout: String(r.stdout ?? ''), status: r.status, signal: r.signal };
@@ -58,7 +67,7 @@ export function hyperfine(commands: { name: string; argv: string[] }[], runs: nu
   const quote = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
   const args = ['-N', '--runs', String(runs), '--warmup', String(warmup), '--style', 'none', '--export-json', out];
   for (const c of commands) args.push('-n', c.name, c.argv.map(quote).join(' '));
-  const r = spawnSync('hyperfine', args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  const r = spawnSync('hyperfine', args, { stdio: ['ignore', 'ignore', 'inherit'], env: benchEnv() });
   if (r.error || r.status !== 0 || !existsSync(out)) throw new Error(`hyperfine failed (${r.error?.message ?? `status ${r.status}`})`);
   const data = JSON.parse(readFileSync(out, 'utf8')) as { results: { median: number; exit_codes: number[] }[] };
   spawnSync('rm', ['-f', out]);

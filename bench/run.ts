@@ -13,7 +13,7 @@
 import { writeFileSync, readdirSync } from 'node:fs';
 import { cpus, availableParallelism, loadavg as osLoadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from './lib.js';
+import { repoRoot, STRIPPED_NODE_VARS } from './lib.js';
 
 export interface Target {
   /** What is promised, e.g. "hyrun geo-mean ≥ 0.7× native". */
@@ -48,6 +48,7 @@ function sectionMarkdown(s: Section): string {
   return parts.join('\n');
 }
 
+const setHere = STRIPPED_NODE_VARS.filter((v) => process.env[v] !== undefined);
 const loadavg = (): string => osLoadavg().map((x) => x.toFixed(2)).join(' ');
 
 function machine(loadBefore: string): string {
@@ -58,6 +59,7 @@ function machine(loadBefore: string): string {
     `- Node ${process.versions.node}, V8 ${process.versions.v8}`,
     // Other work on the machine shows up as noise; the load average says how much there was.
     `- Load average (1/5/15 min) before the run: ${loadBefore}; after: ${loadavg()}`,
+    `- Commands run without ${STRIPPED_NODE_VARS.join(', ')}${setHere.length ? ` (this machine sets ${setHere.join(', ')})` : ''}`,
   ].join('\n');
 }
 
