@@ -130,3 +130,15 @@ test('--tcplisten on an address in use is hyrun\'s own error (125)', async () =>
     busy.close();
   }
 });
+
+test('the listening socket is preopened right after the preopened directories', async () => {
+  const port = await freePort();
+  const { tmpdir } = await import('node:os');
+  const g = start(['run', '--dir', tmpdir(), '--dir', '/', '--tcplisten', `127.0.0.1:${port}`, guest('rt_http_server'), '1']);
+  // stdio 0-2, directories 3 and 4, then the socket.
+  assert.equal(await g.nextLine(/^listening/), 'listening on fd 5');
+  await new Promise<void>((resolve, reject) => {
+    get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => { res.resume(); res.on('end', () => resolve()); }).on('error', reject);
+  });
+  assert.equal((await g.done).code, 0);
+});
