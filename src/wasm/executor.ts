@@ -138,11 +138,14 @@ export async function runWasm(spec: WasmRunSpec, options: RunOptions = {}): Prom
   }
 }
 
-const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
+// SIGUSR1 too: without a JS listener node opens its inspector on 127.0.0.1:9229 (arbitrary JS for
+// anyone on that loopback, outside the WASI sandbox). A guest cannot handle signals, so SIGUSR1 ends
+// it with 138 as it would a native program without a handler.
+const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGUSR1'] as const;
 let handlersInstalled = false;
 
 /**
- * Makes SIGTERM/SIGINT/SIGHUP end the process at once with 128+signal. Installing handlers also
+ * Makes SIGTERM/SIGINT/SIGHUP/SIGUSR1 end the process at once with 128+signal. Installing handlers also
  * matters when the executor is PID 1 of a PID namespace, where the kernel drops signals that have
  * no handler. Exiting the process ends the worker even inside a tight guest loop.
  */
