@@ -28,7 +28,8 @@ for (const b of bundles) {
   await build({
     entryPoints: [join(root, b.in)], outfile: join(root, b.out), bundle: true,
     format: 'esm', platform: 'node', target: 'node20', external: b.external, logLevel: 'warning',
-    // CommonJS dependencies (commander) call require('node:events'); give the ESM bundle a real require.
+    // A bundled CommonJS dependency calls require() at run time (esbuild's ESM shim throws on that);
+    // give every ESM bundle a real require so adding one never breaks start-up.
     banner: { js: "import { createRequire as __hyrunRequire } from 'node:module'; const require = __hyrunRequire(import.meta.url);" },
   });
 }
