@@ -175,7 +175,7 @@ export function describeNonModule(bytes: Uint8Array): string | null {
     if (layer === 1) return 'a WebAssembly component (component model); only core modules (WASI preview1) are supported';
     return `a WebAssembly binary of unsupported version ${version}`;
   }
-  if (startsWith([0x7f, 0x45, 0x4c, 0x46])) return 'an ELF executable (a native program), not WebAssembly';
+  if (startsWith([0x7f, 0x45, 0x4c, 0x46])) return 'an ELF executable (a native program)';
   if (startsWith([0x23, 0x21])) {
     const line = new TextDecoder().decode(bytes.subarray(0, 80)).split('\n', 1)[0];
     return `a script (${line})`;
@@ -186,8 +186,8 @@ export function describeNonModule(bytes: Uint8Array): string | null {
   if (startsWith([0x42, 0x5a, 0x68])) return 'bzip2-compressed data';
   if (startsWith([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00])) return 'xz-compressed data';
   if (bytes.length > 262 && startsWith([0x75, 0x73, 0x74, 0x61, 0x72], 257)) return 'a tar archive';
-  if (startsWith([0xcf, 0xfa, 0xed, 0xfe]) || startsWith([0xca, 0xfe, 0xba, 0xbe])) return 'a Mach-O executable, not WebAssembly';
-  if (startsWith([0x4d, 0x5a])) return 'a Windows (PE) executable, not WebAssembly';
+  if (startsWith([0xcf, 0xfa, 0xed, 0xfe]) || startsWith([0xca, 0xfe, 0xba, 0xbe])) return 'a Mach-O executable';
+  if (startsWith([0x4d, 0x5a])) return 'a Windows (PE) executable';
   if (looksLikeText(bytes)) return 'a text file';
   const head = Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
   return `binary data of an unknown kind (starts with ${head})`;
