@@ -19,7 +19,7 @@ export type HandlerName = 'linux' | 'wasm';
 export interface DelegateInfo {
   /** Absolute path of the binary. */
   path: string;
-  /** Which flavour it is: decides flag translation and config quirks (crun 1.8.1 refuses ociVersion >= 1.2). */
+  /** Which flavour it is: decides flag translation and config quirks (old crun refuses new ociVersions: ociVersionFor). */
   kind: 'crun' | 'runc' | 'other';
   /** Version string as the delegate reports it (first line of --version), for quirks. */
   version: string;

@@ -8,6 +8,7 @@
 // mounts the runtime dir. The user's bundle is never written.
 import { closeSync, mkdirSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ociVersionFor } from '../oci/config.js';
 import type { OciMount, OciProcess, OciSpec } from '../oci/spec.js';
 import type { WasmRunSpec } from '../wasm/engine.js';
 import { ANNOTATION_HANDLER, ANNOTATION_VARIANT, resolveEntrypoint } from './detect.js';
@@ -87,17 +88,6 @@ export function specEnv(spec: ContainerSpec): string[] {
   return out;
 }
 
-/** crun 1.8.1 refuses ociVersion newer than 1.1.0 ("unknown version specified"); measured here. */
-export function delegateOciVersion(version: string, delegate: Pick<DelegateInfo, 'kind' | 'version'>): string {
-  if (delegate.kind !== 'crun') return version;
-  const m = /^(\d+)\.(\d+)\.(\d+)/.exec(version);
-  const c = /(\d+)\.(\d+)/.exec(delegate.version);
-  if (!m || !c) return version;
-  const crunOld = Number(c[1]) < 1 || (Number(c[1]) === 1 && Number(c[2]) < 9);
-  const tooNew = Number(m[1]) > 1 || (Number(m[1]) === 1 && (Number(m[2]) > 1 || (Number(m[2]) === 1 && Number(m[3]) > 0)));
-  return crunOld && tooNew ? '1.1.0' : version;
-}
-
 const MAGIC_WASM = Buffer.from([0x00, 0x61, 0x73, 0x6d]);
 const MAGIC_ELF = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
 
@@ -142,7 +132,7 @@ export function privateConfig(ctx: Pick<PrepareContext, 'config' | 'rootfs' | 'd
   const memory = (user.linux?.resources as { memory?: { limit?: unknown } } | undefined)?.memory;
   const memoryLimit = linearMemoryCap(memory?.limit);
   const config: OciSpec = structuredClone(user);
-  config.ociVersion = delegateOciVersion(user.ociVersion, ctx.delegate);
+  config.ociVersion = ociVersionFor(user.ociVersion, ctx.delegate);
   config.root = { ...(user.root ?? { path: ctx.rootfs }), path: ctx.rootfs };
   config.process = wrapProcess(proc, rt, executorSpec(proc, memoryLimit));
   config.mounts = [...(user.mounts ?? []), runtimeMount(rt) as OciMount];

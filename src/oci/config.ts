@@ -108,3 +108,19 @@ export function versionAtLeast(v: string, min: string): boolean {
   }
   return true;
 }
+
+/** Highest config ociVersion that crun before 1.14.3 accepts (1.8.1, Debian 12's, measured here). */
+export const OLD_CRUN_MAX_OCI_VERSION = '1.1.0';
+
+/**
+ * The ociVersion to hand a delegate. crun before 1.14.3 refuses any version it does not know
+ * ("unknown version specified": 1.1.1 and 1.2+ alike, which current engines write); 1.14.3 dropped
+ * that check. Other delegates get the version unchanged. The delegate's version is read (a spawn)
+ * only when the config's version is above what every crun accepts.
+ */
+export function ociVersionFor(version: string, delegate: { kind: string; version: string }): string {
+  if (delegate.kind !== 'crun' || versionAtLeast(OLD_CRUN_MAX_OCI_VERSION, version)) return version;
+  const crun = /\d+\.\d+(?:\.\d+)?/.exec(delegate.version)?.[0];
+  // An unreadable crun version counts as old: lowering costs nothing, a refusal costs the container.
+  return crun !== undefined && versionAtLeast(crun, '1.14.3') ? version : OLD_CRUN_MAX_OCI_VERSION;
+}

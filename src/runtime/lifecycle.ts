@@ -8,7 +8,7 @@ import { detect } from '../handlers/detect.js';
 import { getHandler } from '../handlers/index.js';
 import type { ContainerRecord, DelegateInfo, Handler } from '../handlers/types.js';
 import { HandlerError } from '../handlers/types.js';
-import { loadBundle, parseJsonFile, versionAtLeast } from '../oci/config.js';
+import { loadBundle, ociVersionFor, parseJsonFile } from '../oci/config.js';
 import type { OciProcess, OciSpec, OciState } from '../oci/spec.js';
 import { delegateRoot, recordedDelegate, resolveDelegate, runDelegate, type GlobalOptions } from './delegate.js';
 import { notExist, OciError } from './errors.js';
@@ -21,9 +21,6 @@ export interface Ctx {
   /** basename of argv[1]: `hyrun-wasm` forces Wasm (detect.ts). */
   invokedAs: string;
 }
-
-/** Highest config ociVersion crun 1.8.x accepts ("unknown version specified" above it). */
-export const CRUN_MAX_OCI_VERSION = '1.1.0';
 
 export interface CreateFlags {
   bundle?: string;
@@ -83,18 +80,19 @@ async function prepare(ctx: Ctx, id: string, f: CreateFlags): Promise<Prepared> 
 }
 
 /**
- * crun 1.8 refuses configs with an ociVersion above 1.1.0 (1.1.1 and 1.2+ alike), which current
- * engines write. Rather than copy the
+ * Old crun refuses configs with an ociVersion above 1.1.0 (see ociVersionFor). Rather than copy the
  * user's bundle (relative root.path and bind sources, hooks that read the bundle), hand crun a
  * lowered copy of just config.json with its --config flag: the bundle crun sees stays the user's.
  */
 function compatConfig(ctx: Ctx, config: OciSpec | undefined, bundle: string, dir: string, d: DelegateInfo): string | undefined {
   if (d.kind !== 'crun') return undefined;
   const c = config ?? parseJsonFile<OciSpec>(join(bundle, 'config.json'), 'config');
-  if (typeof c.ociVersion !== 'string' || versionAtLeast(CRUN_MAX_OCI_VERSION, c.ociVersion)) return undefined;
+  if (typeof c.ociVersion !== 'string') return undefined;
+  const lowered = ociVersionFor(c.ociVersion, d);
+  if (lowered === c.ociVersion) return undefined;
   const file = join(dir, 'config.crun.json');
-  writeFileSync(file, JSON.stringify({ ...c, ociVersion: CRUN_MAX_OCI_VERSION }));
-  ctx.log.debug(`ociVersion ${c.ociVersion} lowered to ${CRUN_MAX_OCI_VERSION} for crun (${file})`);
+  writeFileSync(file, JSON.stringify({ ...c, ociVersion: lowered }));
+  ctx.log.debug(`ociVersion ${c.ociVersion} lowered to ${lowered} for ${d.version} (${file})`);
   return file;
 }
 

@@ -7,9 +7,10 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { join } from 'node:path';
 import { tempDir, repoRoot } from '../helpers.js';
 import {
-  delegateOciVersion, executorSpec, linearMemoryCap, privateConfig, specEnv, wasmHandler, type ContainerSpec,
+  executorSpec, linearMemoryCap, privateConfig, specEnv, wasmHandler, type ContainerSpec,
 } from '../../src/handlers/wasm.js';
 import { defaultCacheDir, ensureRuntimeDir, executorCommand, parseLdd, patchLoader, RUNTIME_MOUNT, SPEC_ENV } from '../../src/handlers/runtime-dir.js';
+import { ociVersionFor } from '../../src/oci/config.js';
 import type { OciSpec } from '../../src/oci/spec.js';
 import type { ContainerRecord, DelegateInfo } from '../../src/handlers/types.js';
 
@@ -71,13 +72,19 @@ test('linear memory cap leaves room for node, never below one page, none without
   assert.equal(linearMemoryCap(1000 * MiB + 12345)! % 65536, 0);
 });
 
-test('ociVersion is lowered only for crun older than 1.9 and only when too new', () => {
-  assert.equal(delegateOciVersion('1.2.0', crun), '1.1.0');
-  assert.equal(delegateOciVersion('1.1.1', crun), '1.1.0');
-  assert.equal(delegateOciVersion('1.1.0', crun), '1.1.0');
-  assert.equal(delegateOciVersion('1.0.2-dev', crun), '1.0.2-dev');
-  assert.equal(delegateOciVersion('1.2.0', runc), '1.2.0');
-  assert.equal(delegateOciVersion('1.2.0', { kind: 'crun', version: 'crun version 1.14' }), '1.2.0');
+test('ociVersion is lowered only for crun older than 1.14.3 and only when too new', () => {
+  assert.equal(ociVersionFor('1.2.0', crun), '1.1.0');
+  assert.equal(ociVersionFor('1.1.1', crun), '1.1.0');
+  assert.equal(ociVersionFor('1.1.0', crun), '1.1.0');
+  assert.equal(ociVersionFor('1.0.2-dev', crun), '1.0.2-dev');
+  assert.equal(ociVersionFor('1.2.0', runc), '1.2.0');
+  // crun dropped its version check in 1.14.3; releases before it still refuse 1.2 configs.
+  assert.equal(ociVersionFor('1.2.0', { kind: 'crun', version: 'crun version 1.14.3' }), '1.2.0');
+  assert.equal(ociVersionFor('1.2.0', { kind: 'crun', version: 'crun version 1.14.2' }), '1.1.0');
+  assert.equal(ociVersionFor('1.2.0', { kind: 'crun', version: 'crun version 1.9' }), '1.1.0');
+  // The delegate's version costs a spawn: a config every crun accepts must not ask for it.
+  const unasked = { kind: 'crun', get version(): string { throw new Error('version read'); } };
+  assert.equal(ociVersionFor('1.0.2-dev', unasked), '1.0.2-dev');
 });
 
 test('private config: executor as process, absolute root, runtime mount; everything else kept; user config untouched', () => {

@@ -1,7 +1,7 @@
 // The runc-compatible command line (see docs/oci-cli.md): parse global flags, the command and its
 // flags, then hand over to src/runtime. Every refusal: one line on stderr, one error line in --log.
 import { basename } from 'node:path';
-import { validateId } from '../../oci/config.js';
+import { OLD_CRUN_MAX_OCI_VERSION, validateId } from '../../oci/config.js';
 import { OciError } from '../../runtime/errors.js';
 import { Logger, type LogFormat } from '../../runtime/log.js';
 import { DEFAULT_ROOT } from '../../runtime/state.js';
@@ -185,7 +185,7 @@ async function features(ctx: lc.Ctx): Promise<number> {
       // not JSON: fallback below
     }
   }
-  doc ??= fallbackFeatures(d.kind === 'crun' ? lc.CRUN_MAX_OCI_VERSION : '1.0.2');
+  doc ??= fallbackFeatures(d.kind === 'crun' ? OLD_CRUN_MAX_OCI_VERSION : '1.0.2');
   process.stdout.write(JSON.stringify(withHyrun(doc), null, 2) + '\n');
   return 0;
 }
