@@ -1,10 +1,11 @@
 // `hyrun run FILE.wasm|FILE.wat [ARGS…]`: run one WASI module directly, no bundle, no container.
 // Parsing and validation are plain functions (unit-tested); runWasmFile() hands the spec to the
 // executor, which owns signals, the worker thread and the exit status.
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Preopen } from '../wasi/context.js';
+import { hasWasmMagic, readFileHead } from '../wasm/binary.js';
 import type { WasmRunSpec } from '../wasm/engine.js';
 import { UsageError } from './errors.js';
 
@@ -49,23 +50,14 @@ export function chooseRunMode(args: string[], cwd: string = process.cwd()): RunM
   }
   if (positional !== undefined) {
     if (/\.(wasm|wat)$/i.test(positional)) return 'wasm';
-    if (hasWasmMagic(resolve(cwd, positional))) return 'wasm';
+    if (fileHasWasmMagic(resolve(cwd, positional))) return 'wasm';
   }
   return existsSync(join(cwd, 'config.json')) ? 'oci' : 'wasm';
 }
 
-function hasWasmMagic(path: string): boolean {
-  let fd: number | undefined;
-  try {
-    if (!statSync(path).isFile()) return false;
-    fd = openSync(path, 'r');
-    const head = Buffer.alloc(4);
-    return readSync(fd, head, 0, 4, 0) === 4 && head.equals(Buffer.from([0, 0x61, 0x73, 0x6d]));
-  } catch {
-    return false;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
+function fileHasWasmMagic(path: string): boolean {
+  const head = readFileHead(path, 4);
+  return head !== undefined && hasWasmMagic(head);
 }
 
 /** What the command line asks for, validated. */

@@ -1,9 +1,10 @@
 // The ONE place that decides whether a container is Linux or Wasm (docs/detection.md).
 // Pure apart from reading the rootfs for `*-smart` modes; never throws for a missing entrypoint
 // (that is the delegate's or the executor's error to report, with its own wording).
-import { closeSync, lstatSync, openSync, readSync, readlinkSync } from 'node:fs';
+import { lstatSync, readlinkSync } from 'node:fs';
 import { posix } from 'node:path';
 import type { OciSpec } from '../oci/spec.js';
+import { hasWasmMagic, readFileHead } from '../wasm/binary.js';
 import type { HandlerName } from './types.js';
 
 export const ANNOTATION_HANDLER = 'run.oci.handler';
@@ -59,7 +60,6 @@ export function detect(input: DetectInput): Detection {
   return { handler: 'linux', reason: 'no Wasm annotation' };
 }
 
-const WASM_MAGIC = Buffer.from([0x00, 0x61, 0x73, 0x6d]);
 const hasWasmSuffix = (p: string): boolean => /\.(wasm|wat)$/i.test(p);
 
 /** For the smart modes: a reason string when process.args[0] is a Wasm module, else undefined. */
@@ -141,14 +141,6 @@ export function resolveInRoot(rootfs: string, path: string): string | undefined 
 }
 
 function startsWithMagic(hostPath: string): boolean {
-  let fd: number | undefined;
-  try {
-    fd = openSync(hostPath, 'r');
-    const buf = Buffer.alloc(4);
-    return readSync(fd, buf, 0, 4, 0) === 4 && buf.equals(WASM_MAGIC);
-  } catch {
-    return false;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
+  const head = readFileHead(hostPath, 4);
+  return head !== undefined && hasWasmMagic(head);
 }

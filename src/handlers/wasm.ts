@@ -6,10 +6,11 @@
 // prepare() writes a private bundle under the state dir: a copy of the user's config whose process
 // starts the executor, whose root.path is absolute (the user's rootfs, used in place), and which
 // mounts the runtime dir. The user's bundle is never written.
-import { closeSync, mkdirSync, openSync, readSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ociVersionFor } from '../oci/config.js';
 import type { OciMount, OciProcess, OciSpec } from '../oci/spec.js';
+import { hasWasmMagic, readFileHead } from '../wasm/binary.js';
 import type { WasmRunSpec } from '../wasm/engine.js';
 import { ANNOTATION_HANDLER, ANNOTATION_VARIANT, resolveEntrypoint } from './detect.js';
 import { ensureRuntimeDir, executorCommand, RUNTIME_MOUNT, runtimeMount, SPEC_ENV, type RuntimeDir } from './runtime-dir.js';
@@ -88,25 +89,14 @@ export function specEnv(spec: ContainerSpec): string[] {
   return out;
 }
 
-const MAGIC_WASM = Buffer.from([0x00, 0x61, 0x73, 0x6d]);
-const MAGIC_ELF = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
-
 /** 'wasm' | 'elf' | 'script' | 'other' from a file's first bytes; undefined if unreadable. */
 export function sniff(hostPath: string): 'wasm' | 'elf' | 'script' | 'other' | undefined {
-  let fd: number | undefined;
-  try {
-    fd = openSync(hostPath, 'r');
-    const b = Buffer.alloc(4);
-    const n = readSync(fd, b, 0, 4, 0);
-    if (n === 4 && b.equals(MAGIC_WASM)) return 'wasm';
-    if (n === 4 && b.equals(MAGIC_ELF)) return 'elf';
-    if (n >= 2 && b[0] === 0x23 && b[1] === 0x21) return 'script';
-    return 'other';
-  } catch {
-    return undefined;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
+  const b = readFileHead(hostPath, 4);
+  if (b === undefined) return undefined;
+  if (hasWasmMagic(b)) return 'wasm';
+  if (b.length === 4 && b[0] === 0x7f && b[1] === 0x45 && b[2] === 0x4c && b[3] === 0x46) return 'elf';
+  if (b.length >= 2 && b[0] === 0x23 && b[1] === 0x21) return 'script';
+  return 'other';
 }
 
 /** One-line reason why an entrypoint found in the image cannot be run as Wasm. */

@@ -1,8 +1,30 @@
 // Just enough of the Wasm binary format to (1) say what a file is when it is not a module, and
 // (2) cap linear memory: the memory section's (and a memory import's) `limits` get a maximum of at
 // most the cap, so memory.grow beyond it returns -1 to the guest instead of the host running out.
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 
 export const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
+
+/** Whether bytes begin with the `\0asm` magic (any version: describeNonModule tells them apart). */
+export const hasWasmMagic = (head: Uint8Array): boolean => head.length >= 4 && WASM_MAGIC.every((b, i) => head[i] === b);
+
+/**
+ * Up to `length` first bytes of a regular file; undefined when it is not one or cannot be read.
+ * The type is checked before opening: opening a FIFO named by a container's or user's path would block.
+ */
+export function readFileHead(path: string, length: number): Buffer | undefined {
+  let fd: number | undefined;
+  try {
+    if (!statSync(path).isFile()) return undefined;
+    fd = openSync(path, 'r');
+    const head = Buffer.alloc(length);
+    return head.subarray(0, readSync(fd, head, 0, length, 0));
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
 export const PAGE = 65536;
 
 /** Reads an unsigned LEB128 at pos; values up to 2^53 are exact (enough for memory64 limits). */

@@ -1,7 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
-  capMemory, describeNonModule, functionExportNames, looksLikeWat, memoryImports, MemoryCapError, readULeb, sections, writeULeb,
+  capMemory, describeNonModule, functionExportNames, hasWasmMagic, looksLikeWat, readFileHead, memoryImports, MemoryCapError, readULeb, sections, writeULeb,
 } from '../../src/wasm/binary.js';
 
 // Hand-assembled modules, so the tests do not depend on the code under test to build their input.
@@ -109,4 +113,23 @@ test('looksLikeWat recognises module text, with leading comments', () => {
   assert.ok(looksLikeWat(Buffer.from(';; a comment\n  (; block ;)\n(module)')));
   assert.ok(!looksLikeWat(Buffer.from('hello (module)')));
   assert.ok(!looksLikeWat(new Uint8Array([0, 0x61, 0x73, 0x6d])));
+});
+
+test('readFileHead: the first bytes of a regular file; undefined (without blocking) for a FIFO, a directory or nothing', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hyrun-head-'));
+  try {
+    writeFileSync(join(dir, 'm.wasm'), Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]));
+    writeFileSync(join(dir, 'short'), 'ab');
+    execFileSync('mkfifo', [join(dir, 'fifo')]);
+    const head = readFileHead(join(dir, 'm.wasm'), 4)!;
+    assert.deepEqual([...head], [0, 0x61, 0x73, 0x6d]);
+    assert.equal(hasWasmMagic(head), true);
+    assert.equal(readFileHead(join(dir, 'short'), 4)!.length, 2);
+    assert.equal(hasWasmMagic(readFileHead(join(dir, 'short'), 4)!), false);
+    assert.equal(readFileHead(join(dir, 'fifo'), 4), undefined);
+    assert.equal(readFileHead(dir, 4), undefined);
+    assert.equal(readFileHead(join(dir, 'missing'), 4), undefined);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
