@@ -1,4 +1,4 @@
-// hyrun's single entry point (bundled to dist/hyrun.mjs, started by bin/hyrun and bin/hyrun-wasm).
+// hyrun's single entry point (bundled to dist/hyrun.cjs, started by bin/hyrun and bin/hyrun-wasm).
 // Only dispatch lives here; every branch lazy-loads what it needs so that `hyrun run hello.wasm`
 // and `hyrun --version` never evaluate the OCI lifecycle code (help reads only its flag table).
 import { LaunchError } from '../wasm/engine.js';

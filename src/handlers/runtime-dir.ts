@@ -44,13 +44,13 @@ export interface RuntimeDirOptions {
   cacheDir?: string;
   /** The node binary to ship. Default: the one running hyrun. */
   node?: string;
-  /** Directory holding executor.mjs and worker.mjs. Default: found next to this module. */
+  /** Directory holding executor.cjs and worker.cjs. Default: found next to this module. */
   distDir?: string;
 }
 
-const BUNDLES = ['executor.mjs', 'worker.mjs'];
+const BUNDLES = ['executor.cjs', 'worker.cjs'];
 /** Bumped when the directory's layout or contents change for the same inputs. */
-const FORMAT = 2;
+const FORMAT = 3;
 
 /*
  * Nothing the image holds may become code in the executor: a Wasm guest with a writable rootfs
@@ -78,7 +78,7 @@ export function patchLoader(bytes: Buffer): Buffer {
   return out;
 }
 
-/** The dist/ directory holding the bundles, whether this code runs from dist/hyrun.mjs or dist/src/handlers/. */
+/** The dist/ directory holding the bundles, whether this code runs from dist/hyrun.cjs or dist/src/handlers/. */
 export function findDistDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
   for (const candidate of [here, join(here, '../..')]) {
@@ -262,7 +262,7 @@ export function executorCommand(rt: Pick<RuntimeDir, 'loader'>, nodeFlags: strin
   return [
     `${RUNTIME_MOUNT}/${rt.loader}`, '--inhibit-cache', '--library-path', `${RUNTIME_MOUNT}/lib`,
     `${RUNTIME_MOUNT}/node`, `--openssl-config=${RUNTIME_MOUNT}/${OPENSSL_CONFIG}`, ...nodeFlags,
-    `${RUNTIME_MOUNT}/executor.mjs`,
+    `${RUNTIME_MOUNT}/executor.cjs`,
   ];
 }
 

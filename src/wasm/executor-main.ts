@@ -1,4 +1,4 @@
-// The in-container entry (bundled as dist/executor.mjs, copied into the runtime directory that Wasm
+// The in-container entry (bundled as dist/executor.cjs, copied into the runtime directory that Wasm
 // containers mount at /.hyrun). The delegate starts it as the container's process; it finds the
 // module the way the container would see it, then hands over to executeAndExit (signals, exit
 // statuses, traps, memory cap).
@@ -85,4 +85,4 @@ try {
   if (e instanceof LaunchError) fail(e.message, e.exitCode);
   throw e;
 }
-await executeAndExit(spec);
+void executeAndExit(spec);

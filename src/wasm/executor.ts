@@ -10,6 +10,7 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import { brokerFlag } from '../wasi/io-broker.js';
 import { IoServer } from './io-server.js';
 import { LaunchError, type WasmRunSpec } from './engine.js';
+import { takeEarlyWorker } from './early-worker.js';
 import { loadModule } from './load.js';
 import type { ResultMessage, StartMessage } from './protocol.js';
 
@@ -27,11 +28,11 @@ export interface RunOptions {
 }
 
 /**
- * The worker bundle sits next to the bundle that imports us (dist/hyrun.mjs, dist/executor.mjs, both
- * siblings of dist/worker.mjs); when running the per-file transpiled tree, it is worker.js beside us.
+ * The worker bundle sits next to the bundle that imports us (dist/hyrun.cjs, dist/executor.cjs, both
+ * siblings of dist/worker.cjs); when running the per-file transpiled tree, it is worker.js beside us.
  */
 function workerUrl(): URL {
-  const bundled = new URL('./worker.mjs', import.meta.url);
+  const bundled = new URL('./worker.cjs', import.meta.url);
   if (existsSync(bundled)) return bundled;
   return new URL('./worker.js', import.meta.url);
 }
@@ -60,7 +61,10 @@ const stderrLine = (fd: number, text: string): void => {
 export async function runWasm(spec: WasmRunSpec, options: RunOptions = {}): Promise<number> {
   trace('runWasm');
   // Boot the worker first: its start-up overlaps reading and checking the module (and opening sockets).
-  const worker = new Worker(workerUrl(), { stdin: false, stdout: false, stderr: false });
+  // bin/hyrun may have started it before the CLI even loaded (early-worker.ts).
+  const early = takeEarlyWorker();
+  const worker = early?.worker ?? new Worker(workerUrl(), { stdin: false, stdout: false, stderr: false });
+  worker.ref();
   if (tracing) worker.once('online', () => trace('worker online'));
   let result: ResultMessage | null = null;
   let booted!: () => void;
@@ -74,6 +78,10 @@ export async function runWasm(spec: WasmRunSpec, options: RunOptions = {}): Prom
     });
     worker.once('error', (e) => resolve({ type: 'error', message: `executor worker failed: ${e?.stack ?? e}` }));
     worker.once('exit', (code) => resolve(result ?? { type: 'error', message: `executor worker stopped (${code}) without a result` }));
+    // What an early worker did before these listeners existed.
+    if (early?.ready) booted();
+    if (early?.error !== undefined) resolve({ type: 'error', message: `executor worker failed: ${(early.error as Error)?.stack ?? early.error}` });
+    else if (early?.exit !== undefined) resolve({ type: 'error', message: `executor worker stopped (${early.exit}) without a result` });
   });
   const io = new IoServer();
   try {

@@ -1,5 +1,5 @@
 // The guest's thread: instantiates the module the supervisor compiled, runs `_start`, reports how it
-// ended. Bundled alone as dist/worker.mjs so it loads fast.
+// ended. Bundled alone as dist/worker.cjs so it loads fast.
 import { parentPort } from 'node:worker_threads';
 import { WasiHost } from '../wasi/host.js';
 import { ProcExit } from '../wasi/errors.js';

@@ -201,18 +201,18 @@ for (const delegate of ['crun', 'runc']) {
       const id = `ctr-hidden-${delegate}-${process.pid}`;
       const ids: string[] = [];
       try {
-        const stat = makeBundle(delegate, (c) => (c.process!.args = ['/probe.wasm', 'stat', '/.hyrun', '/.hyrun/node', '/.hyrun/executor.mjs', '/probe.wasm']));
+        const stat = makeBundle(delegate, (c) => (c.process!.args = ['/probe.wasm', 'stat', '/.hyrun', '/.hyrun/node', '/.hyrun/executor.cjs', '/probe.wasm']));
         ids.push(`${id}-stat`);
         const s = hy(delegate, ['run', '--bundle', stat.dir, `${id}-stat`]);
         assert.equal(s.status, 0, s.stderr);
         assert.equal(s.stdout, [
           '/.hyrun: absent (No such file or directory)',
           '/.hyrun/node: absent (No such file or directory)',
-          '/.hyrun/executor.mjs: absent (No such file or directory)',
+          '/.hyrun/executor.cjs: absent (No such file or directory)',
           '/probe.wasm: present',
         ].join('\n') + '\n');
 
-        const cat = makeBundle(delegate, (c) => (c.process!.args = ['/probe.wasm', 'cat', '/.hyrun/executor.mjs']));
+        const cat = makeBundle(delegate, (c) => (c.process!.args = ['/probe.wasm', 'cat', '/.hyrun/executor.cjs']));
         ids.push(`${id}-cat`);
         const o = hy(delegate, ['run', '--bundle', cat.dir, `${id}-cat`]);
         assert.equal(o.stdout, 'cat failed: No such file or directory\n');
@@ -234,7 +234,7 @@ for (const delegate of ['crun', 'runc']) {
         assert.equal(lines.length, 3, v.stdout);
         for (const line of lines) assert.match(line, /: absent \(/);
         // The module itself is never looked up in the runtime dir either.
-        const direct = makeBundle(delegate, (c) => (c.process!.args = ['/.hyrun/executor.mjs']));
+        const direct = makeBundle(delegate, (c) => (c.process!.args = ['/.hyrun/executor.cjs']));
         ids.push(`${id}-direct`);
         const d = hy(delegate, ['run', '--bundle', direct.dir, `${id}-direct`]);
         assert.equal(d.status, 127, d.stderr);

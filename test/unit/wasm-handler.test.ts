@@ -188,7 +188,7 @@ test('prepare writes a private bundle under the state dir (0600) and refuses an 
         assert.equal(e.exitCode, 126);
         return true;
       });
-      if (!existsSync(join(repoRoot, 'dist/executor.mjs'))) return; // the real bundles are not built yet
+      if (!existsSync(join(repoRoot, 'dist/executor.cjs'))) return; // the real bundles are not built yet
       const out = await wasmHandler.prepare(ctx);
       assert.equal(out.bundle, join(stateDir, 'bundle'));
       const written = join(out.bundle, 'config.json');
@@ -208,8 +208,8 @@ test('prepare writes a private bundle under the state dir (0600) and refuses an 
 function fakeDist(dir: string): string {
   const dist = join(dir, 'dist');
   mkdirSync(dist, { recursive: true });
-  writeFileSync(join(dist, 'executor.mjs'), `// fake executor ${dir}\n`);
-  writeFileSync(join(dist, 'worker.mjs'), '// fake worker\n');
+  writeFileSync(join(dist, 'executor.cjs'), `// fake executor ${dir}\n`);
+  writeFileSync(join(dist, 'worker.cjs'), '// fake worker\n');
   return dist;
 }
 
@@ -220,7 +220,7 @@ test('runtime dir: node, loader and libraries, world-readable, reused while inpu
     const cache = join(t.path, 'cache');
     const a = ensureRuntimeDir({ cacheDir: cache, distDir: dist });
     assert.equal(a.loader, 'ld-linux-x86-64.so.2');
-    for (const f of ['node', a.loader, 'executor.mjs', 'worker.mjs', 'lib/libc.so.6', 'lib/libstdc++.so.6']) {
+    for (const f of ['node', a.loader, 'executor.cjs', 'worker.cjs', 'lib/libc.so.6', 'lib/libstdc++.so.6']) {
       assert.ok(existsSync(join(a.path, f)), `${f} missing from the runtime dir`);
       assert.ok((statSync(join(a.path, f)).mode & 0o004) !== 0, `${f} not world-readable`);
     }
@@ -229,10 +229,10 @@ test('runtime dir: node, loader and libraries, world-readable, reused while inpu
     const stub = spawnSync(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(join(a.path, 'node_modules/wabt/index.js'))})`], { encoding: 'utf8' });
     assert.notEqual(stub.status, 0);
     assert.match(stub.stderr, /wabt is not installed with hyrun/);
-    writeFileSync(join(dist, 'executor.mjs'), '// rebuilt\n');
+    writeFileSync(join(dist, 'executor.cjs'), '// rebuilt\n');
     const b = ensureRuntimeDir({ cacheDir: cache, distDir: dist });
     assert.notEqual(b.path, a.path, 'a new build must get a new runtime dir');
-    assert.equal(readFileSync(join(b.path, 'executor.mjs'), 'utf8'), '// rebuilt\n');
+    assert.equal(readFileSync(join(b.path, 'executor.cjs'), 'utf8'), '// rebuilt\n');
   } finally {
     t.cleanup();
   }
@@ -244,7 +244,7 @@ test('runtime dir on another filesystem than node: one private copy, hard-linked
   try {
     const dist = fakeDist(t.path);
     const a = ensureRuntimeDir({ cacheDir: cache, distDir: dist });
-    writeFileSync(join(dist, 'executor.mjs'), '// rebuilt\n');
+    writeFileSync(join(dist, 'executor.cjs'), '// rebuilt\n');
     const b = ensureRuntimeDir({ cacheDir: cache, distDir: dist });
     assert.notEqual(a.path, b.path);
     const copies = readdirSync(join(cache, 'files')).filter((n) => n.endsWith('-node'));

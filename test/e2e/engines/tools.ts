@@ -70,7 +70,7 @@ export function cannotRun(tools: string[]): string | undefined {
   if (process.getuid?.() !== 0) return 'engine end-to-end tests need root';
   const missing = missingTools(tools);
   if (missing.length) return `missing tools: ${missing.join(', ')} (run scripts/setup.sh --test)`;
-  if (!existsSync(join(repoRoot, 'dist/hyrun.mjs'))) return 'hyrun is not built (npm run build)';
+  if (!existsSync(join(repoRoot, 'dist/hyrun.cjs'))) return 'hyrun is not built (npm run build)';
   return undefined;
 }
 
