@@ -82,11 +82,11 @@ export async function prepareBinary(path: string, bytes: Uint8Array, memoryLimit
 /** Compiles and checks that the module is a WASI command hyrun can link. */
 export async function compileChecked(path: string, bytes: Uint8Array, memoryLimit?: number): Promise<LoadedModule> {
   let module: WebAssembly.Module;
-  applyEngineFlags(bytes);
-
   try {
-    module = await WebAssembly.compile(bytes);
-  } catch (e) {
+    module = await WebAssembly.compile(applyEngineFlags(bytes));
+  } catch (first) {
+    // Report the error with the file's own byte offsets: compile it as it is (flags.ts reshapes it).
+    const e = await WebAssembly.compile(bytes).then(() => first, (original: unknown) => original);
     throw new LaunchError(`${path} is not a valid WebAssembly module: ${(e as Error).message.replace(/^WebAssembly\.compile\(\): /, '')}`, 126);
   }
   const unknown: string[] = [];

@@ -91,6 +91,17 @@ test('launch errors: unknown imports are listed; no _start; invalid binary', () 
     r = hyrun(['run', bad]);
     assert.equal(r.status, 126);
     assert.match(r.stderr, /is not a valid WebAssembly module/);
+    // An invalid function body: the message gives the offset in the file as it is (the executor
+    // compiles a reshaped copy, flags.ts, but reports errors against the original).
+    const badOp = join(dir.path, 'badop.wasm');
+    const badOpBytes = Buffer.from([
+      0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 5, 3, 1, 0, 1,
+      7, 10, 1, 6, ...Buffer.from('_start'), 0, 0, 0x0a, 5, 1, 3, 0, 0xff, 0x0b,
+    ]);
+    writeFileSync(badOp, badOpBytes);
+    r = hyrun(['run', badOp]);
+    assert.equal(r.status, 126);
+    assert.match(r.stderr, new RegExp(`is not a valid WebAssembly module: .*0xff @\\+${badOpBytes.indexOf(0xff)}\n$`));
     const badWat = join(dir.path, 'bad.wat');
     writeFileSync(badWat, '(module (func (export "_start") i32.bogus))');
     r = hyrun(['run', badWat]);
@@ -99,6 +110,24 @@ test('launch errors: unknown imports are listed; no _start; invalid binary', () 
   } finally {
     dir.cleanup();
   }
+});
+
+test('tiers: functions above LIFTOFF_ABOVE bytes start in Liftoff, the others in TurboFan (as V8 reports it)', async () => {
+  const { engineFlags, LIFTOFF_ABOVE } = await import('../../src/wasm/flags.js');
+  // The engine's flags plus V8's own report of each function it compiles.
+  const flags = [...engineFlags(), '--trace-wasm-compilation-times'].join(' ');
+  const r = hyrun(['run', guest('hello')], { env: { ...process.env, HYRUN_V8_FLAGS: flags } });
+  assert.equal(r.status, 0, r.stderr);
+  const first = new Map<number, { tier: string; size: number }>();
+  for (const m of r.stdout.matchAll(/Compiled function \S+#(\d+) using (Liftoff|TurboFan), .*?bodysize (\d+)/g)) {
+    if (!first.has(Number(m[1]))) first.set(Number(m[1]), { tier: m[2], size: Number(m[3]) });
+  }
+  const compiled = [...first.values()];
+  assert.ok(compiled.length >= 10, `V8 reported the functions it compiled:\n${r.stdout}`);
+  const hinted = engineFlags().includes('--experimental-wasm-compilation-hints');
+  for (const f of compiled) assert.equal(f.tier, hinted && f.size > LIFTOFF_ABOVE ? 'Liftoff' : 'TurboFan', JSON.stringify(f));
+  // hello's printf_core is above the threshold: the Liftoff side is exercised, not vacuous.
+  if (hinted) assert.ok(compiled.some((f) => f.tier === 'Liftoff'), 'no function started in Liftoff');
 });
 
 test('.wat modules run (wabt), with stdout and proc_exit', () => {
