@@ -15,17 +15,23 @@ import { setupPreopens } from './preopen.js';
 type HostFunction = (...args: any[]) => number | void;
 export type ImportArea = Record<string, HostFunction>;
 
-/** Every function of wasi_snapshot_preview1, in the witx's order. The host must define each one. */
-export const PREVIEW1_FUNCTIONS = [
-  'args_get', 'args_sizes_get', 'environ_get', 'environ_sizes_get', 'clock_res_get', 'clock_time_get',
-  'fd_advise', 'fd_allocate', 'fd_close', 'fd_datasync', 'fd_fdstat_get', 'fd_fdstat_set_flags',
-  'fd_fdstat_set_rights', 'fd_filestat_get', 'fd_filestat_set_size', 'fd_filestat_set_times', 'fd_pread',
-  'fd_prestat_get', 'fd_prestat_dir_name', 'fd_pwrite', 'fd_read', 'fd_readdir', 'fd_renumber', 'fd_seek',
-  'fd_sync', 'fd_tell', 'fd_write', 'path_create_directory', 'path_filestat_get', 'path_filestat_set_times',
-  'path_link', 'path_open', 'path_readlink', 'path_remove_directory', 'path_rename', 'path_symlink',
-  'path_unlink_file', 'poll_oneoff', 'proc_exit', 'proc_raise', 'sched_yield', 'random_get', 'sock_accept',
-  'sock_recv', 'sock_send', 'sock_shutdown',
-] as const;
+/**
+ * Every function of wasi_snapshot_preview1, in the witx's order, with its number of parameters in
+ * the wasm ABI (the witx's: strings and lists are pointer + length, results come back through
+ * pointers). The host must define each one.
+ */
+export const PREVIEW1_ARITY = {
+  args_get: 2, args_sizes_get: 2, environ_get: 2, environ_sizes_get: 2, clock_res_get: 2, clock_time_get: 3,
+  fd_advise: 4, fd_allocate: 3, fd_close: 1, fd_datasync: 1, fd_fdstat_get: 2, fd_fdstat_set_flags: 2,
+  fd_fdstat_set_rights: 3, fd_filestat_get: 2, fd_filestat_set_size: 2, fd_filestat_set_times: 4, fd_pread: 5,
+  fd_prestat_get: 2, fd_prestat_dir_name: 3, fd_pwrite: 5, fd_read: 4, fd_readdir: 5, fd_renumber: 2, fd_seek: 4,
+  fd_sync: 1, fd_tell: 2, fd_write: 4, path_create_directory: 3, path_filestat_get: 5, path_filestat_set_times: 7,
+  path_link: 7, path_open: 9, path_readlink: 6, path_remove_directory: 3, path_rename: 6, path_symlink: 5,
+  path_unlink_file: 3, poll_oneoff: 4, proc_exit: 1, proc_raise: 1, sched_yield: 0, random_get: 2, sock_accept: 3,
+  sock_recv: 6, sock_send: 5, sock_shutdown: 2,
+} as const;
+
+export const PREVIEW1_FUNCTIONS = Object.keys(PREVIEW1_ARITY) as (keyof typeof PREVIEW1_ARITY)[];
 
 /**
  * The WASI preview1 host for one instance. Each area file contributes its functions; this class
@@ -48,7 +54,7 @@ export class WasiHost {
     for (const name of PREVIEW1_FUNCTIONS) {
       const fn = areas[name];
       if (fn === undefined) throw new Error(`WASI host is missing ${name}`);
-      imports[name] = guard(fn);
+      imports[name] = guard(fn, PREVIEW1_ARITY[name]);
     }
     this.imports = imports;
   }
@@ -71,14 +77,24 @@ export class WasiHost {
   }
 }
 
-/** Converts exceptions from host code into errno results; ProcExit and real bugs propagate. */
-function guard(fn: HostFunction): HostFunction {
-  return (...args: any[]) => {
-    try {
-      const r = fn(...args);
-      return r === undefined ? ERRNO.SUCCESS : r;
-    } catch (error) {
-      return toErrno(error);
-    }
-  };
+/**
+ * Converts exceptions from host code into errno results; ProcExit and real bugs propagate.
+ * The wrapper declares exactly the wasm signature's parameters: V8 calls an import whose declared
+ * arity matches through its direct wrapper (a mismatch goes through an arguments adaptor), and no
+ * rest array is built on every call.
+ */
+function guard(fn: HostFunction, arity: number): HostFunction {
+  const ok = (r: number | void): number => (r === undefined ? ERRNO.SUCCESS : r);
+  type A = any;
+  switch (arity) {
+    case 0: return () => { try { return ok(fn()); } catch (e) { return toErrno(e); } };
+    case 1: return (a: A) => { try { return ok(fn(a)); } catch (e) { return toErrno(e); } };
+    case 2: return (a: A, b: A) => { try { return ok(fn(a, b)); } catch (e) { return toErrno(e); } };
+    case 3: return (a: A, b: A, c: A) => { try { return ok(fn(a, b, c)); } catch (e) { return toErrno(e); } };
+    case 4: return (a: A, b: A, c: A, d: A) => { try { return ok(fn(a, b, c, d)); } catch (e) { return toErrno(e); } };
+    case 5: return (a: A, b: A, c: A, d: A, e: A) => { try { return ok(fn(a, b, c, d, e)); } catch (x) { return toErrno(x); } };
+    case 6: return (a: A, b: A, c: A, d: A, e: A, f: A) => { try { return ok(fn(a, b, c, d, e, f)); } catch (x) { return toErrno(x); } };
+    case 7: return (a: A, b: A, c: A, d: A, e: A, f: A, g: A) => { try { return ok(fn(a, b, c, d, e, f, g)); } catch (x) { return toErrno(x); } };
+    default: /* 9: path_open */ return (a: A, b: A, c: A, d: A, e: A, f: A, g: A, h: A, i: A) => { try { return ok(fn(a, b, c, d, e, f, g, h, i)); } catch (x) { return toErrno(x); } };
+  }
 }
