@@ -60,6 +60,8 @@ export const median = (xs: number[]): number => {
 export const geomean = (xs: number[]): number => Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length);
 export const fmtMs = (ms: number): string => (ms >= 100 ? ms.toFixed(0) : ms.toFixed(1));
 export const fmtRatio = (r: number): string => `${r.toFixed(2)}×`;
+/** For a target's measured value: three decimals, so a value just under the target never prints as the target. */
+export const fmtTargetRatio = (r: number): string => `${r.toFixed(3)}×`;
 
 /** Runs hyperfine (no shell, so only the commands are timed) and returns median seconds per command. */
 export function hyperfine(commands: { name: string; argv: string[] }[], runs: number, warmup = 3): number[] {
