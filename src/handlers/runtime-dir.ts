@@ -8,8 +8,8 @@
 // Built once per (node binary, bundles) and cached: <cache>/runtime-<key>. Built in a temporary
 // sibling and renamed into place, so a half-built directory is never visible and concurrent
 // creators are safe (the loser of the rename discards its copy).
-import { createHash, randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
+import { lazyCrypto, randomHex } from '../runtime/lazy-crypto.js';
 import {
   chmodSync, constants as fsConstants, copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync,
   realpathSync, renameSync, rmSync, statSync, writeFileSync,
@@ -98,7 +98,7 @@ function findWabt(distDir: string): string | undefined {
  * cost more than the container start); the bundles, which change with every build, by content.
  */
 function cacheKey(node: string, distDir: string, wabt: string | undefined): string {
-  const h = createHash('sha256');
+  const h = lazyCrypto().createHash('sha256');
   h.update(`format ${FORMAT}\n`);
   const st = statSync(node, { bigint: true });
   // Not ctime: hard-linking node into a runtime dir changes it.
@@ -148,11 +148,11 @@ function place(src: string, dst: string, mode: number, store: string): void {
     // fall through to the private copy
   }
   const st = statSync(real, { bigint: true });
-  const id = createHash('sha256').update(`${real} ${st.dev} ${st.ino} ${st.size} ${st.mtimeNs} ${mode}`).digest('hex').slice(0, 24);
+  const id = lazyCrypto().createHash('sha256').update(`${real} ${st.dev} ${st.ino} ${st.size} ${st.mtimeNs} ${mode}`).digest('hex').slice(0, 24);
   const obj = join(store, `${id}-${basename(real)}`);
   if (!existsSync(obj)) {
     mkdirSync(store, { recursive: true, mode: 0o755 });
-    const tmp = `${obj}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+    const tmp = `${obj}.tmp-${process.pid}-${randomHex(4)}`;
     copyFileSync(real, tmp, fsConstants.COPYFILE_FICLONE);
     chmodSync(tmp, mode);
     renameSync(tmp, obj); // atomic: a concurrent copier's rename just replaces an identical file
@@ -189,7 +189,7 @@ export function ensureRuntimeDir(options: RuntimeDirOptions = {}): RuntimeDir {
   // World-readable: containers may run as any uid, possibly user-namespaced.
   mkdirSync(cacheDir, { recursive: true, mode: 0o755 });
   removeStaleTemps(cacheDir);
-  const tmp = join(cacheDir, `.tmp-runtime-${key}-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const tmp = join(cacheDir, `.tmp-runtime-${key}-${process.pid}-${randomHex(4)}`);
   try {
     mkdirSync(join(tmp, 'lib'), { recursive: true, mode: 0o755 });
     chmodSync(tmp, 0o755);

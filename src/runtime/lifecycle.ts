@@ -2,7 +2,6 @@
 // its own small state; everything that touches namespaces, cgroups and ptys is the delegate's.
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { constants as osConstants } from 'node:os';
 import { detect } from '../handlers/detect.js';
 import { getHandler } from '../handlers/index.js';
@@ -11,6 +10,7 @@ import { HandlerError } from '../handlers/types.js';
 import { loadBundle, ociVersionFor, parseJsonFile } from '../oci/config.js';
 import type { OciProcess, OciSpec, OciState } from '../oci/spec.js';
 import { delegateRoot, recordedDelegate, resolveDelegate, runDelegate, type GlobalOptions } from './delegate.js';
+import { randomHex } from './lazy-crypto.js';
 import { notExist, OciError } from './errors.js';
 import type { Logger } from './log.js';
 import { claimStateDir, listRecordIds, readRecord, removeStateDir, stateDir, writeRecord } from './state.js';
@@ -202,7 +202,7 @@ export async function update(ctx: Ctx, id: string, resources: string | undefined
     throw new OciError(`${what} is not valid JSON (${(e as Error).message}): pass a LinuxResources object`);
   }
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new OciError(`${what} must be a JSON object (LinuxResources)`);
-  const tmp = join(stateDir(ctx.opts.root, id), `update-${randomBytes(6).toString('hex')}.json`);
+  const tmp = join(stateDir(ctx.opts.root, id), `update-${randomHex(6)}.json`);
   writeFileSync(tmp, text);
   try {
     return (await runDelegate(ctx.opts, delegate, ['update', `--resources=${tmp}`, id])).code;
@@ -328,7 +328,7 @@ export async function exec(ctx: Ctx, id: string, f: ExecFlags): Promise<number> 
       throw e;
     });
   }
-  const tmp = join(dir, `exec-${randomBytes(6).toString('hex')}.json`);
+  const tmp = join(dir, `exec-${randomHex(6)}.json`);
   writeFileSync(tmp, JSON.stringify(proc), { mode: 0o600 });
   const args = ['exec', '--process', tmp];
   if (f.detach) args.push('--detach');
