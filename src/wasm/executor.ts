@@ -88,8 +88,9 @@ export async function runWasm(spec: WasmRunSpec, options: RunOptions = {}): Prom
     let loaded;
     const listeners: number[] = [];
     try {
-      // The module is read and checked while the worker boots, but compiled only once it has booted:
-      // the engine flags set for compiling would make the booting thread's code caches unusable.
+      // The module is read, checked and (with flags that compiling restores) compiled while the
+      // worker boots; flags set for good would make the booting thread's code caches unusable, so
+      // then the compile waits for the boot (flags.ts).
       const loading = loadModule(spec.module, spec.memoryLimit, () => Promise.race([ready, ended.then(() => undefined)]));
       // Awaited below; this only keeps a failure from counting as unhandled while a listen is awaited.
       loading.catch(() => {});

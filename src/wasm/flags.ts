@@ -1,6 +1,5 @@
-// Which V8 tier compiles which guest function, set once per executor process before its module is
-// compiled (V8 reads the flags at compile time; they are process-wide, and an executor process runs
-// one module).
+// Which V8 tier compiles which guest function. V8's flags decide it; they are process-wide, and an
+// executor process compiles one module.
 //
 // Why: V8 has no on-stack replacement for Wasm. With its defaults (lazy compilation, Liftoff
 // baseline, dynamic tier-up) a hot loop inside a function entered once — a C kernel inlined into
@@ -20,18 +19,20 @@
 // something else), hyrun compiles every function with TurboFan (--no-liftoff).
 //
 // Setting any flag changes V8's flag hash, and V8 then refuses the code caches Node ships for its
-// built-in modules: a worker that boots after the change compiles its internals from source
-// (measured: worker boot to first message 34 ms with pristine flags, 79–91 ms after a change;
-// setting a flag back does not restore it). So the executor changes flags only once its worker has
-// booted, and compiles after that (executor.ts). The first random_get after the change pays ~2 ms
-// more for the same reason.
+// built-in modules: a thread that loads a built-in module after the change compiles it from source
+// (measured: worker boot to first message 27–34 ms with pristine flags, 54–91 ms after a change).
+// Setting the flag back restores the hash. So on V8 11 the hints flag is on only while the module
+// is compiled (synchronously; the hints are read then and kept by the module) and that compile
+// need not wait for the worker's boot. The --no-liftoff fallback must stay set while functions are
+// compiled lazily, so there the executor compiles only once its worker has booted (executor.ts),
+// and built-ins loaded later pay the cost.
 //
 // Measured on the 2-core dev machine (hyperfine medians, `hyrun run`): C hello 89 ms with TurboFan
 // for every function, 69 ms with this policy, 62 ms with V8's defaults; Rust hello 82 / 77 ms;
 // sha256 and sort kernels unchanged (2.06 s, 1.36 s). Compute ratios: `npm run bench compute`.
 //
-// HYRUN_V8_FLAGS="…" replaces the flags (benchmarks; hints are added whenever the flags include
-// --experimental-wasm-compilation-hints); HYRUN_V8_DEFAULTS=1 keeps V8's defaults.
+// HYRUN_V8_FLAGS="…" replaces the flags, set for good (benchmarks; hints are added whenever they
+// include --experimental-wasm-compilation-hints); HYRUN_V8_DEFAULTS=1 keeps V8's defaults.
 import { setFlagsFromString } from 'node:v8';
 import { moduleForEngine } from './binary.js';
 
@@ -40,27 +41,48 @@ const HINTS_FLAG = '--experimental-wasm-compilation-hints';
 /** Functions with more bytes of code than this start in Liftoff (see above). */
 export const LIFTOFF_ABOVE = 4096;
 
-/** V8 11 reads the 2019 compilation-hints format hyrun writes. */
+/** V8 11 reads the 2019 compilation-hints format hyrun writes (and compiles lazily by default). */
 const hintsUnderstood = (): boolean => process.versions.v8.split('.')[0] === '11';
 
-/** The flags hyrun sets for this V8. */
+/** The flags hyrun compiles with on this V8. */
 export function engineFlags(): string[] {
-  return hintsUnderstood() ? ['--wasm-lazy-compilation', HINTS_FLAG] : ['--no-liftoff', '--wasm-lazy-compilation'];
+  return hintsUnderstood() ? [HINTS_FLAG] : ['--no-liftoff', '--wasm-lazy-compilation'];
 }
 
-let applied: string[] | null = null;
+type Plan = { flags: string[]; restore: boolean };
+
+function plan(): Plan {
+  if (process.env.HYRUN_V8_DEFAULTS === '1') return { flags: [], restore: true };
+  const override = process.env.HYRUN_V8_FLAGS;
+  if (override !== undefined) return { flags: override.split(/\s+/).filter(Boolean), restore: false };
+  return { flags: engineFlags(), restore: hintsUnderstood() };
+}
+
+/** Whether compiling changes V8's flags for good, so the worker must have booted before (see above). */
+export const compileNeedsBootedWorker = (): boolean => !plan().restore;
+
+let setForGood = false;
 
 /**
- * Sets the engine flags (once) and returns the module bytes to compile (binary.ts moduleForEngine):
- * with tiering hints when the flags in force read them. Call right before compiling, after the
- * worker has booted.
+ * Compiles the guest module under hyrun's tier policy: the engine's copy of the module
+ * (binary.ts moduleForEngine, with tiering hints when the flags read them), with the flags set for
+ * the compile and restored after it where that is possible.
  */
-export function applyEngineFlags(bytes: Uint8Array): Uint8Array {
-  if (process.env.HYRUN_V8_DEFAULTS === '1') return moduleForEngine(bytes);
-  if (applied === null) {
-    const override = process.env.HYRUN_V8_FLAGS;
-    applied = override !== undefined ? override.split(/\s+/).filter(Boolean) : engineFlags();
-    for (const f of applied) setFlagsFromString(f);
+export function compileForEngine(bytes: Uint8Array): WebAssembly.Module {
+  const { flags, restore } = plan();
+  const engineBytes = moduleForEngine(bytes, flags.includes(HINTS_FLAG) ? LIFTOFF_ABOVE : undefined);
+  if (restore) {
+    for (const f of flags) setFlagsFromString(f);
+    try {
+      return new WebAssembly.Module(engineBytes);
+    } finally {
+      // `--x` back to `--no-x` (only boolean flags that are off by default are used this way).
+      for (const f of flags) setFlagsFromString(f.replace(/^--/, '--no-'));
+    }
   }
-  return moduleForEngine(bytes, applied.includes(HINTS_FLAG) ? LIFTOFF_ABOVE : undefined);
+  if (!setForGood) {
+    for (const f of flags) setFlagsFromString(f);
+    setForGood = true;
+  }
+  return new WebAssembly.Module(engineBytes);
 }

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { PREVIEW1_FUNCTIONS } from '../wasi/host.js';
 import { capMemory, functionExportNames, cappedImportMax, describeNonModule, looksLikeWat, MemoryCapError, memoryImports, PAGE } from './binary.js';
 import { LaunchError } from './engine.js';
-import { applyEngineFlags } from './flags.js';
+import { compileForEngine, compileNeedsBootedWorker } from './flags.js';
 
 export interface MemoryImportPlan { module: string; name: string; initial: number; maximum?: number; shared: boolean }
 
@@ -83,7 +83,7 @@ export async function prepareBinary(path: string, bytes: Uint8Array, memoryLimit
 export async function compileChecked(path: string, bytes: Uint8Array, memoryLimit?: number): Promise<LoadedModule> {
   let module: WebAssembly.Module;
   try {
-    module = await WebAssembly.compile(applyEngineFlags(bytes));
+    module = compileForEngine(bytes);
   } catch (first) {
     // Report the error with the file's own byte offsets: compile it as it is (flags.ts reshapes it).
     const e = await WebAssembly.compile(bytes).then(() => first, (original: unknown) => original);
@@ -119,14 +119,14 @@ export async function compileChecked(path: string, bytes: Uint8Array, memoryLimi
 }
 
 /**
- * The whole path from a file name to a compiled, checked module. `beforeCompile` is awaited between
- * preparing the bytes and compiling (the executor waits there for its worker to finish booting:
- * see flags.ts for why engine flags must not change while a thread boots).
+ * The whole path from a file name to a compiled, checked module. `untilBooted` is awaited between
+ * preparing the bytes and compiling when compiling changes engine flags for good (the executor
+ * waits there for its worker to finish booting: see flags.ts for why).
  */
-export async function loadModule(path: string, memoryLimit?: number, beforeCompile?: () => Promise<void>): Promise<LoadedModule> {
+export async function loadModule(path: string, memoryLimit?: number, untilBooted?: () => Promise<void>): Promise<LoadedModule> {
   const raw = await readModuleFile(path);
   const bytes = await prepareBinary(path, raw, memoryLimit);
-  await beforeCompile?.();
+  if (compileNeedsBootedWorker()) await untilBooted?.();
   return compileChecked(path, bytes, memoryLimit);
 }
 
