@@ -271,8 +271,7 @@ export const HINT_TURBOFAN_FIRST = 1 | (2 << 2);
 export const HINT_LIFTOFF_FIRST = 1 | (1 << 2);
 
 /** Body size in bytes of every defined function, in index order (from the code section). */
-export function functionBodySizes(bytes: Uint8Array): number[] {
-  const code = sections(bytes).find((s) => s.id === 10);
+export function functionBodySizes(bytes: Uint8Array, code = sections(bytes).find((s) => s.id === 10)): number[] {
   if (code === undefined) return [];
   const count = readULeb(bytes, code.start);
   const sizes: number[] = [];
@@ -300,7 +299,7 @@ export function moduleForEngine(bytes: Uint8Array, liftoffAbove?: number): Uint8
   const funcs = all.find((s) => s.id === 3);
   let hints: Uint8Array | undefined;
   if (liftoffAbove !== undefined && code !== undefined && funcs !== undefined) {
-    const sizes = functionBodySizes(bytes);
+    const sizes = functionBodySizes(bytes, code);
     if (readULeb(bytes, funcs.start).value === sizes.length) {
       const name = new TextEncoder().encode(COMPILATION_HINTS_SECTION);
       const payload = [...writeULeb(name.length), ...name, ...writeULeb(sizes.length)];
