@@ -18,12 +18,18 @@
 // function does under V8's defaults. On other V8 versions (whose hints section, if any, may mean
 // something else), hyrun compiles every function with TurboFan (--no-liftoff).
 //
+// Those Liftoff functions tier up only after 100 times V8's default budget of work. With the default,
+// a short program that runs a big function briefly at its end (printf_core formatting a result) sets
+// off a ~40 ms TurboFan job in the background, and the process waits for that job when it exits
+// (V8's platform threads are joined): the sha256 kernel's exit took ~30 ms instead of ~13 ms. Big
+// functions that stay hot still get TurboFan, later.
+//
 // Setting any flag changes V8's flag hash, and V8 then refuses the code caches Node ships for its
 // built-in modules: a thread that loads a built-in module after the change compiles it from source
 // (measured: worker boot to first message 27–34 ms with pristine flags, 54–91 ms after a change).
-// Setting the flag back restores the hash. So on V8 11 the hints flag is on only while the module
-// is compiled (synchronously; the hints are read then and kept by the module) and that compile
-// need not wait for the worker's boot. The --no-liftoff fallback must stay set while functions are
+// Setting the flags back restores the hash. So on V8 11 hyrun's flags are on only while the module
+// is compiled (synchronously; the hints and the tiering budget are read then and kept by the
+// module), and that compile need not wait for the worker's boot. The --no-liftoff fallback must stay set while functions are
 // compiled lazily, so there the executor compiles only once its worker has booted (executor.ts),
 // and built-ins loaded later pay the cost.
 //
@@ -41,25 +47,33 @@ const HINTS_FLAG = '--experimental-wasm-compilation-hints';
 /** Functions with more bytes of code than this start in Liftoff (see above). */
 export const LIFTOFF_ABOVE = 4096;
 
+/** A flag hyrun sets, and (when known) the flag that puts V8's default back. */
+interface EngineFlag { set: string; restore?: string }
+
+const HINTS: EngineFlag = { set: HINTS_FLAG, restore: '--no-experimental-wasm-compilation-hints' };
+// 100 × V8 11.3's default (1,800,000), which restore must name exactly to give back the same hash.
+const BUDGET: EngineFlag = { set: '--wasm-tiering-budget=180000000', restore: '--wasm-tiering-budget=1800000' };
+
 /** V8 11 reads the 2019 compilation-hints format hyrun writes (and compiles lazily by default). */
 const hintsUnderstood = (): boolean => process.versions.v8.split('.')[0] === '11';
 
-/** The flags hyrun compiles with on this V8. */
-export function engineFlags(): string[] {
-  return hintsUnderstood() ? [HINTS_FLAG] : ['--no-liftoff', '--wasm-lazy-compilation'];
+function policy(): EngineFlag[] {
+  if (!hintsUnderstood()) return [{ set: '--no-liftoff' }, { set: '--wasm-lazy-compilation' }];
+  return process.versions.v8.startsWith('11.3.') ? [HINTS, BUDGET] : [HINTS];
 }
 
-type Plan = { flags: string[]; restore: boolean };
+/** The flags hyrun compiles with on this V8. */
+export const engineFlags = (): string[] => policy().map((f) => f.set);
 
-function plan(): Plan {
-  if (process.env.HYRUN_V8_DEFAULTS === '1') return { flags: [], restore: true };
+function plan(): EngineFlag[] {
+  if (process.env.HYRUN_V8_DEFAULTS === '1') return [];
   const override = process.env.HYRUN_V8_FLAGS;
-  if (override !== undefined) return { flags: override.split(/\s+/).filter(Boolean), restore: false };
-  return { flags: engineFlags(), restore: hintsUnderstood() };
+  if (override !== undefined) return override.split(/\s+/).filter(Boolean).map((set) => ({ set }));
+  return policy();
 }
 
 /** Whether compiling changes V8's flags for good, so the worker must have booted before (see above). */
-export const compileNeedsBootedWorker = (): boolean => !plan().restore;
+export const compileNeedsBootedWorker = (): boolean => plan().some((f) => f.restore === undefined);
 
 let setForGood = false;
 
@@ -69,19 +83,18 @@ let setForGood = false;
  * the compile and restored after it where that is possible.
  */
 export function compileForEngine(bytes: Uint8Array): WebAssembly.Module {
-  const { flags, restore } = plan();
-  const engineBytes = moduleForEngine(bytes, flags.includes(HINTS_FLAG) ? LIFTOFF_ABOVE : undefined);
-  if (restore) {
-    for (const f of flags) setFlagsFromString(f);
+  const flags = plan();
+  const engineBytes = moduleForEngine(bytes, flags.some((f) => f.set === HINTS_FLAG) ? LIFTOFF_ABOVE : undefined);
+  if (flags.every((f) => f.restore !== undefined)) {
+    for (const f of flags) setFlagsFromString(f.set);
     try {
       return new WebAssembly.Module(engineBytes);
     } finally {
-      // `--x` back to `--no-x` (only boolean flags that are off by default are used this way).
-      for (const f of flags) setFlagsFromString(f.replace(/^--/, '--no-'));
+      for (const f of flags) setFlagsFromString(f.restore!);
     }
   }
   if (!setForGood) {
-    for (const f of flags) setFlagsFromString(f);
+    for (const f of flags) setFlagsFromString(f.set);
     setForGood = true;
   }
   return new WebAssembly.Module(engineBytes);

@@ -7,6 +7,7 @@ import { chmodSync, copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { guest, hyrun, hyrunBin, native, tempDir } from '../helpers.js';
+import { engineFlags, LIFTOFF_ABOVE } from '../../src/wasm/flags.js';
 
 test('exit statuses: proc_exit, C exit(), return from main', () => {
   for (const [mode, n] of [['procexit', 0], ['procexit', 1], ['procexit', 42], ['procexit', 255], ['exit', 3], ['return', 0], ['return', 7]] as const) {
@@ -112,8 +113,7 @@ test('launch errors: unknown imports are listed; no _start; invalid binary', () 
   }
 });
 
-test('tiers: functions above LIFTOFF_ABOVE bytes start in Liftoff, the others in TurboFan (as V8 reports it)', async () => {
-  const { engineFlags, LIFTOFF_ABOVE } = await import('../../src/wasm/flags.js');
+test('tiers: functions above LIFTOFF_ABOVE bytes start in Liftoff, the others in TurboFan (as V8 reports it)', () => {
   // hyrun's own flag handling, plus V8's report of each function it compiles (a node option).
   const r = spawnSync(process.execPath, ['--trace-wasm-compilation-times', hyrunBin, 'run', guest('hello')], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
@@ -127,6 +127,19 @@ test('tiers: functions above LIFTOFF_ABOVE bytes start in Liftoff, the others in
   for (const f of compiled) assert.equal(f.tier, hinted && f.size > LIFTOFF_ABOVE ? 'Liftoff' : 'TurboFan', JSON.stringify(f));
   // hello's printf_core is above the threshold: the Liftoff side is exercised, not vacuous.
   if (hinted) assert.ok(compiled.some((f) => f.tier === 'Liftoff'), 'no function started in Liftoff');
+});
+
+test('tiers: a short run does not tier its big Liftoff functions up (no TurboFan job left running at exit)', { skip: !engineFlags().some((f) => f.startsWith('--wasm-tiering-budget')) }, () => {
+  // diff_format formats dozens of values: enough printf_core work to use up V8's default tier-up budget.
+  const bigTurboFan = (env: NodeJS.ProcessEnv): number => {
+    const r = spawnSync(process.execPath, ['--trace-wasm-compilation-times', hyrunBin, 'run', guest('diff_format')], { encoding: 'utf8', env });
+    assert.equal(r.status, 0, r.stderr);
+    return [...r.stdout.matchAll(/using TurboFan, .*?bodysize (\d+)/g)].filter((m) => Number(m[1]) > LIFTOFF_ABOVE).length;
+  };
+  assert.equal(bigTurboFan(process.env), 0);
+  // With V8's default budget (hyrun's hints alone) the same run does tier printf_core up.
+  const hintsOnly = engineFlags().filter((f) => !f.startsWith('--wasm-tiering-budget')).join(' ');
+  assert.ok(bigTurboFan({ ...process.env, HYRUN_V8_FLAGS: hintsOnly }) > 0, 'the default budget no longer tiers printf_core up: the test lost its point');
 });
 
 test('.wat modules run (wabt), with stdout and proc_exit', () => {
