@@ -11,7 +11,7 @@ const [file, ...args] = process.argv.slice(2);
 const module = compileForEngine(readFileSync(file));
 const host = new WasiHost({ args: [file, ...args], env: [], preopens: [], hiddenPaths: [] });
 const instance = new WebAssembly.Instance(module, host.importObject());
-host.context.bindMemory(instance.exports.memory as WebAssembly.Memory);
+host.bind(instance);
 let code = 0;
 try {
   (instance.exports._start as () => void)();
