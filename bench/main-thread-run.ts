@@ -3,7 +3,6 @@
 // no CLI. The start-up suite times it next to `hyrun run` to show what the worker thread costs.
 // Usage: node dist/bench/main-thread-run.cjs FILE.wasm [ARGS...] (bundled by scripts/build.mjs).
 import { readFileSync } from 'node:fs';
-import { ProcExit } from '../src/wasi/errors.js';
 import { WasiHost } from '../src/wasi/host.js';
 import { compileForEngine } from '../src/wasm/flags.js';
 
@@ -12,11 +11,4 @@ const module = compileForEngine(readFileSync(file));
 const host = new WasiHost({ args: [file, ...args], env: [], preopens: [], hiddenPaths: [] });
 const instance = new WebAssembly.Instance(module, host.importObject());
 host.bind(instance);
-let code = 0;
-try {
-  (instance.exports._start as () => void)();
-} catch (e) {
-  if (!(e instanceof ProcExit)) throw e;
-  code = e.code;
-}
-process.exit(code);
+process.exit(WasiHost.start(instance));

@@ -5,7 +5,6 @@ import { closeSync, openSync, readFileSync, rmSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WasiHost } from '../src/wasi/host.js';
-import { ProcExit } from '../src/wasi/errors.js';
 import type { Preopen } from '../src/wasi/context.js';
 
 export interface HarnessOptions {
@@ -37,13 +36,7 @@ export async function runGuestInProcess(wasmPath: string, options: HarnessOption
     });
     const instance = await WebAssembly.instantiate(module, host.importObject());
     host.bind(instance);
-    let exitCode = 0;
-    try {
-      (instance.exports._start as () => void)();
-    } catch (e) {
-      if (!(e instanceof ProcExit)) throw e;
-      exitCode = e.code;
-    }
+    const exitCode = WasiHost.start(instance);
     return { exitCode, stdout: readFileSync(join(dir, 'out'), 'utf8'), stderr: readFileSync(join(dir, 'err'), 'utf8') };
   } finally {
     host?.dispose();

@@ -1,6 +1,6 @@
 import { ERRNO } from './constants.js';
 import { WasiContext, type WasiOptions } from './context.js';
-import { toErrno } from './errors.js';
+import { ProcExit, toErrno } from './errors.js';
 import { argsEnvImports } from './args-env.js';
 import { clockImports } from './clock.js';
 import { randomImports } from './random.js';
@@ -69,6 +69,20 @@ export class WasiHost {
     const memory = instance.exports.memory;
     if (!(memory instanceof WebAssembly.Memory)) throw new Error('module does not export a memory named "memory"');
     this.context.bindMemory(memory);
+  }
+
+  /**
+   * Runs the command's `_start` and returns its exit status: 0 when it returns, n after
+   * proc_exit(n). Traps and host failures propagate to the caller.
+   */
+  static start(instance: WebAssembly.Instance): number {
+    try {
+      (instance.exports._start as () => void)();
+      return 0;
+    } catch (e) {
+      if (e instanceof ProcExit) return e.code;
+      throw e;
+    }
   }
 
   /** Closes every descriptor the guest still holds. */

@@ -2,7 +2,6 @@
 // ended. Bundled alone as dist/worker.cjs so it loads fast.
 import { parentPort } from 'node:worker_threads';
 import { WasiHost } from '../wasi/host.js';
-import { ProcExit } from '../wasi/errors.js';
 import { IoBroker } from '../wasi/io-broker.js';
 import { setupListeners } from '../wasi/socket.js';
 import type { ResultMessage, StartMessage } from './protocol.js';
@@ -43,12 +42,9 @@ function run(msg: StartMessage): ResultMessage {
     if (memory === undefined) return { type: 'error', message: 'the module has no memory' };
     host.context.bindMemory(memory);
     trace('instantiated');
-    const start = instance.exports._start as () => void;
     try {
-      start();
-      return { type: 'exit', code: 0 };
+      return { type: 'exit', code: WasiHost.start(instance) };
     } catch (e) {
-      if (e instanceof ProcExit) return { type: 'exit', code: e.code };
       if (isTrap(e)) return { type: 'trap', message: formatTrap(e, msg.exportNames) };
       return { type: 'error', message: `WASI host failure: ${(e as Error)?.stack ?? String(e)}` };
     }
