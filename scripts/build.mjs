@@ -1,7 +1,9 @@
 // Transpiles every TypeScript file to dist/ (one output per input, no type checking: `npm run typecheck`
 // does that), then bundles the entry points whose start-up time matters into single files.
 import { build } from 'esbuild';
-import { readdirSync, statSync, existsSync, rmSync } from 'node:fs';
+import { readdirSync, statSync, existsSync, rmSync, renameSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { dirname } from 'node:path';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -39,3 +41,31 @@ for (const b of bundles) {
 }
 // Bundles of earlier builds (ESM, .mjs): gone, so nothing can start a stale copy.
 for (const old of ['hyrun.mjs', 'executor.mjs', 'worker.mjs']) rmSync(join(root, 'dist', old), { force: true });
+
+// The Node-API addon (native/hyrun_native.c): compiled against the headers of the node that runs
+// this build, with the machine's C compiler, no network. Optional: without it hyrun takes its
+// portable paths (src/wasi/native.ts), so a failure here is a warning, not an error.
+buildNative();
+
+function buildNative() {
+  const out = join(root, 'dist', 'hyrun-native.node');
+  const src = join(root, 'native', 'hyrun_native.c');
+  if (!existsSync(src)) return;
+  if (existsSync(out) && statSync(out).mtimeMs >= statSync(src).mtimeMs) return;
+  const includes = [join(dirname(process.execPath), '..', 'include', 'node'), '/usr/include/node', '/usr/local/include/node']
+    .filter((d) => existsSync(join(d, 'node_api.h')));
+  if (includes.length === 0) {
+    console.warn('build: node_api.h not found; building without the native addon (slower lookups, microsecond file times)');
+    rmSync(out, { force: true });
+    return;
+  }
+  const tmp = `${out}.tmp-${process.pid}`;
+  try {
+    execFileSync(process.env.CC || 'cc', ['-O2', '-Wall', '-Werror', '-shared', '-fPIC', `-I${includes[0]}`, '-o', tmp, src], { stdio: ['ignore', 'ignore', 'pipe'] });
+    renameSync(tmp, out);
+  } catch (error) {
+    rmSync(tmp, { force: true });
+    rmSync(out, { force: true });
+    console.warn(`build: the native addon did not compile; building without it: ${String(error.stderr || error.message).split('\n')[0]}`);
+  }
+}

@@ -1,6 +1,7 @@
 import { FdTable } from './fd-table.js';
 import { GuestMemory } from './memory.js';
 import type { IoBroker } from './io-broker.js';
+import { FsPolicy } from './special-files.js';
 
 /** A directory the guest may reach, and the name it sees it under. */
 export interface Preopen {
@@ -32,8 +33,12 @@ export interface WasiOptions {
 export class WasiContext {
   readonly fds = new FdTable();
   private mem: GuestMemory | null = null;
+  /** Kernel filesystems and devices (special-files.ts); the guest's own stdio devices are allowed. */
+  readonly policy: FsPolicy;
 
-  constructor(readonly options: WasiOptions) {}
+  constructor(readonly options: WasiOptions) {
+    this.policy = new FsPolicy(options.stdio ?? [0, 1, 2]);
+  }
 
   get memory(): GuestMemory {
     if (this.mem === null) throw new Error('WASI memory used before the instance was bound');

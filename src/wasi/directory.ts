@@ -2,10 +2,12 @@
 import * as fs from 'node:fs';
 import { ERRNO, FDFLAGS, FILETYPE, RIGHTS } from './constants.js';
 import { Descriptor, type DirEntry, type Filestat } from './descriptor.js';
-import { WasiError } from './errors.js';
-import { filetypeOf, timesToSet, toFilestat } from './filestat.js';
+import { errnoCode, WasiError } from './errors.js';
+import { filetypeOf, setFdTimes, toFilestat } from './filestat.js';
 import { FILE_RIGHTS } from './file.js';
+import { native } from './native.js';
 import { anchoredHostPath, type DirectoryAnchor, type SandboxRoot } from './resolve.js';
+import { INFO_FILES, type Zone } from './special-files.js';
 
 /** Rights of a directory descriptor itself (wasmtime's set for directories). */
 export const DIRECTORY_RIGHTS =
@@ -36,7 +38,8 @@ export class DirectoryDescriptor extends Descriptor implements DirectoryAnchor {
   private listing: DirEntry[] | null = null;
   private closed = false;
 
-  constructor(readonly root: SandboxRoot, rel: readonly string[], readonly hostFd: number, rightsBase: bigint, rightsInheriting: bigint) {
+  constructor(readonly root: SandboxRoot, rel: readonly string[], readonly hostFd: number, rightsBase: bigint, rightsInheriting: bigint,
+    readonly zone: Zone = 'data') {
     super(rightsBase, rightsInheriting);
     this.rel = rel.slice();
     const st = fs.fstatSync(hostFd, { bigint: true });
@@ -60,8 +63,8 @@ export class DirectoryDescriptor extends Descriptor implements DirectoryAnchor {
   }
 
   override setTimes(atim: bigint, mtim: bigint, fstflags: number): void {
-    const [a, m] = timesToSet(atim, mtim, fstflags, () => fs.fstatSync(this.hostFd, { bigint: true }));
-    fs.futimesSync(this.hostFd, a, m);
+    if (this.zone !== 'data') throw new WasiError(ERRNO.ACCES, 'kernel filesystems are read-only to guests');
+    setFdTimes(this.hostFd, atim, mtim, fstflags);
   }
 
   override readdir(cookie: bigint): DirEntry[] {
@@ -85,9 +88,28 @@ export class DirectoryDescriptor extends Descriptor implements DirectoryAnchor {
       { next: 1n, ino: self.ino, name: '.', filetype: FILETYPE.DIRECTORY },
       { next: 2n, ino: parentIno, name: '..', filetype: FILETYPE.DIRECTORY },
     ];
+    // A kernel filesystem's directory lists only what may be reached in it (special-files.ts).
+    if (this.zone === 'closed') return entries;
+    const visible = (name: string): boolean => (this.zone === 'procRoot' ? INFO_FILES.has(name) : !this.root.isHidden([...this.rel, name]));
+    const n = native();
+    if (n !== null && this.root.fastLookups) {
+      for (const e of listFd(n, this.hostFd)) {
+        if (!visible(e.name)) continue;
+        // d_type unknown (some filesystems): ask for the type the slow way.
+        let { ino, filetype } = e;
+        if (filetype === DT_UNKNOWN) {
+          const st = fs.lstatSync(anchoredHostPath(this.root, this) + '/' + e.name, { bigint: true, throwIfNoEntry: false });
+          if (st === undefined) continue;
+          ino = st.ino;
+          filetype = filetypeOf(st);
+        }
+        entries.push({ next: BigInt(entries.length + 1), ino, name: e.name, filetype });
+      }
+      return entries;
+    }
     const host = anchoredHostPath(this.root, this);
     for (const name of fs.readdirSync(host)) {
-      if (this.root.isHidden([...this.rel, name])) continue;
+      if (!visible(name)) continue;
       const st = fs.lstatSync(host + '/' + name, { bigint: true, throwIfNoEntry: false });
       if (st === undefined) continue; // removed since the listing began
       entries.push({ next: BigInt(entries.length + 1), ino: st.ino, name, filetype: filetypeOf(st) });
@@ -105,4 +127,39 @@ export class DirectoryDescriptor extends Descriptor implements DirectoryAnchor {
 
 function statIno(host: string): bigint | null {
   return fs.lstatSync(host, { bigint: true, throwIfNoEntry: false })?.ino ?? null;
+}
+
+const DT_UNKNOWN = -1;
+/** linux_dirent64 d_type -> preview1 filetype (DT_UNKNOWN kept as -1 for the caller to stat). */
+const FROM_DT: Record<number, number> = {
+  0: DT_UNKNOWN, 1: FILETYPE.UNKNOWN /* fifo */, 2: FILETYPE.CHARACTER_DEVICE, 4: FILETYPE.DIRECTORY, 6: FILETYPE.BLOCK_DEVICE,
+  8: FILETYPE.REGULAR_FILE, 10: FILETYPE.SYMBOLIC_LINK, 12: FILETYPE.SOCKET_STREAM,
+};
+
+/**
+ * The entries of an open directory, read with getdents64 on a fresh descriptor of it (its own
+ * offset): the kernel gives each entry's inode and type, so no lstat per entry is needed.
+ */
+function listFd(n: NonNullable<ReturnType<typeof native>>, dirFd: number): { name: string; ino: bigint; filetype: number }[] {
+  const fd = n.openat2(dirFd, '.', fs.constants.O_RDONLY | fs.constants.O_DIRECTORY, 0, 0);
+  if (fd < 0) throw Object.assign(new Error('cannot reopen directory'), { code: errnoCode(-fd) });
+  const out: { name: string; ino: bigint; filetype: number }[] = [];
+  const buf = Buffer.allocUnsafe(64 * 1024);
+  try {
+    for (;;) {
+      const len = n.getdents(fd, buf);
+      if (len < 0) throw Object.assign(new Error('getdents failed'), { code: errnoCode(-len) });
+      if (len === 0) break;
+      for (let off = 0; off < len;) {
+        const reclen = buf.readUInt16LE(off + 16);
+        const end = buf.indexOf(0, off + 19);
+        const name = buf.toString('utf8', off + 19, end < 0 || end > off + reclen ? off + reclen : end);
+        if (name !== '.' && name !== '..') out.push({ name, ino: buf.readBigUInt64LE(off), filetype: FROM_DT[buf[off + 18]!] ?? FILETYPE.UNKNOWN });
+        off += reclen;
+      }
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return out;
 }

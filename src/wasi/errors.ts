@@ -1,3 +1,4 @@
+import { constants as osConstants } from 'node:os';
 import { ERRNO } from './constants.js';
 
 /** Thrown inside the host to return an errno to the guest; caught at the import boundary. */
@@ -42,4 +43,10 @@ export function toErrno(error: unknown): number {
   const code = (error as NodeJS.ErrnoException | null)?.code;
   if (typeof code === 'string' && code in HOST_ERRNO) return HOST_ERRNO[code];
   throw error;
+}
+
+/** A Linux errno number (the addon's -errno results) as node's error code, so the boundary maps it like any fs error. */
+export function errnoCode(errno: number): string {
+  for (const [code, value] of Object.entries(osConstants.errno)) if (value === errno) return code;
+  return 'EIO';
 }

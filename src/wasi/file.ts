@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import { ADVICE, ERRNO, FDFLAGS, FILETYPE, RIGHTS, WHENCE } from './constants.js';
 import { Descriptor, type Filestat } from './descriptor.js';
 import { WasiError } from './errors.js';
-import { timesToSet, toFilestat } from './filestat.js';
+import { setFdTimes, toFilestat } from './filestat.js';
 
 /** Every right that makes sense on an open file (wasmtime's set for regular files). */
 export const FILE_RIGHTS =
@@ -128,8 +128,7 @@ export class FileDescriptor extends Descriptor {
   }
 
   override setTimes(atim: bigint, mtim: bigint, fstflags: number): void {
-    const [a, m] = timesToSet(atim, mtim, fstflags, () => fs.fstatSync(this.hostFd, { bigint: true }));
-    fs.futimesSync(this.hostFd, a, m);
+    setFdTimes(this.hostFd, atim, mtim, fstflags);
   }
 
   override close(): void {

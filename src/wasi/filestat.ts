@@ -1,9 +1,11 @@
 // Host stat → preview1 filestat, and the timestamp rules shared by fd_/path_filestat_set_times.
+import * as fs from 'node:fs';
 import type { BigIntStats, Stats } from 'node:fs';
 import { ERRNO, FILETYPE, FSTFLAGS } from './constants.js';
 import type { Filestat } from './descriptor.js';
-import { WasiError } from './errors.js';
+import { errnoCode, WasiError } from './errors.js';
 import type { GuestMemory } from './memory.js';
+import { native, UTIME_NOW, UTIME_OMIT } from './native.js';
 
 /**
  * The preview1 filetype of a host inode. Preview1 has no FIFO type: like wasmtime we report
@@ -47,16 +49,62 @@ const nsToSeconds = (ns: bigint): number => Number(ns / 1_000_000_000n) + Number
  * its current value, read from `current` (Node has no UTIME_OMIT).
  *
  * Precision: Node passes times as doubles, so a set time is exact to about a microsecond, not to
- * the nanosecond the guest gave.
+ * the nanosecond the guest gave. Used only without the addon (timesToSetNs is exact).
  */
-export function timesToSet(atim: bigint, mtim: bigint, fstflags: number, current: () => BigIntStats): [number, number] {
+/**
+ * (atim, mtim, fstflags) as utimensat(2) takes them, in nanoseconds, with UTIME_NOW / UTIME_OMIT
+ * (native.ts) for "now" and "unchanged": exact, and no stat needed.
+ */
+export function timesToSetNs(atim: bigint, mtim: bigint, fstflags: number): [bigint, bigint] {
+  checkFstflags(fstflags);
+  const a = fstflags & FSTFLAGS.ATIM ? atim : fstflags & FSTFLAGS.ATIM_NOW ? UTIME_NOW : UTIME_OMIT;
+  const m = fstflags & FSTFLAGS.MTIM ? mtim : fstflags & FSTFLAGS.MTIM_NOW ? UTIME_NOW : UTIME_OMIT;
+  // utimensat takes tv_sec as a signed 64-bit count: larger guest values cannot be represented.
+  if (a > 0x7fffffffffffffffn || m > 0x7fffffffffffffffn) throw new WasiError(ERRNO.OVERFLOW);
+  return [a, m];
+}
+
+function checkFstflags(fstflags: number): void {
   if ((fstflags & ~0xf) !== 0) throw new WasiError(ERRNO.INVAL, 'unknown fstflags');
   if ((fstflags & FSTFLAGS.ATIM) && (fstflags & FSTFLAGS.ATIM_NOW)) throw new WasiError(ERRNO.INVAL, 'ATIM with ATIM_NOW');
   if ((fstflags & FSTFLAGS.MTIM) && (fstflags & FSTFLAGS.MTIM_NOW)) throw new WasiError(ERRNO.INVAL, 'MTIM with MTIM_NOW');
+}
+
+export function timesToSet(atim: bigint, mtim: bigint, fstflags: number, current: () => BigIntStats): [number, number] {
+  checkFstflags(fstflags);
   const now = Date.now() / 1000;
   let st: BigIntStats | null = null;
   const cur = (): BigIntStats => (st ??= current());
   const a = fstflags & FSTFLAGS.ATIM ? nsToSeconds(atim) : fstflags & FSTFLAGS.ATIM_NOW ? now : nsToSeconds(cur().atimeNs);
   const m = fstflags & FSTFLAGS.MTIM ? nsToSeconds(mtim) : fstflags & FSTFLAGS.MTIM_NOW ? now : nsToSeconds(cur().mtimeNs);
   return [a, m];
+}
+
+/**
+ * fd_filestat_set_times on an open host descriptor: to the nanosecond through the addon's
+ * futimens, else through node's futimes (about a microsecond: it takes seconds as a double).
+ */
+export function setFdTimes(hostFd: number, atim: bigint, mtim: bigint, fstflags: number): void {
+  const n = native();
+  if (n !== null) {
+    const [a, m] = timesToSetNs(atim, mtim, fstflags);
+    const r = n.utimens(hostFd, null, a, m, false);
+    if (r < 0) throw Object.assign(new Error('futimens failed'), { code: errnoCode(-r) });
+    return;
+  }
+  const [a, m] = timesToSet(atim, mtim, fstflags, () => fs.fstatSync(hostFd, { bigint: true }));
+  fs.futimesSync(hostFd, a, m);
+}
+
+/** path_filestat_set_times on a resolved host path, never following a final symlink (resolution did that). */
+export function setPathTimes(hostPath: string, atim: bigint, mtim: bigint, fstflags: number, current: () => BigIntStats): void {
+  const n = native();
+  if (n !== null) {
+    const [a, m] = timesToSetNs(atim, mtim, fstflags);
+    const r = n.utimens(-100 /* AT_FDCWD */, hostPath, a, m, true);
+    if (r < 0) throw Object.assign(new Error('utimensat failed'), { code: errnoCode(-r) });
+    return;
+  }
+  const [a, m] = timesToSet(atim, mtim, fstflags, current);
+  fs.lutimesSync(hostPath, a, m);
 }

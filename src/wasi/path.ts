@@ -11,19 +11,30 @@
 //  - otherwise errnos are what Linux gives for the same operation (EXIST, ISDIR, NOTDIR, NOTEMPTY,
 //    PERM for a hard link to a directory, INVAL for readlink of a non-link or rmdir of `.`, BUSY
 //    for renaming `.`), so native and Wasm builds of a program agree (wasi-fs-differential.test.ts).
-// path_symlink stores any text, absolute included: a link is data inside the sandbox and is never
-// followed out of it.
+//  - kernel filesystems and devices (special-files.ts): ACCES for anything refused there, and for
+//    every change (write, create, remove, rename, times) on or under a kernel filesystem;
+// path_symlink refuses an absolute target with PERM, as wasmtime does: a link the guest makes is
+// resolved by every other program on the host, not only by this sandbox. Relative text climbing
+// out is stored (resolve.ts never follows it out).
 import * as fs from 'node:fs';
-import { ERRNO, FDFLAGS, LOOKUPFLAGS, OFLAGS, RIGHTS } from './constants.js';
+import { ERRNO, FDFLAGS, FILETYPE, LOOKUPFLAGS, OFLAGS, RIGHTS } from './constants.js';
 import type { WasiContext } from './context.js';
 import { DirectoryDescriptor, DIRECTORY_INHERITING_RIGHTS, DIRECTORY_RIGHTS } from './directory.js';
 import { WasiError } from './errors.js';
 import { FileDescriptor, FILE_RIGHTS, WRITE_RIGHTS } from './file.js';
-import { filetypeOf, timesToSet, toFilestat, writeFilestat } from './filestat.js';
+import { fastFilestat, fastOpenDirectory, fastOpenFile } from './fast.js';
+import { filetypeOf, setPathTimes, toFilestat, writeFilestat } from './filestat.js';
 import type { ImportArea } from './host.js';
-import { openVerified, resolve, type Resolved } from './resolve.js';
+import { assertMutable, openVerified, resolve, type Resolved } from './resolve.js';
+
+/** What a descriptor on a kernel filesystem may do: look, never change. */
+const KERNEL_FILE_RIGHTS = RIGHTS.FD_READ | RIGHTS.FD_SEEK | RIGHTS.FD_TELL | RIGHTS.FD_FILESTAT_GET | RIGHTS.FD_ADVISE |
+  RIGHTS.FD_FDSTAT_SET_FLAGS | RIGHTS.POLL_FD_READWRITE;
+const KERNEL_DIRECTORY_RIGHTS = RIGHTS.FD_READDIR | RIGHTS.PATH_OPEN | RIGHTS.PATH_FILESTAT_GET | RIGHTS.FD_FILESTAT_GET |
+  RIGHTS.PATH_READLINK | RIGHTS.FD_FDSTAT_SET_FLAGS | RIGHTS.POLL_FD_READWRITE;
 
 const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_TRUNC, O_DIRECTORY, O_NONBLOCK } = fs.constants;
+const FILETYPE_REGULAR = FILETYPE.REGULAR_FILE;
 
 const fail = (errno: number, why?: string): never => {
   throw new WasiError(errno, why);
@@ -58,15 +69,41 @@ export function pathImports(ctx: WasiContext): ImportArea {
       if (fdflags & FDFLAGS.DSYNC) syncRights |= RIGHTS.FD_DATASYNC;
       if (fdflags & (FDFLAGS.RSYNC | FDFLAGS.SYNC)) syncRights |= RIGHTS.FD_SYNC;
       if ((dir.rightsInheriting & syncRights) !== syncRights) fail(ERRNO.NOTCAPABLE, 'sync fdflags without the right');
-      const target = lookup(dir, path, pathLen, (dirflags & LOOKUPFLAGS.SYMLINK_FOLLOW) !== 0, creat);
+      const follow = (dirflags & LOOKUPFLAGS.SYMLINK_FOLLOW) !== 0;
       // A new descriptor gets at most what its parent may hand down.
       const base = BigInt.asUintN(64, BigInt(rightsBase)) & dir.rightsInheriting;
       const inheriting = BigInt.asUintN(64, BigInt(rightsInheriting)) & dir.rightsInheriting;
+
+      // An existing directory or regular file, through openat2 when that gives the same answer (fast.ts).
+      if (!creat) {
+        const text = pathAt(path, pathLen);
+        if (wantDir && !trunc && (base & RIGHTS.FD_WRITE) === 0n) {
+          const opened = fastOpenDirectory(dir, text);
+          if (opened !== null) {
+            const d = new DirectoryDescriptor(dir.root, opened.rel, opened.fd, base & DIRECTORY_RIGHTS, inheriting & DIRECTORY_INHERITING_RIGHTS);
+            ctx.memory.setU32(openedFd, ctx.fds.add(d));
+            return;
+          }
+        } else if (!wantDir) {
+          const nonblock = (fdflags & FDFLAGS.NONBLOCK) !== 0 ? O_NONBLOCK : 0;
+          const opened = fastOpenFile(dir, text, follow, accessMode(base) | (trunc ? O_TRUNC : 0) | nonblock);
+          if (opened !== null) {
+            const file = new FileDescriptor(opened.fd, opened.stat, FILETYPE_REGULAR, base & FILE_RIGHTS, inheriting & FILE_RIGHTS, fdflags);
+            ctx.memory.setU32(openedFd, ctx.fds.add(file));
+            return;
+          }
+        }
+      }
+
+      const target = lookup(dir, path, pathLen, follow, creat);
       const st = target.stat;
+      const policy = dir.root.policy;
+      const kernel = target.zone !== 'data' || target.parentZone !== 'data';
 
       let flags = (fdflags & FDFLAGS.NONBLOCK) !== 0 ? O_NONBLOCK : 0;
       if (st === null) {
         if (!creat) fail(ERRNO.NOENT);
+        assertMutable(target);
         if (target.mustBeDir) fail(ERRNO.ISDIR, 'cannot create a file named with a trailing slash');
         if (wantDir) fail(ERRNO.INVAL, 'CREAT with DIRECTORY');
         // O_EXCL: it was absent during resolution, so if something appeared since we fail rather than open it unverified.
@@ -77,11 +114,14 @@ export function pathImports(ctx: WasiContext): ImportArea {
         if (st.isDirectory()) {
           if (creat || trunc || (base & RIGHTS.FD_WRITE) !== 0n) fail(ERRNO.ISDIR);
           const opened = openVerified(target, O_RDONLY | O_DIRECTORY);
-          const d = new DirectoryDescriptor(dir.root, target.rel, opened.fd, base & DIRECTORY_RIGHTS, inheriting & DIRECTORY_INHERITING_RIGHTS);
+          const rights = kernel ? KERNEL_DIRECTORY_RIGHTS : DIRECTORY_RIGHTS;
+          const d = new DirectoryDescriptor(dir.root, target.rel, opened.fd, base & rights, inheriting & (kernel ? KERNEL_DIRECTORY_RIGHTS : DIRECTORY_INHERITING_RIGHTS), target.zone);
           ctx.memory.setU32(openedFd, ctx.fds.add(d));
           return;
         }
         if (wantDir) fail(ERRNO.NOTDIR);
+        if (kernel && (trunc || (base & WRITE_RIGHTS) !== 0n)) fail(ERRNO.ACCES, 'kernel filesystems are read-only to guests');
+        if (!policy.deviceAllowed(st)) fail(ERRNO.ACCES, 'device not allowed');
         flags |= accessMode(base) | (trunc ? O_TRUNC : 0);
       }
       const opened = openVerified(target, flags);
@@ -89,27 +129,42 @@ export function pathImports(ctx: WasiContext): ImportArea {
         fs.closeSync(opened.fd);
         fail(ERRNO.ISDIR);
       }
-      const file = new FileDescriptor(opened.fd, opened.stat, filetypeOf(opened.stat), base & FILE_RIGHTS, inheriting & FILE_RIGHTS, fdflags);
+      // The same rules once more on what was really opened (no path involved: nothing to race).
+      if (!policy.deviceAllowed(opened.stat) ||
+        (!kernel && policy.isKernelFs(policy.fsTypeOfFd(opened.fd, Number(opened.stat.dev), target.hostPath)))) {
+        fs.closeSync(opened.fd);
+        fail(ERRNO.ACCES, 'kernel interface file or device');
+      }
+      const fileRights = kernel ? KERNEL_FILE_RIGHTS : FILE_RIGHTS;
+      const file = new FileDescriptor(opened.fd, opened.stat, filetypeOf(opened.stat), base & fileRights, inheriting & fileRights, fdflags);
       ctx.memory.setU32(openedFd, ctx.fds.add(file));
     },
 
     path_create_directory(fd: number, path: number, pathLen: number) {
       const target = lookup(dirWith(fd, RIGHTS.PATH_CREATE_DIRECTORY), path, pathLen, false, true);
       if (target.stat !== null) fail(ERRNO.EXIST);
+      assertMutable(target);
       fs.mkdirSync(target.hostPath, 0o777);
     },
 
     path_filestat_get(fd: number, flags: number, path: number, pathLen: number, buf: number) {
-      const target = lookup(dirWith(fd, RIGHTS.PATH_FILESTAT_GET), path, pathLen, (flags & LOOKUPFLAGS.SYMLINK_FOLLOW) !== 0);
+      const dir = dirWith(fd, RIGHTS.PATH_FILESTAT_GET);
+      const follow = (flags & LOOKUPFLAGS.SYMLINK_FOLLOW) !== 0;
+      const fast = fastFilestat(dir, pathAt(path, pathLen), follow);
+      if (fast !== null) {
+        writeFilestat(ctx.memory, buf, fast);
+        return;
+      }
+      const target = lookup(dir, path, pathLen, follow);
       writeFilestat(ctx.memory, buf, toFilestat(existing(target)));
     },
 
     path_filestat_set_times(fd: number, flags: number, path: number, pathLen: number, atim: bigint, mtim: bigint, fstflags: number) {
       const target = lookup(dirWith(fd, RIGHTS.PATH_FILESTAT_SET_TIMES), path, pathLen, (flags & LOOKUPFLAGS.SYMLINK_FOLLOW) !== 0);
       const st = existing(target);
-      const [a, m] = timesToSet(BigInt.asUintN(64, BigInt(atim)), BigInt.asUintN(64, BigInt(mtim)), fstflags, () => st);
-      // lutimes: a symlink that was not to be followed gets its own times set, never its target's.
-      fs.lutimesSync(target.hostPath, a, m);
+      assertMutable(target);
+      // Never following: a symlink that was not to be followed gets its own times set, never its target's.
+      setPathTimes(target.hostPath, BigInt.asUintN(64, BigInt(atim)), BigInt.asUintN(64, BigInt(mtim)), fstflags, () => st);
     },
 
     path_link(oldFd: number, oldFlags: number, oldPath: number, oldLen: number, newFd: number, newPath: number, newLen: number) {
@@ -118,6 +173,8 @@ export function pathImports(ctx: WasiContext): ImportArea {
       const st = existing(from);
       if (st.isDirectory()) fail(ERRNO.PERM, 'hard link to a directory');
       if (to.stat !== null) fail(ERRNO.EXIST);
+      assertMutable(from);
+      assertMutable(to);
       if (to.mustBeDir) fail(ERRNO.NOENT);
       // link(2) does not follow a symlink source: with SYMLINK_FOLLOW we already resolved it ourselves.
       fs.linkSync(from.hostPath, to.hostPath);
@@ -138,6 +195,7 @@ export function pathImports(ctx: WasiContext): ImportArea {
       const st = existing(target);
       if (target.name === null) fail(ERRNO.INVAL, 'cannot remove a directory named by . or ..');
       if (!st.isDirectory()) fail(ERRNO.NOTDIR);
+      assertMutable(target);
       fs.rmdirSync(target.hostPath);
     },
 
@@ -145,6 +203,7 @@ export function pathImports(ctx: WasiContext): ImportArea {
       const target = lookup(dirWith(fd, RIGHTS.PATH_UNLINK_FILE), path, pathLen, false);
       const st = existing(target);
       if (target.name === null || st.isDirectory()) fail(ERRNO.ISDIR);
+      assertMutable(target);
       fs.unlinkSync(target.hostPath);
     },
 
@@ -154,6 +213,8 @@ export function pathImports(ctx: WasiContext): ImportArea {
       const st = existing(from);
       if (from.name === null || to.name === null) fail(ERRNO.BUSY, 'cannot rename . or ..');
       if (to.mustBeDir && !st.isDirectory()) fail(ERRNO.NOTDIR);
+      assertMutable(from);
+      assertMutable(to);
       // Moving an ancestor of a hidden path would carry it out of hiding under a new name.
       if (st.isDirectory() && from.root.hidesBelow(from.rel)) fail(ERRNO.ACCES, 'directory holds a hidden path');
       fs.renameSync(from.hostPath, to.hostPath);
@@ -166,10 +227,11 @@ export function pathImports(ctx: WasiContext): ImportArea {
       const text = pathAt(oldPath, oldLen);
       if (text.includes('\0')) fail(ERRNO.INVAL, 'NUL byte in symlink text');
       const to = lookup(dirWith(fd, RIGHTS.PATH_SYMLINK), newPath, newLen, false, true);
+      if (text.charCodeAt(0) === 47 /* '/' */) fail(ERRNO.PERM, 'absolute symlink target');
       if (to.stat !== null) fail(ERRNO.EXIST);
       if (to.mustBeDir) fail(ERRNO.NOENT);
-      // Any text may be stored (absolute or climbing ones too): a link is data inside the sandbox,
-      // and resolve.ts refuses to follow one out of it.
+      assertMutable(to);
+      // Relative text is stored as it is (climbing out too): resolve.ts never follows one out.
       fs.symlinkSync(text, to.hostPath);
     },
   };

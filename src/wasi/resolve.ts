@@ -11,8 +11,13 @@
 //  - symlinks are never followed by the host kernel on the guest's behalf: each component is
 //    lstat'ed and a symlink is expanded here (readlink, then its text is resolved under the same
 //    rules), at most MAX_SYMLINK_EXPANSIONS times per lookup (then LOOP). An absolute target is
-//    NOTCAPABLE, the same answer as an absolute path, so `/proc/self/root`-style magic links (whose
-//    lstat shows target `/`) are refused rather than followed;
+//    NOTCAPABLE, the same answer as an absolute path;
+//  - except under a preopen the guest calls `/` (a container's root, `--dir HOST::/`), which is
+//    the guest's whole world and behaves as a root does for the kernel: an absolute symlink target
+//    restarts at that root, `..` at the root stays there, and `..` may climb above a directory
+//    descriptor (the guest holds the root anyway). Resolution still never leaves the preopen;
+//  - kernel filesystems and devices follow special-files.ts: a path into procfs, sysfs & co. stops
+//    with ACCES unless it names one of procfs's informational files, whatever the spelling;
 //  - a NUL byte in a path is INVAL (the host would silently truncate the string there);
 //  - a trailing `/` requires a directory (and forces a final symlink to be followed, as POSIX does);
 //    a trailing `/.` names the directory itself;
@@ -30,6 +35,7 @@ import * as fs from 'node:fs';
 import { posix } from 'node:path';
 import { ERRNO } from './constants.js';
 import { WasiError } from './errors.js';
+import { FsPolicy, INFO_FILES, type Zone } from './special-files.js';
 
 /** Symlink expansions allowed in one lookup before LOOP (Linux uses 40 as well). */
 export const MAX_SYMLINK_EXPANSIONS = 40;
@@ -43,9 +49,19 @@ export class SandboxRoot {
   /** Hidden paths that fall under this root, as root-relative `a/b` strings. */
   private readonly hiddenRel: Set<string>;
 
-  constructor(hostPath: string, guestPath: string, hiddenPaths: readonly string[] = []) {
+  /** The guest calls this preopen `/`: absolute symlinks and `..` behave as at a real root. */
+  readonly isGuestRoot: boolean;
+  /** The root directory's device and zone (a preopen may itself be a procfs or sysfs); preopen.ts sets it again from the open fd. */
+  level: Level;
+  /** Lookups may take the addon's openat2 path (see fast.ts): set by setupPreopens once it has checked. */
+  fastLookups = false;
+
+  constructor(hostPath: string, guestPath: string, hiddenPaths: readonly string[] = [], readonly policy: FsPolicy = new FsPolicy()) {
     this.hostPath = hostPath.length > 1 ? hostPath.replace(/\/+$/, '') : hostPath;
     this.guestPath = posix.normalize('/' + guestPath).replace(/(.)\/+$/, '$1');
+    this.isGuestRoot = this.guestPath === '/';
+    const st = fs.statSync(this.hostPath);
+    this.level = { dev: st.dev, zone: policy.zoneOf(this.hostPath, st, -1) };
     this.hiddenRel = new Set();
     for (const hidden of hiddenPaths) {
       const h = posix.normalize('/' + hidden).replace(/(.)\/+$/, '$1');
@@ -65,6 +81,9 @@ export class SandboxRoot {
   isHidden(rel: readonly string[]): boolean {
     return this.hiddenRel.size > 0 && this.hiddenRel.has(rel.join('/'));
   }
+
+  /** The hidden paths, root-relative. */
+  hidden(): readonly string[] { return [...this.hiddenRel]; }
 
   /** Whether a hidden path lies strictly below `rel` (moving `rel` would carry it out of hiding). */
   hidesBelow(rel: readonly string[]): boolean {
@@ -95,7 +114,12 @@ export interface DirectoryAnchor {
   rel: string[];
   readonly dev: bigint;
   readonly ino: bigint;
+  /** What may be reached below it (special-files.ts). */
+  readonly zone: Zone;
 }
+
+/** A directory on the walk: its device (to notice a mount crossing) and its zone. */
+export interface Level { dev: number; zone: Zone }
 
 /**
  * The host path of an open directory, re-verified: every component from the root is lstat'ed
@@ -136,6 +160,10 @@ export interface Resolved {
   rel: string[];
   /** Host path of the target. */
   hostPath: string;
+  /** Zone of the directory holding the target (for a directory named by `.`/`..`: its own). */
+  parentZone: Zone;
+  /** Zone of the target itself: 'data' for ordinary files and directories. */
+  zone: Zone;
   /** lstat of the target (bigint), or null when it does not exist (only the last component may be missing). */
   stat: fs.BigIntStats | null;
   /** The path ended in `/`: the target must be (or, when created, will be) a directory. */
@@ -166,9 +194,16 @@ export function resolve(root: SandboxRoot, base: DirectoryAnchor | null, path: s
   // still lead to its directory (see anchoredHostPath).
   if (base !== null && base.rel.length > 0) anchoredHostPath(root, base);
   const dir: string[] = base === null ? [] : base.rel.slice();
+  // levels[i] describes the directory dir[0..i): known for the root and for `base`; the ones in
+  // between are looked up only if `..` climbs there (under a guest root).
+  const levels: (Level | undefined)[] = new Array(dir.length + 1);
+  levels[0] = root.level;
+  if (base !== null && base.rel.length > 0) levels[dir.length] = { dev: Number(base.dev), zone: base.zone };
   // A directory descriptor is a capability for its own subtree only (as in cap-std/wasmtime): `..`
-  // may not climb above `base`, even though the preopen's root lies further up.
-  const floor = dir.length;
+  // may not climb above `base`, even though the preopen's root lies further up. Under a guest root
+  // the guest holds that root already, so only the root itself bounds `..`.
+  const floor = root.isGuestRoot ? 0 : dir.length;
+  const levelOf = (depth: number): Level => levels[depth] ?? (levels[depth] = levelBelow(root, dir, depth, levelOf(depth - 1)));
   // Components still to walk, in reverse so pop() yields the next one; symlink texts are pushed here.
   const todo = path.split('/').reverse();
   // How many entries of `todo` are real components (not the empty strings separators leave), so
@@ -181,7 +216,12 @@ export function resolve(root: SandboxRoot, base: DirectoryAnchor | null, path: s
     if (++expansions > MAX_SYMLINK_EXPANSIONS) fail(ERRNO.LOOP, 'too many symlinks');
     const target = fs.readlinkSync(host, 'utf8');
     if (target.length === 0) fail(ERRNO.NOENT, 'empty symlink');
-    if (target.charCodeAt(0) === 47) fail(ERRNO.NOTCAPABLE, 'absolute symlink target');
+    if (target.charCodeAt(0) === 47) {
+      if (!root.isGuestRoot) fail(ERRNO.NOTCAPABLE, 'absolute symlink target');
+      // As the kernel does inside a container: an absolute target starts again at the root.
+      dir.length = 0;
+      levels.length = 1;
+    }
     // What followed the link in the path (including a trailing slash) stays after its text.
     const parts = target.split('/');
     for (let i = parts.length - 1; i >= 0; i--) {
@@ -198,20 +238,27 @@ export function resolve(root: SandboxRoot, base: DirectoryAnchor | null, path: s
     const trailingSlash = last && todo.length > 0;
     if (c === '.' || c === '..') {
       if (c === '..') {
-        if (dir.length <= floor) fail(ERRNO.NOTCAPABLE, '.. above the directory descriptor');
-        dir.pop();
+        if (dir.length <= floor) {
+          if (!(root.isGuestRoot && dir.length === 0)) fail(ERRNO.NOTCAPABLE, '.. above the directory descriptor');
+          // `..` at `/` is `/` (POSIX).
+        } else {
+          dir.pop();
+          levels.length = dir.length + 1;
+        }
       }
       if (last) break; // the path names the directory `dir` itself
       continue;
     }
+    const parent = levelOf(dir.length);
     const rel = [...dir, c];
+    if (parent.zone !== 'data') return procInfoFile(root, dir, c, rel, parent, last, trailingSlash);
     if (root.isHidden(rel)) fail(last && options.create ? ERRNO.ACCES : ERRNO.NOENT, 'hidden path');
     const host = root.hostOf(rel);
     // Intermediate components only need their type: a plain (number) lstat is cheaper than bigint.
     const st = last ? lstat(host) : (fs.lstatSync(host, { throwIfNoEntry: false }) ?? null);
     if (st === null) {
       if (!last) fail(ERRNO.NOENT, 'missing intermediate directory');
-      return { root, parent: dir, name: c, rel, hostPath: host, stat: null, mustBeDir: trailingSlash };
+      return { root, parent: dir, name: c, rel, hostPath: host, parentZone: parent.zone, zone: 'data', stat: null, mustBeDir: trailingSlash };
     }
     if (!last) {
       if (st.isSymbolicLink()) {
@@ -219,7 +266,9 @@ export function resolve(root: SandboxRoot, base: DirectoryAnchor | null, path: s
         continue;
       }
       if (!st.isDirectory()) fail(ERRNO.NOTDIR, 'intermediate component is not a directory');
+      const zone = root.policy.zoneOf(host, st, parent.dev);
       dir.push(c);
+      levels.push({ dev: Number(st.dev), zone });
       continue;
     }
     if (st.isSymbolicLink() && (options.follow || trailingSlash)) {
@@ -227,14 +276,48 @@ export function resolve(root: SandboxRoot, base: DirectoryAnchor | null, path: s
       continue;
     }
     if (trailingSlash && !st.isDirectory()) fail(ERRNO.NOTDIR, 'trailing slash on a non-directory');
-    return { root, parent: dir, name: c, rel, hostPath: host, stat: st as fs.BigIntStats, mustBeDir: trailingSlash };
+    const zone = st.isSymbolicLink() ? 'data' : root.policy.zoneOf(host, st, parent.dev);
+    // A file of a kernel filesystem bound into a data directory (a bind mount of /proc/PID/mem, say).
+    if (zone !== 'data' && !st.isDirectory()) fail(ERRNO.ACCES, 'a kernel interface file');
+    return { root, parent: dir, name: c, rel, hostPath: host, parentZone: parent.zone, zone, stat: st as fs.BigIntStats, mustBeDir: trailingSlash };
   }
 
   // The path named a directory by `.`/`..` (or a chain of them): it exists, it is `dir`.
   const host = root.hostOf(dir);
   const st = lstat(host);
   if (st === null) fail(ERRNO.NOENT, 'directory vanished');
-  return { root, parent: dir.slice(0, -1), name: null, rel: dir, hostPath: host, stat: st, mustBeDir: true };
+  const own = levelOf(dir.length).zone;
+  return { root, parent: dir.slice(0, -1), name: null, rel: dir, hostPath: host, parentZone: own, zone: own, stat: st, mustBeDir: true };
+}
+
+/**
+ * A component below a kernel filesystem's directory: only procfs's informational files, as the
+ * last component, regular files on that same procfs. Everything else there is refused (ACCES):
+ * `self`, `1`, `thread-self`, `sys`, `kcore`, `sysrq-trigger`, any sysfs entry.
+ */
+function procInfoFile(root: SandboxRoot, dir: string[], c: string, rel: string[], parent: Level, last: boolean, trailingSlash: boolean): Resolved {
+  if (parent.zone !== 'procRoot' || !last || trailingSlash || !INFO_FILES.has(c)) fail(ERRNO.ACCES, 'inside a kernel filesystem');
+  const host = root.hostOf(rel);
+  const st = lstat(host);
+  if (st === null) return fail(ERRNO.NOENT, 'no such informational file');
+  if (!st.isFile() || Number(st.dev) !== parent.dev) fail(ERRNO.ACCES, 'not the procfs file expected');
+  return { root, parent: dir, name: c, rel, hostPath: host, parentZone: parent.zone, zone: 'closed', stat: st, mustBeDir: false };
+}
+
+/** The level of dir[0..depth), below `above` (a `..` climbed above the descriptor it started from). */
+function levelBelow(root: SandboxRoot, dir: readonly string[], depth: number, above: Level): Level {
+  const host = root.hostOf(dir.slice(0, depth));
+  const st = fs.lstatSync(host, { throwIfNoEntry: false });
+  if (st === undefined || !st.isDirectory()) return fail(ERRNO.NOENT, 'directory no longer reachable');
+  return { dev: st.dev, zone: above.zone === 'data' ? root.policy.zoneOf(host, st, above.dev) : 'closed' };
+}
+
+/**
+ * The target may be changed (written, created, removed, renamed, re-timed): refused (ACCES) for
+ * anything on or under a kernel filesystem, its mount points included.
+ */
+export function assertMutable(r: Resolved): void {
+  if (r.parentZone !== 'data' || r.zone !== 'data') fail(ERRNO.ACCES, 'kernel filesystems are read-only to guests');
 }
 
 /** Whether two stats describe the same inode. */

@@ -37,7 +37,7 @@ const root = new SandboxRoot(box, '/', ['/.hyrun-runtime']);
 /** What a directory descriptor opened on root-relative `rel` would carry. */
 const anchor = (rel: string[]): DirectoryAnchor => {
   const st = lstatSync(join(box, ...rel), { bigint: true });
-  return { rel, dev: st.dev, ino: st.ino };
+  return { rel, dev: st.dev, ino: st.ino, zone: 'data' };
 };
 const refuses = (path: string, errno: number, follow = true, create = false): void => {
   assert.throws(() => resolve(root, null, path, { follow, create }), (e: unknown) => {

@@ -1,0 +1,216 @@
+// hyrun's Node-API addon: thin wrappers over Linux syscalls that node does not expose.
+// It decides nothing. Every function takes plain numbers/strings, makes one syscall (or a fixed
+// short sequence), and returns a result or a negative errno; all policy lives in TypeScript
+// (src/wasi/native.ts and its callers). hyrun works without this addon, with the same rules.
+#define NAPI_VERSION 8
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <node_api.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef SYS_openat2
+#define SYS_openat2 437
+#endif
+
+#define PATH_BYTES 4097
+
+static napi_value make_int(napi_env env, int64_t v) {
+  napi_value out;
+  napi_create_int64(env, v, &out);
+  return out;
+}
+
+static int get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
+  size_t argc = want;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < want) {
+    napi_throw_type_error(env, NULL, "hyrun-native: wrong number of arguments");
+    return -1;
+  }
+  return 0;
+}
+
+static int get_i32(napi_env env, napi_value v, int32_t *out) {
+  if (napi_get_value_int32(env, v, out) != napi_ok) {
+    napi_throw_type_error(env, NULL, "hyrun-native: expected a number");
+    return -1;
+  }
+  return 0;
+}
+
+static int get_i64(napi_env env, napi_value v, int64_t *out) {
+  bool lossless;
+  if (napi_get_value_bigint_int64(env, v, out, &lossless) != napi_ok) {
+    napi_throw_type_error(env, NULL, "hyrun-native: expected a bigint");
+    return -1;
+  }
+  return 0;
+}
+
+// Paths may hold any byte but NUL; a NUL inside the string would truncate it, so it is refused.
+static int get_path(napi_env env, napi_value v, char *buf) {
+  size_t len;
+  if (napi_get_value_string_utf8(env, v, buf, PATH_BYTES, &len) != napi_ok) {
+    napi_throw_type_error(env, NULL, "hyrun-native: expected a string");
+    return -1;
+  }
+  if (len >= PATH_BYTES - 1 || strlen(buf) != len) return -2;
+  return 0;
+}
+
+static long do_openat2(int dirfd, const char *path, int flags, int mode, uint64_t resolve) {
+  struct open_how how;
+  memset(&how, 0, sizeof how);
+  how.flags = (uint64_t)(unsigned)(flags | O_CLOEXEC);
+  how.mode = (flags & (O_CREAT | O_TMPFILE)) ? (uint64_t)mode : 0;
+  how.resolve = resolve;
+  long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+  return fd < 0 ? -errno : fd;
+}
+
+// openat2(dirfd, path, flags, mode, resolve) -> fd, or -errno.
+static napi_value js_openat2(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  int32_t dirfd, flags, mode, resolve;
+  char path[PATH_BYTES];
+  if (get_args(env, info, 5, argv) || get_i32(env, argv[0], &dirfd)) return NULL;
+  int p = get_path(env, argv[1], path);
+  if (p == -1) return NULL;
+  if (p == -2) return make_int(env, -EINVAL);
+  if (get_i32(env, argv[2], &flags) || get_i32(env, argv[3], &mode) || get_i32(env, argv[4], &resolve)) return NULL;
+  return make_int(env, do_openat2(dirfd, path, flags, mode, (uint64_t)(uint32_t)resolve));
+}
+
+static void fill_stat(const struct stat *st, uint64_t *out) {
+  out[0] = st->st_dev;
+  out[1] = st->st_ino;
+  out[2] = st->st_mode;
+  out[3] = st->st_nlink;
+  out[4] = (uint64_t)st->st_size;
+  out[5] = (uint64_t)st->st_atim.tv_sec * 1000000000ull + (uint64_t)st->st_atim.tv_nsec;
+  out[6] = (uint64_t)st->st_mtim.tv_sec * 1000000000ull + (uint64_t)st->st_mtim.tv_nsec;
+  out[7] = (uint64_t)st->st_ctim.tv_sec * 1000000000ull + (uint64_t)st->st_ctim.tv_nsec;
+  out[8] = st->st_rdev;
+}
+
+static int get_stat_out(napi_env env, napi_value v, uint64_t **out) {
+  napi_typedarray_type type;
+  size_t length;
+  void *data;
+  if (napi_get_typedarray_info(env, v, &type, &length, &data, NULL, NULL) != napi_ok ||
+      type != napi_biguint64_array || length < 9) {
+    napi_throw_type_error(env, NULL, "hyrun-native: expected a BigUint64Array of 9");
+    return -1;
+  }
+  *out = data;
+  return 0;
+}
+
+// statat2(dirfd, path, flags, resolve, out) -> 0 or -errno: opens path with O_PATH|flags under the
+// resolve rules, fstats it into out (dev ino mode nlink size atim mtim ctim rdev), closes it.
+static napi_value js_statat2(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  int32_t dirfd, flags, resolve;
+  uint64_t *out;
+  char path[PATH_BYTES];
+  if (get_args(env, info, 5, argv) || get_i32(env, argv[0], &dirfd)) return NULL;
+  int p = get_path(env, argv[1], path);
+  if (p == -1) return NULL;
+  if (p == -2) return make_int(env, -EINVAL);
+  if (get_i32(env, argv[2], &flags) || get_i32(env, argv[3], &resolve) || get_stat_out(env, argv[4], &out)) return NULL;
+  long fd = do_openat2(dirfd, path, flags | O_PATH, 0, (uint64_t)(uint32_t)resolve);
+  if (fd < 0) return make_int(env, fd);
+  struct stat st;
+  int r = fstat((int)fd, &st);
+  int e = errno;
+  close((int)fd);
+  if (r != 0) return make_int(env, -e);
+  fill_stat(&st, out);
+  return make_int(env, 0);
+}
+
+// fstat(fd, out) -> 0 or -errno (same layout as statat2).
+static napi_value js_fstat(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  int32_t fd;
+  uint64_t *out;
+  if (get_args(env, info, 2, argv) || get_i32(env, argv[0], &fd) || get_stat_out(env, argv[1], &out)) return NULL;
+  struct stat st;
+  if (fstat(fd, &st) != 0) return make_int(env, -errno);
+  fill_stat(&st, out);
+  return make_int(env, 0);
+}
+
+// fstatfs(fd) -> the filesystem's magic number (f_type, >= 0), or -errno.
+static napi_value js_fstatfs(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int32_t fd;
+  if (get_args(env, info, 1, argv) || get_i32(env, argv[0], &fd)) return NULL;
+  struct statfs sf;
+  if (fstatfs(fd, &sf) != 0) return make_int(env, -errno);
+  return make_int(env, (int64_t)(uint64_t)(unsigned long)sf.f_type);
+}
+
+// utimens(fd, path | null, atimNs, mtimNs, nofollow) -> 0 or -errno. With a null path, futimens(fd);
+// else utimensat(fd, path) (fd -100 is AT_FDCWD). A time of -1n is UTIME_NOW, -2n UTIME_OMIT.
+static napi_value js_utimens(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  int32_t fd;
+  int64_t ns[2];
+  bool nofollow;
+  char path[PATH_BYTES];
+  if (get_args(env, info, 5, argv) || get_i32(env, argv[0], &fd)) return NULL;
+  napi_valuetype t;
+  napi_typeof(env, argv[1], &t);
+  int has_path = t == napi_string;
+  if (has_path) {
+    int p = get_path(env, argv[1], path);
+    if (p == -1) return NULL;
+    if (p == -2) return make_int(env, -EINVAL);
+  }
+  if (get_i64(env, argv[2], &ns[0]) || get_i64(env, argv[3], &ns[1])) return NULL;
+  if (napi_get_value_bool(env, argv[4], &nofollow) != napi_ok) return NULL;
+  struct timespec ts[2];
+  for (int i = 0; i < 2; i++) {
+    if (ns[i] == -1) { ts[i].tv_sec = 0; ts[i].tv_nsec = UTIME_NOW; }
+    else if (ns[i] == -2) { ts[i].tv_sec = 0; ts[i].tv_nsec = UTIME_OMIT; }
+    else if (ns[i] < 0) return make_int(env, -EINVAL);
+    else { ts[i].tv_sec = ns[i] / 1000000000; ts[i].tv_nsec = ns[i] % 1000000000; }
+  }
+  int r = has_path ? utimensat(fd, path, ts, nofollow ? AT_SYMLINK_NOFOLLOW : 0) : futimens(fd, ts);
+  return make_int(env, r == 0 ? 0 : -errno);
+}
+
+// getdents(fd, buffer) -> bytes of linux_dirent64 records written into buffer, 0 at the end, or -errno.
+static napi_value js_getdents(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  int32_t fd;
+  void *data;
+  size_t length;
+  if (get_args(env, info, 2, argv) || get_i32(env, argv[0], &fd)) return NULL;
+  if (napi_get_buffer_info(env, argv[1], &data, &length) != napi_ok) {
+    napi_throw_type_error(env, NULL, "hyrun-native: expected a Buffer");
+    return NULL;
+  }
+  long n = syscall(SYS_getdents64, fd, data, length);
+  return make_int(env, n < 0 ? -errno : n);
+}
+
+NAPI_MODULE_INIT() {
+  static const struct { const char *name; napi_callback fn; } fns[] = {
+    {"openat2", js_openat2}, {"statat2", js_statat2}, {"fstat", js_fstat},
+    {"fstatfs", js_fstatfs}, {"utimens", js_utimens}, {"getdents", js_getdents},
+  };
+  for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
+    napi_value f;
+    if (napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &f) != napi_ok) return NULL;
+    if (napi_set_named_property(env, exports, fns[i].name, f) != napi_ok) return NULL;
+  }
+  return exports;
+}

@@ -1,0 +1,82 @@
+// The optional Node-API addon (native/hyrun_native.c): syscalls node lacks. It only executes; every
+// decision is made by its callers here in src/wasi. When it cannot be loaded (not built, another
+// node ABI, a kernel without openat2, HYRUN_NO_NATIVE=1) hyrun takes its portable paths, which keep
+// the same rules: slower lookups, and file times set to about a microsecond instead of exactly.
+import { closeSync, existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The addon's file name, next to the bundles in dist/ and in the runtime directory. */
+export const NATIVE_FILE = 'hyrun-native.node';
+
+/** openat2's resolve flags (linux/openat2.h). */
+export const RESOLVE = { NO_XDEV: 0x01, NO_MAGICLINKS: 0x02, NO_SYMLINKS: 0x04, BENEATH: 0x08, IN_ROOT: 0x10 } as const;
+
+/** utimens: a time that means "now" / "leave as it is". */
+export const UTIME_NOW = -1n;
+export const UTIME_OMIT = -2n;
+
+/** Layout of the BigUint64Array the stat calls fill. */
+export const ST = { dev: 0, ino: 1, mode: 2, nlink: 3, size: 4, atim: 5, mtim: 6, ctim: 7, rdev: 8, length: 9 } as const;
+
+export interface Native {
+  /** -> fd, or -errno. */
+  openat2(dirfd: number, path: string, flags: number, mode: number, resolve: number): number;
+  /** O_PATH-opens `path` under the resolve rules and fstats it into `out`: 0 or -errno. */
+  statat2(dirfd: number, path: string, flags: number, resolve: number, out: BigUint64Array): number;
+  fstat(fd: number, out: BigUint64Array): number;
+  /** -> the filesystem's magic (f_type), or -errno. */
+  fstatfs(fd: number): number;
+  /** path null: futimens(fd); else utimensat(fd, path) (fd -100: AT_FDCWD). Times in ns, or UTIME_NOW/UTIME_OMIT. */
+  utimens(fd: number, path: string | null, atimNs: bigint, mtimNs: bigint, nofollow: boolean): number;
+  /** linux_dirent64 records into `buf`: bytes, 0 at the end, or -errno. */
+  getdents(fd: number, buf: Buffer): number;
+}
+
+let cached: Native | null | undefined;
+/** Why the addon is not in use, for `hyrun --version` and docs; null when it is. */
+let whyAbsent: string | null = null;
+
+/** The addon, or null when it cannot be used here. Loaded once per thread. */
+export function native(): Native | null {
+  if (cached !== undefined) return cached;
+  cached = load();
+  return cached;
+}
+
+export function nativeStatus(): string {
+  return native() === null ? `absent (${whyAbsent})` : 'loaded';
+}
+
+function load(): Native | null {
+  if (process.env.HYRUN_NO_NATIVE === '1') {
+    whyAbsent = 'HYRUN_NO_NATIVE=1';
+    return null;
+  }
+  if (process.platform !== 'linux') {
+    whyAbsent = 'not Linux';
+    return null;
+  }
+  // Next to this bundle (dist/*.cjs, /.hyrun/*.cjs), or two levels up from dist/src/wasi/native.js.
+  const here = dirname(fileURLToPath(import.meta.url));
+  const file = [join(here, NATIVE_FILE), join(here, '..', '..', NATIVE_FILE)].find((f) => existsSync(f));
+  if (file === undefined) {
+    whyAbsent = `${NATIVE_FILE} not built`;
+    return null;
+  }
+  try {
+    const addon = createRequire(import.meta.url)(file) as Native;
+    // A kernel without openat2 (< 5.6) or a seccomp profile that refuses it: ENOSYS / EPERM.
+    const probe = addon.openat2(-100, '/', 0o10000000 /* O_PATH */, 0, RESOLVE.NO_MAGICLINKS);
+    if (probe < 0) {
+      whyAbsent = `openat2 refused (errno ${-probe})`;
+      return null;
+    }
+    closeSync(probe);
+    return addon;
+  } catch (error) {
+    whyAbsent = `cannot load ${file}: ${(error as Error).message.split('\n')[0]}`;
+    return null;
+  }
+}
