@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WasiHost } from '../src/wasi/host.js';
 import type { Preopen } from '../src/wasi/context.js';
+import type { PreopenDescriptor } from '../src/wasi/preopen.js';
 
 export interface HarnessOptions {
   args?: string[];
@@ -14,7 +15,11 @@ export interface HarnessOptions {
   hiddenPaths?: string[];
 }
 
-export interface HarnessResult { exitCode: number; stdout: string; stderr: string }
+export interface HarnessResult {
+  exitCode: number; stdout: string; stderr: string;
+  /** Per preopen, whether its lookups may take the addon's openat2 path (src/wasi/fast.ts). */
+  fastLookups: boolean[];
+}
 
 const modules = new Map<string, WebAssembly.Module>();
 
@@ -36,8 +41,9 @@ export async function runGuestInProcess(wasmPath: string, options: HarnessOption
     });
     const instance = await WebAssembly.instantiate(module, host.importObject());
     host.bind(instance);
+    const fastLookups = (options.preopens ?? []).map((_, i) => (host!.context.fds.get(3 + i) as PreopenDescriptor).root.fastLookups);
     const exitCode = WasiHost.start(instance);
-    return { exitCode, stdout: readFileSync(join(dir, 'out'), 'utf8'), stderr: readFileSync(join(dir, 'err'), 'utf8') };
+    return { exitCode, stdout: readFileSync(join(dir, 'out'), 'utf8'), stderr: readFileSync(join(dir, 'err'), 'utf8'), fastLookups };
   } finally {
     host?.dispose();
     for (const fd of [stdin, out, err]) closeSync(fd);

@@ -38,6 +38,12 @@ function workerUrl(): URL {
 }
 
 // HYRUN_TRACE_STARTUP=1 prints start-up milestones (ms since the process started) on stderr.
+/**
+ * The guest's thread. trackUnmanagedFds off: the WASI host opens some descriptors through the addon
+ * (openat2), which node never saw, and closes them itself; node's tracking would warn on each.
+ */
+const WORKER_OPTIONS = { stdin: false, stdout: false, stderr: false, trackUnmanagedFds: false } as const;
+
 const tracing = process.env.HYRUN_TRACE_STARTUP === '1';
 const trace = (what: string): void => {
   if (tracing) writeSync(2, `[startup] ${performance.now().toFixed(1)} ms ${what}\n`);
@@ -63,7 +69,7 @@ export async function runWasm(spec: WasmRunSpec, options: RunOptions = {}): Prom
   // Boot the worker first: its start-up overlaps reading and checking the module (and opening sockets).
   // bin/hyrun may have started it before the CLI even loaded (early-worker.ts).
   const early = takeEarlyWorker();
-  const worker = early?.worker ?? new Worker(workerUrl(), { stdin: false, stdout: false, stderr: false });
+  const worker = early?.worker ?? new Worker(workerUrl(), WORKER_OPTIONS);
   worker.ref();
   if (tracing) worker.once('online', () => trace('worker online'));
   let result: ResultMessage | null = null;

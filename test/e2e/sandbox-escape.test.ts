@@ -8,7 +8,7 @@
 // paths, or a path that resolves inside but does not exist), 2 ACCES (creating a hidden name).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync, symlinkSync, readFileSync, readdirSync, statSync, lstatSync, utimesSync } from 'node:fs';
+import { mkdirSync, writeFileSync, symlinkSync, readFileSync, readdirSync, statSync, lstatSync, utimesSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { guest, hyrun, tempDir } from '../helpers.js';
 import { runGuestInProcess } from '../wasi-harness.js';
@@ -18,7 +18,10 @@ const outside = join(tmp.path, 'outside');
 const box = join(tmp.path, 'box');
 const SECRET = 'TOP SECRET\n';
 
-before(() => {
+/** Lays out the box and the outside afresh (each escape run changes the box). */
+function resetBox(): void {
+  rmSync(box, { recursive: true, force: true });
+  rmSync(outside, { recursive: true, force: true });
   mkdirSync(join(outside, 'dir'), { recursive: true });
   writeFileSync(join(outside, 'secret.txt'), SECRET);
   utimesSync(join(outside, 'secret.txt'), 1_000_000_000, 1_000_000_000);
@@ -39,7 +42,8 @@ before(() => {
   symlinkSync('../box/file.txt', join(box, 'leave-and-return'));
   symlinkSync('/', join(box, 'proc/self/root'));
   symlinkSync('.hyrun-runtime/exec', join(box, 'to-hidden'));
-});
+}
+before(resetBox);
 after(tmp.cleanup);
 
 /** "label errno" lines of a run, as a map; "  read: …" lines are collected separately. */
@@ -83,26 +87,53 @@ const EXPECTED_MAIN: Record<string, string> = {
   // a directory descriptor whose old name is swapped for a symlink out keeps meaning its directory
   open_held: '0', rename_held: '0', symlink_in_its_place: '0', symlink_alias: '0', held_after_swap_secret: '44',
   held_after_swap_own_file: '0', held_after_swap_readdir: '0 secret_listed=0', held_after_swap_mkdir: '0',
-  // absolute link text: stored verbatim, read back verbatim, never followed
-  symlink_abs_create: '0', readlink_abs: '0 /etc/shadow', readlink_rel: '0 ../outside/secret.txt', symlink_abs_follow: '76',
+  // absolute link text: refused (PERM, as wasmtime), so there is nothing to read back or follow
+  symlink_abs_create: '63', readlink_abs: '44 ', readlink_rel: '0 ../outside/secret.txt', symlink_abs_follow: '44',
   // the hidden runtime directory
   hidden_direct: '44', hidden_dir: '44', hidden_dotdot: '44', hidden_via_symlink: '44', hidden_then_dotdot: '44',
   hidden_stat: '44', hidden_mkdir: '2', hidden_create_inside: '44', hidden_rename_onto: '2', hidden_symlink_name: '2',
   hidden_unlink: '44', hidden_listing: '0 listed=0 entries>2=1', root_dotdot_is_root: '1',
 };
 
-test('escape attempts from a container-like rootfs preopen ("/", hidden /.hyrun-runtime) are all refused', async () => {
+/**
+ * Under a preopen the guest calls `/` (a container's root), the same attempts stay inside too, but
+ * as a root behaves: `..` at the root is the root and absolute link texts restart there, so what
+ * leaves a capability directory (NOTCAPABLE) is here looked up inside the box, where there is no
+ * "outside" (NOENT), and what lands inside the box is allowed.
+ */
+const EXPECTED_GUEST_ROOT: Record<string, string> = {
+  ...EXPECTED_MAIN,
+  dotdot: '44', dotdot_chain: '44', dotdot_many: '44',
+  symlink_abs_target: '44', symlink_rel_outside: '44', symlinked_dir_mid_path: '44', symlinked_dir_mid_path_nofollow: '44',
+  dangling_outside_stat: '44', leave_and_come_back: '44', fake_proc_self_root: '44',
+  fake_proc_self_root_link: '0', // `proc/self/root` here is the box's own link to `/`: the box's root
+  link_via_symlink_source: '44', link_dotdot_source: '44', link_target_outside: '44', link_of_abs_link_followed: '44',
+  rename_out: '44', rename_in: '44', creat_through_dangling_rel: '44', creat_through_dangling_abs: '44',
+  creat_excl_through_dangling: '44', mkdir_outside: '44', mkdir_through_dir_link: '44', mkdir_through_new_link: '44',
+  open_through_new_link: '44', unlink_outside: '44', unlink_through_dir_link: '44', rmdir_outside: '44',
+  times_through_link: '44', times_link_followed: '44', stat_outside: '44', dir_link_odirectory_follow: '44',
+  dir_link_trailing_dot: '44', dir_link_trailing_slash: '44',
+  dotdot_trailing_dot: '0', dot_dotdot: '0', // both name the root itself
+  subdir_dotdot_dotdot: '44', subdir_dotdot_inside: '0', // `../file.txt` from sub/ is the box's own file
+};
+
+for (const [mode, guestPath, expected, expectedReads] of [
+  ['a capability preopen ("/sandbox")', '/sandbox', EXPECTED_MAIN, ['held inner']],
+  ['a container-like guest root ("/")', '/', EXPECTED_GUEST_ROOT, ['inside', 'held inner']],
+] as const) {
+test(`escape attempts from ${mode}, hidden .hyrun-runtime, are all refused`, async () => {
   const r = await runGuestInProcess(guest('esc_attempts'), {
-    args: ['esc_attempts'], preopens: [{ hostPath: box, guestPath: '/' }], hiddenPaths: ['/.hyrun-runtime'],
+    args: ['esc_attempts'], preopens: [{ hostPath: box, guestPath }], hiddenPaths: [`${guestPath.replace(/\/$/, '')}/.hyrun-runtime`],
   });
   assert.equal(r.exitCode, 0, r.stderr);
   const { results, reads } = parse(r.stdout);
-  assert.ok(Object.keys(EXPECTED_MAIN).length >= 20);
-  for (const [label, want] of Object.entries(EXPECTED_MAIN)) assert.equal(results.get(label), want, label);
-  assert.deepEqual([...results.keys()].sort(), Object.keys(EXPECTED_MAIN).sort(), 'every attempt reported, no unexpected ones');
-  // The only read is the held directory's own file, through its descriptor after the rename
-  // (even `..` back into the preopen from a subdirectory descriptor is refused).
-  assert.deepEqual(reads, ['held inner']);
+  assert.ok(Object.keys(expected).length >= 20);
+  for (const [label, want] of Object.entries(expected)) assert.equal(results.get(label), want, label);
+  assert.deepEqual([...results.keys()].sort(), Object.keys(expected).sort(), 'every attempt reported, no unexpected ones');
+  // Reads: the held directory's own file, through its descriptor after the rename (under a
+  // capability preopen even `..` back into it from a subdirectory descriptor is refused); under
+  // the guest root also the box's own file.txt reached through `..`.
+  assert.deepEqual(reads, expectedReads);
   assert.ok(!r.stdout.includes('SECRET'), 'secret never read');
   assert.ok(!r.stdout.includes(tmp.path), 'no host path reaches the guest');
 
@@ -119,20 +150,18 @@ test('escape attempts from a container-like rootfs preopen ("/", hidden /.hyrun-
   assert.ok(lstatSync(join(box, 'abs-link-2')).isSymbolicLink());
   assert.equal(readFileSync(join(box, 'file.txt'), 'utf8'), 'inside\n');
   assert.ok(lstatSync(join(box, 'held-moved/planted')).isDirectory(), 'mkdir through the moved descriptor landed in it');
+  resetBox();
 });
+}
 
-test('a preopen of the host /proc/self: magic links are symlinks to absolute targets, never followed (hyrun run)', () => {
+test('a preopen of the host /proc/self: it is a procfs directory, so nothing in it can be reached (hyrun run)', () => {
   const r = hyrun(['run', '--dir', '/proc/self::/p', guest('esc_attempts'), 'proc']);
   assert.equal(r.status, 0, r.stderr);
   const { results, reads } = parse(r.stdout);
-  // fd/0 is a magic link too: to an absolute path (NOTCAPABLE) when stdin is a file or terminal, to
-  // the text "pipe:[N]" when it is a pipe — which our resolver reads as a relative name that does
-  // not exist under /proc/self (NOENT). Either way it is not followed by the kernel.
-  assert.match(results.get('proc_fd0') ?? '', /^(76|44)$/);
-  results.delete('proc_fd0');
+  // Decided by the filesystem (procfs, and not its root), not by the name: every entry is ACCES (2).
   assert.deepEqual(Object.fromEntries(results), {
-    proc_root_lstat: '0 type=7', proc_root_readlink: '0 /', proc_root_etc_passwd: '76', proc_root_follow: '76',
-    proc_root_nofollow: '54', proc_cwd: '76', proc_exe: '76', proc_root_stat_follow: '76',
+    proc_root_lstat: '2 type=0', proc_root_readlink: '2 ', proc_root_etc_passwd: '2', proc_root_follow: '2',
+    proc_root_nofollow: '2', proc_cwd: '2', proc_exe: '2', proc_fd0: '2', proc_root_stat_follow: '2',
   });
   assert.deepEqual(reads, []);
 });

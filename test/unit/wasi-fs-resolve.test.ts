@@ -33,7 +33,8 @@ symlinkSync('a/', join(box, 'to-a-slash'));
 // A chain of links each pointing to the next: long but legal until the limit.
 for (let i = 0; i < MAX_SYMLINK_EXPANSIONS + 1; i++) symlinkSync(i === 0 ? 'a/file' : `chain${i - 1}`, join(box, `chain${i}`));
 
-const root = new SandboxRoot(box, '/', ['/.hyrun-runtime']);
+// A preopen the guest calls /data: the capability rules (no absolute targets, `..` bounded).
+const root = new SandboxRoot(box, '/data', ['/data/.hyrun-runtime']);
 /** What a directory descriptor opened on root-relative `rel` would carry. */
 const anchor = (rel: string[]): DirectoryAnchor => {
   const st = lstatSync(join(box, ...rel), { bigint: true });
@@ -135,23 +136,64 @@ test('hidden paths look absent, by any route, and cannot be created', () => {
   refuses('to-hidden/exec', ERRNO.NOENT);
   refuses('.hyrun-runtime', ERRNO.ACCES, false, true);
   // The hidden set is per guest path: under another preopen name the same tree is not hidden.
-  const other = new SandboxRoot(box, '/data', ['/.hyrun-runtime']);
+  const other = new SandboxRoot(box, '/other', ['/data/.hyrun-runtime']);
   assert.ok(resolve(other, null, '.hyrun-runtime/exec', { follow: true }).stat?.isFile());
   const nested = new SandboxRoot(box, '/data', ['/data/a/b']);
   assert.throws(() => resolve(nested, null, 'a/to-b', { follow: true }), (e: any) => e.errno === ERRNO.NOENT);
 });
 
-test('a container-style root (host "/" as guest "/"): paths map 1:1, /proc/self/root is refused', () => {
+test('a guest root ("/"): absolute links restart at the root, `..` at the root is the root, nothing leads out', () => {
+  const groot = new SandboxRoot(box, '/', ['/.hyrun-runtime']);
+  const at = (path: string, base: DirectoryAnchor | null = null, follow = true) => resolve(groot, base, path, { follow });
+  assert.deepEqual(at('root-link').rel, []);
+  assert.equal(at('root-link').hostPath, box);
+  assert.equal(at('root-link/a/file').hostPath, join(box, 'a/file'));
+  assert.equal(at('..').hostPath, box);
+  assert.equal(at('../../a/file').hostPath, join(box, 'a/file'));
+  assert.equal(at('a/../../../a/file').hostPath, join(box, 'a/file'));
+  // From a directory descriptor `..` may climb to the root (the guest holds the root anyway).
+  assert.equal(at('../../a/file', anchor(['a', 'b'])).hostPath, join(box, 'a/file'));
+  assert.equal(at('up-file', anchor(['a', 'b'])).hostPath, join(box, 'a/file'));
+  // The host's absolute path means nothing inside: it is looked up under the root, where it is missing.
+  assert.throws(() => at('abs-out'), (e: any) => e.errno === ERRNO.NOENT);
+  assert.throws(() => at('rel-out'), (e: any) => e.errno === ERRNO.NOENT);
+  // An absolute path given by the guest is still refused (wasi-libc makes paths relative to a preopen).
+  assert.throws(() => at('/a/file'), (e: any) => e.errno === ERRNO.NOTCAPABLE);
+  // Chains of absolute links, to files and directories, resolve inside; hidden stays hidden.
+  mkdirSync(join(box, 'links'), { recursive: true });
+  symlinkSync('/a/file', join(box, 'links/abs-file'));
+  symlinkSync('/a', join(box, 'links/abs-dir'));
+  symlinkSync('/links/abs-dir/b/../file', join(box, 'links/abs-chain'));
+  symlinkSync('/links/abs-chain', join(box, 'links/abs-chain2'));
+  symlinkSync('/.hyrun-runtime/exec', join(box, 'links/abs-hidden'));
+  assert.equal(at('links/abs-file').hostPath, join(box, 'a/file'));
+  assert.equal(at('links/abs-dir/file').hostPath, join(box, 'a/file'));
+  assert.equal(at('links/abs-chain2').hostPath, join(box, 'a/file'));
+  assert.throws(() => at('links/abs-hidden'), (e: any) => e.errno === ERRNO.NOENT);
+  assert.ok(at('links/abs-file', null, false).stat?.isSymbolicLink());
+});
+
+test('a container-style root (host "/" as guest "/"): paths map 1:1, procfs and sysfs are closed but for the informational files', () => {
   const container = new SandboxRoot('/', '/', ['/.hyrun']);
-  assert.equal(resolve(container, null, 'etc/passwd', { follow: true }).hostPath, '/etc/passwd');
-  assert.equal(resolve(container, null, 'etc/../etc/./passwd', { follow: true }).hostPath, '/etc/passwd');
-  assert.deepEqual(resolve(container, null, '.', { follow: true }).rel, []);
-  assert.equal(resolve(container, null, '.', { follow: true }).hostPath, '/');
-  assert.throws(() => resolve(container, null, 'proc/self/root/etc/passwd', { follow: true }), (e: any) => e.errno === ERRNO.NOTCAPABLE);
-  assert.throws(() => resolve(container, null, 'proc/self/cwd', { follow: true }), (e: any) => e.errno === ERRNO.NOTCAPABLE);
-  assert.throws(() => resolve(container, null, '..', { follow: true }), (e: any) => e.errno === ERRNO.NOTCAPABLE);
-  assert.throws(() => resolve(container, null, '.hyrun/x', { follow: true }), (e: any) => e.errno === ERRNO.NOENT);
-  assert.ok(resolve(container, null, 'proc/self/root', { follow: false }).stat?.isSymbolicLink());
+  const at = (path: string, follow = true) => resolve(container, null, path, { follow });
+  const acces = (path: string, follow = true) => assert.throws(() => at(path, follow), (e: any) => e.errno === ERRNO.ACCES, path);
+  assert.equal(at('etc/passwd').hostPath, '/etc/passwd');
+  assert.equal(at('etc/../etc/./passwd').hostPath, '/etc/passwd');
+  assert.deepEqual(at('.').rel, []);
+  assert.equal(at('.').hostPath, '/');
+  assert.equal(at('..').hostPath, '/');
+  for (const p of ['proc/self/root/etc/passwd', 'proc/self/cwd', 'proc/self', 'proc/1/mem', 'proc/thread-self/../mem',
+    'proc/self/mem', 'proc/kcore', 'proc/sysrq-trigger', 'proc/self/environ', 'proc/self/mountinfo', 'proc/sys/kernel/hostname',
+    'sys/kernel', 'sys/fs/cgroup', 'proc/cpuinfo/', 'proc/cpuinfo/x']) acces(p);
+  acces('proc/self/root', false);
+  assert.throws(() => at('.hyrun/x'), (e: any) => e.errno === ERRNO.NOENT);
+  const proc = at('proc');
+  assert.equal(proc.zone, 'procRoot');
+  assert.equal(at('sys').zone, 'closed');
+  const info = at('proc/cpuinfo');
+  assert.ok(info.stat?.isFile());
+  assert.equal(info.parentZone, 'procRoot');
+  assert.equal(at('etc/passwd').zone, 'data');
 });
 
 test('a directory descriptor is re-verified: moved or swapped for a symlink, it is NOENT, never followed', () => {
