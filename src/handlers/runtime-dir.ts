@@ -10,6 +10,7 @@
 // creators are safe (the loser of the rename discards its copy).
 import { execFileSync } from 'node:child_process';
 import { lazyCrypto, randomHex } from '../runtime/lazy-crypto.js';
+import { NATIVE_FILE } from '../wasi/native.js';
 import {
   chmodSync, constants as fsConstants, copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync,
   realpathSync, renameSync, rmSync, statSync, writeFileSync,
@@ -49,8 +50,10 @@ export interface RuntimeDirOptions {
 }
 
 const BUNDLES = ['executor.cjs', 'worker.cjs'];
+/** The Node-API addon (src/wasi/native.ts), carried when the build made it: the guest's lookups use it too. */
+const NATIVE_ADDON = NATIVE_FILE;
 /** Bumped when the directory's layout or contents change for the same inputs. */
-const FORMAT = 3;
+const FORMAT = 4;
 
 /*
  * Nothing the image holds may become code in the executor: a Wasm guest with a writable rootfs
@@ -104,6 +107,7 @@ function cacheKey(node: string, distDir: string, wabt: string | undefined): stri
   // Not ctime: hard-linking node into a runtime dir changes it.
   h.update(`node ${node} ${st.dev} ${st.ino} ${st.size} ${st.mtimeNs}\n`);
   for (const b of BUNDLES) h.update(`${b}\n`).update(readFileSync(join(distDir, b)));
+  if (existsSync(join(distDir, NATIVE_ADDON))) h.update(`${NATIVE_ADDON}\n`).update(readFileSync(join(distDir, NATIVE_ADDON)));
   if (wabt) {
     const ws = statSync(join(wabt, 'package.json'), { bigint: true });
     h.update(`wabt ${ws.ino} ${ws.mtimeNs}\n`);
@@ -205,6 +209,10 @@ export function ensureRuntimeDir(options: RuntimeDirOptions = {}): RuntimeDir {
     for (const b of BUNDLES) {
       copyFileSync(join(distDir, b), join(tmp, b));
       chmodSync(join(tmp, b), 0o644);
+    }
+    if (existsSync(join(distDir, NATIVE_ADDON))) {
+      copyFileSync(join(distDir, NATIVE_ADDON), join(tmp, NATIVE_ADDON));
+      chmodSync(join(tmp, NATIVE_ADDON), 0o644);
     }
     // The worker's `import('wabt')` resolves from /.hyrun/node_modules. Without wabt, a stub that
     // refuses to load stops the lookup there: node would otherwise go on to /node_modules/wabt in

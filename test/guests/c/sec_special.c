@@ -9,6 +9,8 @@
 //   symlink TEXT NAME    creates a symlink: "symlink NAME E"
 //   stat PATH            "stat PATH E type=T mode=M size=S"
 //   access PATH          access(R_OK|W_OK|X_OK) as wasi-libc computes them: "access PATH r=E w=E x=E"
+//   times PATH           creates PATH, sets its mtime to 1000000000.123456789 by path and its atime to
+//                        1000000000.987654321 through an fd, reads both back: "times PATH E atime_ns mtime_ns"
 // Ends with "survived" when nothing took over the executor.
 #include <dirent.h>
 #include <errno.h>
@@ -151,6 +153,21 @@ int main(int argc, char **argv) {
       memset(&st, 0, sizeof st);
       int e = err_of(stat(argv[++i], &st));
       printf("stat %s %d type=%o mode=%o size=%lld\n", argv[i], e, (unsigned)(st.st_mode & S_IFMT), (unsigned)(st.st_mode & 07777), (long long)st.st_size);
+    } else if (strcmp(cmd, "times") == 0 && i + 1 < argc) {
+      const char *p = argv[++i];
+      int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      int e = err_of(fd);
+      if (fd >= 0) {
+        struct timespec by_path[2] = {{1000000000, 111}, {1000000000, 123456789}};
+        struct timespec by_fd[2] = {{1000000000, 987654321}, {1000000000, 123456789}};
+        if (e == 0) e = err_of(utimensat(AT_FDCWD, p, by_path, 0));
+        if (e == 0) e = err_of(futimens(fd, by_fd));
+        close(fd);
+      }
+      struct stat st;
+      memset(&st, 0, sizeof st);
+      if (e == 0) e = err_of(stat(p, &st));
+      printf("times %s %d %ld %ld\n", p, e, (long)st.st_atim.tv_nsec, (long)st.st_mtim.tv_nsec);
     } else if (strcmp(cmd, "access") == 0 && i + 1 < argc) {
       const char *p = argv[++i];
       printf("access %s r=%d w=%d x=%d\n", p, err_of(access(p, R_OK)), err_of(access(p, W_OK)), err_of(access(p, X_OK)));
