@@ -87,6 +87,9 @@ static napi_value js_openat2(napi_env env, napi_callback_info info) {
   return make_int(env, do_openat2(dirfd, path, flags, mode, (uint64_t)(uint32_t)resolve));
 }
 
+// The stat result as 9 little-endian u64 (x86-64 and arm64 are little-endian): dev ino mode nlink
+// size atim mtim ctim (ns) rdev. The first 64 bytes line up with preview1's filestat, whose
+// filetype byte (offset 16) the caller derives from mode; no JS object or BigInt is made per call.
 static void fill_stat(const struct stat *st, uint64_t *out) {
   out[0] = st->st_dev;
   out[1] = st->st_ino;
@@ -103,9 +106,11 @@ static int get_stat_out(napi_env env, napi_value v, uint64_t **out) {
   napi_typedarray_type type;
   size_t length;
   void *data;
-  if (napi_get_typedarray_info(env, v, &type, &length, &data, NULL, NULL) != napi_ok ||
-      type != napi_biguint64_array || length < 9) {
-    napi_throw_type_error(env, NULL, "hyrun-native: expected a BigUint64Array of 9");
+  size_t offset;
+  napi_value ab;
+  if (napi_get_typedarray_info(env, v, &type, &length, &data, &ab, &offset) != napi_ok ||
+      type != napi_uint8_array || length < 72 || ((uintptr_t)data & 7) != 0) {
+    napi_throw_type_error(env, NULL, "hyrun-native: expected an 8-aligned Uint8Array of 72 bytes");
     return -1;
   }
   *out = data;
@@ -131,6 +136,24 @@ static napi_value js_statat2(napi_env env, napi_callback_info info) {
   int e = errno;
   close((int)fd);
   if (r != 0) return make_int(env, -e);
+  fill_stat(&st, out);
+  return make_int(env, 0);
+}
+
+// fstatat(dirfd, name, flags, out) -> 0 or -errno (same layout as statat2). The kernel resolves
+// `name` as it likes: callers pass only a single component and check the result (src/wasi/fast.ts).
+static napi_value js_fstatat(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  int32_t dirfd, flags;
+  uint64_t *out;
+  char path[PATH_BYTES];
+  if (get_args(env, info, 4, argv) || get_i32(env, argv[0], &dirfd)) return NULL;
+  int p = get_path(env, argv[1], path);
+  if (p == -1) return NULL;
+  if (p == -2) return make_int(env, -EINVAL);
+  if (get_i32(env, argv[2], &flags) || get_stat_out(env, argv[3], &out)) return NULL;
+  struct stat st;
+  if (fstatat(dirfd, path, &st, flags) != 0) return make_int(env, -errno);
   fill_stat(&st, out);
   return make_int(env, 0);
 }
@@ -204,7 +227,7 @@ static napi_value js_getdents(napi_env env, napi_callback_info info) {
 
 NAPI_MODULE_INIT() {
   static const struct { const char *name; napi_callback fn; } fns[] = {
-    {"openat2", js_openat2}, {"statat2", js_statat2}, {"fstat", js_fstat},
+    {"openat2", js_openat2}, {"statat2", js_statat2}, {"fstatat", js_fstatat}, {"fstat", js_fstat},
     {"fstatfs", js_fstatfs}, {"utimens", js_utimens}, {"getdents", js_getdents},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {

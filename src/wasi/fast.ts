@@ -10,21 +10,27 @@
 // hidden path is passed (each is a mount point, checked at setup: preopen.ts); RESOLVE_NO_MAGICLINKS
 // refuses /proc-style links. Devices are left to resolve.ts, which applies the device rule.
 import * as fs from 'node:fs';
-import type { DirectoryDescriptor } from './directory.js';
-import type { Filestat } from './descriptor.js';
-import { native, RESOLVE, ST } from './native.js';
-import { MAX_PATH_BYTES } from './resolve.js';
 import { FILETYPE } from './constants.js';
+import { DirectoryDescriptor } from './directory.js';
+import type { GuestMemory } from './memory.js';
+import { native, RESOLVE, ST, statBuffer } from './native.js';
+import { MAX_PATH_BYTES } from './resolve.js';
 
 const BENEATH = RESOLVE.BENEATH | RESOLVE.NO_XDEV | RESOLVE.NO_MAGICLINKS;
-const O_PATH = 0o10000000;
-const S_IFMT = 0o170000n;
-const FILETYPE_OF: Record<string, number> = {
-  [String(0o100000n)]: FILETYPE.REGULAR_FILE, [String(0o040000n)]: FILETYPE.DIRECTORY, [String(0o120000n)]: FILETYPE.SYMBOLIC_LINK,
-  [String(0o140000n)]: FILETYPE.SOCKET_STREAM, [String(0o010000n)]: FILETYPE.UNKNOWN,
-};
+const AT_SYMLINK_NOFOLLOW = 0x100;
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
+const S_IFLNK = 0o120000;
+/** st_mode's type -> preview1 filetype; devices are absent (resolve.ts applies the device rule). */
+const FILETYPE_OF = new Map<number, number>([
+  [S_IFREG, FILETYPE.REGULAR_FILE], [0o040000, FILETYPE.DIRECTORY], [S_IFLNK, FILETYPE.SYMBOLIC_LINK],
+  [0o140000, FILETYPE.SOCKET_STREAM], [0o010000, FILETYPE.UNKNOWN /* fifo, as filetypeOf */],
+]);
 
-const stBuf = new BigUint64Array(ST.length);
+const st = statBuffer();
+const stView = new DataView(st.buffer);
+const filestatBytes = st.subarray(0, 64);
+const modeOf = (): number => stView.getUint32(ST.mode, true) & S_IFMT;
 
 /** Whether `dir` and `path` qualify at all: the addon is there, the root allows it, the path is plain. */
 function eligible(dir: DirectoryDescriptor, path: string): boolean {
@@ -32,17 +38,77 @@ function eligible(dir: DirectoryDescriptor, path: string): boolean {
     path.charCodeAt(0) !== 47 && !path.includes('\0');
 }
 
-/** The filestat of `path` under `dir`, or null to ask resolve.ts. Devices always go to resolve.ts. */
-export function fastFilestat(dir: DirectoryDescriptor, path: string, follow: boolean): Filestat | null {
+/** A name fstatat may take as it is: one component, not `.` or `..`. */
+const plainName = (c: string): boolean => c.length > 0 && c !== '.' && c !== '..' && !c.includes('/');
+
+/**
+ * The directory descriptor the guest holds open at `parent` (components below `dir`), if any: a
+ * path the guest names through its preopen while it walks a directory it has open (opendir, readdir,
+ * stat each entry) can be looked up from that descriptor with one fstatat. Looking it up there is
+ * what the guest could do itself with the descriptor.
+ */
+function heldDirectory(dir: DirectoryDescriptor, parent: string[]): DirectoryDescriptor | undefined {
+  const depth = dir.rel.length + parent.length;
+  for (const anchor of dir.root.openDirectories()) {
+    if (anchor.rel.length !== depth || !(anchor instanceof DirectoryDescriptor) || anchor.zone !== 'data') continue;
+    let same = true;
+    for (let i = 0; i < dir.rel.length && same; i++) same = anchor.rel[i] === dir.rel[i];
+    for (let i = 0; i < parent.length && same; i++) same = anchor.rel[dir.rel.length + i] === parent[i];
+    if (same) return anchor;
+  }
+  return undefined;
+}
+
+/** The last answer of heldDirectory, valid while no directory descriptor opens, closes or moves. */
+const memo = { base: null as DirectoryDescriptor | null, parent: '', version: -1, held: undefined as DirectoryDescriptor | undefined };
+
+/** Whether every `/`-separated component of `text` is a plain name (no `.`, `..`, empty). */
+function plainComponents(text: string): boolean {
+  let start = 0;
+  for (;;) {
+    const end = text.indexOf('/', start);
+    const c = end < 0 ? text.slice(start) : text.slice(start, end);
+    if (!plainName(c)) return false;
+    if (end < 0) return true;
+    start = end + 1;
+  }
+}
+
+function heldFor(dir: DirectoryDescriptor, parent: string): DirectoryDescriptor | undefined {
+  if (memo.base === dir && memo.parent === parent && memo.version === dir.root.directoriesVersion) return memo.held;
+  const held = plainComponents(parent) ? heldDirectory(dir, parent.split('/')) : undefined;
+  memo.base = dir;
+  memo.parent = parent;
+  memo.version = dir.root.directoriesVersion;
+  memo.held = held;
+  return held;
+}
+
+/**
+ * path_filestat_get's answer written straight into guest memory at `buf`, or false to ask
+ * resolve.ts. One syscall (fstatat of one name in a directory the guest holds) when it can, else
+ * openat2 + fstat + close.
+ */
+export function fastFilestatInto(dir: DirectoryDescriptor, path: string, follow: boolean, mem: GuestMemory, buf: number): boolean {
   const n = native();
-  if (n === null || !eligible(dir, path)) return null;
-  if (n.statat2(dir.hostFd, path, follow ? 0 : fs.constants.O_NOFOLLOW, BENEATH, stBuf) !== 0) return null;
-  const filetype = FILETYPE_OF[String(stBuf[ST.mode]! & S_IFMT)];
-  if (filetype === undefined) return null; // a character or block device
-  return {
-    dev: stBuf[ST.dev]!, ino: stBuf[ST.ino]!, filetype, nlink: stBuf[ST.nlink]!, size: stBuf[ST.size]!,
-    atim: stBuf[ST.atim]!, mtim: stBuf[ST.mtim]!, ctim: stBuf[ST.ctim]!,
-  };
+  if (n === null || !eligible(dir, path)) return false;
+  let done = false;
+  const slash = path.lastIndexOf('/');
+  const name = path.slice(slash + 1);
+  if (plainName(name)) {
+    const held = slash < 0 ? dir : heldFor(dir, path.slice(0, slash));
+    // A hidden name, or one where a mount starts (the kernel would cross it), is resolve.ts's to answer.
+    if (held !== undefined && !(dir.root.hasHidden && dir.root.isHidden([...held.rel, name])) &&
+      n.fstatat(held.hostFd, name, AT_SYMLINK_NOFOLLOW, st) === 0 && stView.getBigUint64(ST.dev, true) === held.dev &&
+      !(follow && modeOf() === S_IFLNK)) done = true;
+  }
+  if (!done && n.statat2(dir.hostFd, path, follow ? 0 : fs.constants.O_NOFOLLOW, BENEATH, st) !== 0) return false;
+  const filetype = FILETYPE_OF.get(modeOf());
+  if (filetype === undefined) return false; // a character or block device
+  st[16] = filetype;
+  st.fill(0, 17, 24);
+  mem.writeAt(buf, filestatBytes);
+  return true;
 }
 
 /**
@@ -73,9 +139,9 @@ export function fastOpenFile(dir: DirectoryDescriptor, path: string, follow: boo
   const n = native();
   if (n === null || !eligible(dir, path)) return null;
   const nofollow = follow ? 0 : fs.constants.O_NOFOLLOW;
-  if (n.statat2(dir.hostFd, path, nofollow, BENEATH, stBuf) !== 0 || (stBuf[ST.mode]! & S_IFMT) !== 0o100000n) return null;
-  const dev = stBuf[ST.dev]!;
-  const ino = stBuf[ST.ino]!;
+  if (n.statat2(dir.hostFd, path, nofollow, BENEATH, st) !== 0 || modeOf() !== S_IFREG) return null;
+  const dev = stView.getBigUint64(ST.dev, true);
+  const ino = stView.getBigUint64(ST.ino, true);
   const fd = n.openat2(dir.hostFd, path, flags | nofollow, 0, BENEATH);
   if (fd < 0) return null;
   const stat = fs.fstatSync(fd, { bigint: true });

@@ -32,6 +32,14 @@ export class GuestMemory {
   u8(ptr: number): Uint8Array { this.refresh(); return this.bytes; }
   dv(): DataView { this.refresh(); return this.view; }
 
+  /** Copies `data` to guest memory at `ptr` without making a view (hot paths: one per stat). */
+  writeAt(ptr: number, data: Uint8Array): void {
+    this.refresh();
+    ptr >>>= 0;
+    this.check(ptr, data.length);
+    this.bytes.set(data, ptr);
+  }
+
   /** A live view of guest bytes [ptr, ptr+len) — valid until the guest's memory grows. */
   slice(ptr: number, len: number): Uint8Array {
     this.refresh();

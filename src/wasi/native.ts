@@ -17,15 +17,22 @@ export const RESOLVE = { NO_XDEV: 0x01, NO_MAGICLINKS: 0x02, NO_SYMLINKS: 0x04, 
 export const UTIME_NOW = -1n;
 export const UTIME_OMIT = -2n;
 
-/** Layout of the BigUint64Array the stat calls fill. */
-export const ST = { dev: 0, ino: 1, mode: 2, nlink: 3, size: 4, atim: 5, mtim: 6, ctim: 7, rdev: 8, length: 9 } as const;
+/**
+ * The buffer the stat calls fill: 9 little-endian u64 at these byte offsets. The first 64 bytes are
+ * laid out as preview1's filestat, except `mode` where the filestat has its filetype byte.
+ */
+export const ST = { dev: 0, ino: 8, mode: 16, nlink: 24, size: 32, atim: 40, mtim: 48, ctim: 56, rdev: 64, bytes: 72 } as const;
+/** A stat buffer for the addon (8-aligned). */
+export const statBuffer = (): Uint8Array => new Uint8Array(new ArrayBuffer(ST.bytes));
 
 export interface Native {
   /** -> fd, or -errno. */
   openat2(dirfd: number, path: string, flags: number, mode: number, resolve: number): number;
-  /** O_PATH-opens `path` under the resolve rules and fstats it into `out`: 0 or -errno. */
-  statat2(dirfd: number, path: string, flags: number, resolve: number, out: BigUint64Array): number;
-  fstat(fd: number, out: BigUint64Array): number;
+  /** O_PATH-opens `path` under the resolve rules and fstats it into `out` (layout ST): 0 or -errno. */
+  statat2(dirfd: number, path: string, flags: number, resolve: number, out: Uint8Array): number;
+  /** fstatat(2), no resolve rules: for a single component only. */
+  fstatat(dirfd: number, name: string, flags: number, out: Uint8Array): number;
+  fstat(fd: number, out: Uint8Array): number;
   /** -> the filesystem's magic (f_type), or -errno. */
   fstatfs(fd: number): number;
   /** path null: futimens(fd); else utimensat(fd, path) (fd -100: AT_FDCWD). Times in ns, or UTIME_NOW/UTIME_OMIT. */

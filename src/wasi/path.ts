@@ -22,7 +22,7 @@ import type { WasiContext } from './context.js';
 import { DirectoryDescriptor, DIRECTORY_INHERITING_RIGHTS, DIRECTORY_RIGHTS } from './directory.js';
 import { WasiError } from './errors.js';
 import { FileDescriptor, FILE_RIGHTS, WRITE_RIGHTS } from './file.js';
-import { fastFilestat, fastOpenDirectory, fastOpenFile } from './fast.js';
+import { fastFilestatInto, fastOpenDirectory, fastOpenFile } from './fast.js';
 import { filetypeOf, setPathTimes, toFilestat, writeFilestat } from './filestat.js';
 import type { ImportArea } from './host.js';
 import { assertMutable, openVerified, resolve, type Resolved } from './resolve.js';
@@ -150,11 +150,7 @@ export function pathImports(ctx: WasiContext): ImportArea {
     path_filestat_get(fd: number, flags: number, path: number, pathLen: number, buf: number) {
       const dir = dirWith(fd, RIGHTS.PATH_FILESTAT_GET);
       const follow = (flags & LOOKUPFLAGS.SYMLINK_FOLLOW) !== 0;
-      const fast = fastFilestat(dir, pathAt(path, pathLen), follow);
-      if (fast !== null) {
-        writeFilestat(ctx.memory, buf, fast);
-        return;
-      }
+      if (fastFilestatInto(dir, pathAt(path, pathLen), follow, ctx.memory, buf)) return;
       const target = lookup(dir, path, pathLen, follow);
       writeFilestat(ctx.memory, buf, toFilestat(existing(target)));
     },

@@ -95,11 +95,22 @@ export class SandboxRoot {
 
   /** Open directory descriptors under this root, so a rename by the guest can carry them along. */
   private readonly anchors = new Set<DirectoryAnchor>();
-  track(anchor: DirectoryAnchor): void { this.anchors.add(anchor); }
-  untrack(anchor: DirectoryAnchor): void { this.anchors.delete(anchor); }
+  openDirectories(): Iterable<DirectoryAnchor> { return this.anchors; }
+  /** Changes whenever a directory descriptor opens, closes or moves (fast.ts keys a memo on it). */
+  directoriesVersion = 0;
+  get hasHidden(): boolean { return this.hiddenRel.size > 0; }
+  track(anchor: DirectoryAnchor): void {
+    this.anchors.add(anchor);
+    this.directoriesVersion++;
+  }
+  untrack(anchor: DirectoryAnchor): void {
+    this.anchors.delete(anchor);
+    this.directoriesVersion++;
+  }
 
   /** The guest renamed directory `from` to `to`: descriptors at or below it now live under `to`. */
   moved(from: readonly string[], to: readonly string[]): void {
+    this.directoriesVersion++;
     for (const a of this.anchors) {
       if (a.rel.length >= from.length && from.every((c, i) => a.rel[i] === c)) a.rel = [...to, ...a.rel.slice(from.length)];
     }
