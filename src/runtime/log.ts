@@ -4,16 +4,24 @@ import { appendFileSync } from 'node:fs';
 
 export type LogFormat = 'text' | 'json';
 
+/**
+ * Who reads our stderr: a person at a terminal is told the message comes from hyrun; an engine
+ * that captures it (conmon, when Podman is not configured for JSON logs) prints it after the
+ * runtime's path itself ("OCI runtime error: /usr/local/bin/hyrun: MESSAGE"), so a "hyrun: " of
+ * ours would appear twice.
+ */
+const stderrPrefix = (): string => (process.stderr.isTTY ? 'hyrun: ' : '');
+
 export class Logger {
   constructor(readonly file: string | undefined, readonly format: LogFormat, readonly debugEnabled: boolean) {}
 
   error(msg: string): void {
-    process.stderr.write(`hyrun: ${msg}\n`);
+    process.stderr.write(`${stderrPrefix()}${msg}\n`);
     this.write('error', msg);
   }
 
   warn(msg: string): void {
-    process.stderr.write(`hyrun: warning: ${msg}\n`);
+    process.stderr.write(`${stderrPrefix()}warning: ${msg}\n`);
     this.write('warning', msg);
   }
 

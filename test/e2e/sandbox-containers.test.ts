@@ -164,6 +164,24 @@ describe('podman --runtime hyrun: /proc/self/mem and a container root', { skip: 
   });
   after(() => podman?.cleanup());
 
+  test('an error of hyrun reaches Podman once, after the runtime path, also without JSON logs', () => {
+    // Podman reads the runtime's stderr when the runtime's name is not in runtime_supports_json.
+    const plain = join(podman.dir, 'hyrun-nojson');
+    symlinkSync(hyrunBin, plain);
+    const context = join(podman.dir, 'elf-context');
+    mkdirSync(context);
+    copyFileSync('/bin/busybox', join(context, 'elf'));
+    writeFileSync(join(context, 'Containerfile'), 'FROM scratch\nCOPY elf /\nCMD ["/elf"]\n');
+    podman.mustBuildah(['build', '--quiet', '--annotation', 'module.wasm.image/variant=compat', '-t', `${tag}-elf`, context]);
+    for (const runtime of [plain, hyrunBin]) {
+      const r = podman.podman(['--runtime', runtime, 'run', '--rm', `${tag}-elf`]);
+      assert.notEqual(r.status, 0);
+      const err = cleanStderr(r.stderr);
+      assert.match(err, new RegExp(`OCI runtime error: ${runtime.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: /elf is not a Wasm module: it is an ELF executable`), err);
+      assert.doesNotMatch(err, /: hyrun: /, err);
+    }
+  });
+
   for (const flags of [[], ['--user', '1000', '--read-only']]) {
     test(`podman run ${flags.join(' ') || '(root)'}: the attack is refused, absolute links resolve inside`, () => {
       // Podman 4.3 has no `--mount type=proc`: the host's own procfs, bound in, is the other procfs here
