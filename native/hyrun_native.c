@@ -10,6 +10,9 @@
 #include <node_api.h>
 #include <stdint.h>
 #include <string.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -225,10 +228,46 @@ static napi_value js_getdents(napi_env env, napi_callback_info info) {
   return make_int(env, n < 0 ? -errno : n);
 }
 
+// setTitle(cmdline, comm) -> bytes of cmdline kept, or -errno. Writes `cmdline` over the process's
+// whole argument area (arg_start..arg_end from /proc/self/stat), NUL-padded, and sets the thread
+// name. node's process.title only reaches the part of that area holding node's own argv; the
+// executor is started through the dynamic loader, whose arguments come first.
+static napi_value js_set_title(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  char title[PATH_BYTES], comm[PATH_BYTES];
+  if (get_args(env, info, 2, argv)) return NULL;
+  if (get_path(env, argv[0], title) == -1 || get_path(env, argv[1], comm) == -1) return NULL;
+  FILE *f = fopen("/proc/self/stat", "re");
+  if (f == NULL) return make_int(env, -errno);
+  char line[4096];
+  size_t n = fread(line, 1, sizeof line - 1, f);
+  fclose(f);
+  line[n] = 0;
+  char *p = strrchr(line, ')');
+  if (p == NULL) return make_int(env, -EINVAL);
+  unsigned long long start = 0, end = 0;
+  // Fields after the command name start at field 3; arg_start and arg_end are fields 48 and 49.
+  p++;
+  for (int field = 3; field <= 49 && p != NULL; field++) {
+    while (*p == ' ') p++;
+    if (field == 48) start = strtoull(p, NULL, 10);
+    if (field == 49) end = strtoull(p, NULL, 10);
+    p = strchr(p, ' ');
+  }
+  if (start == 0 || end <= start) return make_int(env, -EINVAL);
+  size_t area = (size_t)(end - start);
+  size_t len = strlen(title);
+  if (len > area - 1) len = area - 1;
+  memset((void *)(uintptr_t)start, 0, area);
+  memcpy((void *)(uintptr_t)start, title, len);
+  prctl(PR_SET_NAME, comm, 0, 0, 0);
+  return make_int(env, (int64_t)len);
+}
+
 NAPI_MODULE_INIT() {
   static const struct { const char *name; napi_callback fn; } fns[] = {
     {"openat2", js_openat2}, {"statat2", js_statat2}, {"fstatat", js_fstatat}, {"fstat", js_fstat},
-    {"fstatfs", js_fstatfs}, {"utimens", js_utimens}, {"getdents", js_getdents},
+    {"fstatfs", js_fstatfs}, {"utimens", js_utimens}, {"getdents", js_getdents}, {"setTitle", js_set_title},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

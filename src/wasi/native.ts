@@ -37,6 +37,8 @@ export interface Native {
   fstatfs(fd: number): number;
   /** path null: futimens(fd); else utimensat(fd, path) (fd -100: AT_FDCWD). Times in ns, or UTIME_NOW/UTIME_OMIT. */
   utimens(fd: number, path: string | null, atimNs: bigint, mtimNs: bigint, nofollow: boolean): number;
+  /** Rewrites the whole /proc/PID/cmdline area with `cmdline` and sets the thread name: bytes kept, or -errno. */
+  setTitle(cmdline: string, comm: string): number;
   /** linux_dirent64 records into `buf`: bytes, 0 at the end, or -errno. */
   getdents(fd: number, buf: Buffer): number;
 }

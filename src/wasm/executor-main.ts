@@ -8,6 +8,7 @@
 import { realpathSync, statSync } from 'node:fs';
 import { posix } from 'node:path';
 import { RUNTIME_MOUNT, SPEC_ENV } from '../handlers/runtime-dir.js';
+import { native } from '../wasi/native.js';
 import { executeAndExit, LaunchError, type WasmRunSpec } from './executor.js';
 
 // Before anything else: with no JS listener, SIGUSR1 makes node open its inspector on
@@ -79,6 +80,12 @@ export function resolveModule(name: string, env: string[], cwd: string): string 
 }
 
 const spec = readSpec();
+// What `ps`, `podman top` and `crictl exec ps` show for this process: the module and its arguments,
+// as the user wrote them, not the loader and node command line that starts the executor. node's
+// process.title cannot reach the loader's part of the command line: the addon rewrites it all.
+const title = spec.args.length > 0 ? spec.args.join(' ') : spec.module;
+const addon = native();
+if (addon === null || addon.setTitle(title, posix.basename(spec.module).slice(0, 15)) < 0) process.title = title;
 try {
   spec.module = resolveModule(spec.module, spec.env, process.cwd());
 } catch (e) {

@@ -12,7 +12,7 @@ import type { OciSpec } from '../../src/oci/spec.js';
 import { DELEGATES } from './fixtures/oci.js';
 import { native } from '../../src/wasi/native.js';
 import { cleanStderr, PodmanEnv } from './engines/podman.js';
-import { cannotRun, explain } from './engines/tools.js';
+import { cannotRun, explain, sleepSync } from './engines/tools.js';
 
 const scratch = tempDir('hyrun-secctr-');
 chmodSync(scratch.path, 0o755);
@@ -163,6 +163,25 @@ describe('podman --runtime hyrun: /proc/self/mem and a container root', { skip: 
     podman.mustBuildah(['build', '--quiet', '--annotation', 'module.wasm.image/variant=compat', '--platform', 'wasi/wasm', '-t', tag, context]);
   });
   after(() => podman?.cleanup());
+
+  test('podman top shows the module and its arguments, not the executor command line', () => {
+    const name = `hyrun-sec-top-${process.pid}`;
+    const started = podman.podman(['run', '-d', '--name', name, tag, '/sec.wasm', 'sleep', '60']);
+    try {
+      assert.equal(started.status, 0, explain(started));
+      // The executor sets its title as it starts: ask until it has (or the limit says it never did).
+      let top = podman.podman(['top', name, 'args']);
+      for (let i = 0; i < 100 && !/^\/sec\.wasm sleep 60\s*$/m.test(top.stdout); i++) {
+        sleepSync(100);
+        top = podman.podman(['top', name, 'args']);
+      }
+      assert.equal(top.status, 0, explain(top));
+      assert.match(top.stdout, /^\/sec\.wasm sleep 60\s*$/m, top.stdout);
+      assert.doesNotMatch(top.stdout, /\.hyrun|executor|ld-linux/, top.stdout);
+    } finally {
+      podman.podman(['rm', '--force', '--time', '0', name]);
+    }
+  });
 
   test('an error of hyrun reaches Podman once, after the runtime path, also without JSON logs', () => {
     // Podman reads the runtime's stderr when the runtime's name is not in runtime_supports_json.

@@ -8,6 +8,7 @@
 //   write PATH           tries to open PATH for writing and write to it: "write PATH E"
 //   symlink TEXT NAME    creates a symlink: "symlink NAME E"
 //   stat PATH            "stat PATH E type=T mode=M size=S"
+//   sleep SECONDS        sleeps (for tools that look at the running process)
 //   access PATH          access(R_OK|W_OK|X_OK) as wasi-libc computes them: "access PATH r=E w=E x=E"
 //   times PATH           creates PATH, sets its mtime to 1000000000.123456789 by path and its atime to
 //                        1000000000.987654321 through an fd, reads both back: "times PATH E atime_ns mtime_ns"
@@ -168,6 +169,8 @@ int main(int argc, char **argv) {
       memset(&st, 0, sizeof st);
       if (e == 0) e = err_of(stat(p, &st));
       printf("times %s %d %ld %ld\n", p, e, (long)st.st_atim.tv_nsec, (long)st.st_mtim.tv_nsec);
+    } else if (strcmp(cmd, "sleep") == 0 && i + 1 < argc) {
+      sleep((unsigned)atoi(argv[++i]));
     } else if (strcmp(cmd, "access") == 0 && i + 1 < argc) {
       const char *p = argv[++i];
       printf("access %s r=%d w=%d x=%d\n", p, err_of(access(p, R_OK)), err_of(access(p, W_OK)), err_of(access(p, X_OK)));
