@@ -43,6 +43,8 @@ function stageImage(rootfs: string): void {
   link('etc/alternatives/editor', '/usr/bin/vim.tiny');
   link('usr/bin/editor', '/etc/alternatives/editor'); // a chain of absolute links
   file('usr/lib/app/data.txt', 'lib data\n');
+  file('usr/lib/app/world.txt', 'anyone may write\n');
+  chmodSync(join(rootfs, 'usr/lib/app/world.txt'), 0o666);
   link('lib-link', '/usr/lib'); // to a directory
   link('deep/up/link', '/../../../usr/lib/app/data.txt'); // `..` at `/` stays at `/`
   mkdirSync(join(rootfs, 'data'), { recursive: true });
@@ -60,6 +62,8 @@ function stageVolume(): void {
   symlinkSync('/proc/1/mem', join(volume, 'planted-mem'));
   symlinkSync(HOST_SECRET, join(volume, 'planted-host'));
   symlinkSync('/etc/localtime', join(volume, 'planted-inside'));
+  writeFileSync(join(volume, 'root-only.txt'), 'root only\n', { mode: 0o644 });
+  chmodSync(join(volume, 'root-only.txt'), 0o644);
 }
 
 const ATTACK = ['attack', '/proc/self/mem', '/proc/self/task/PID/syscall', '/proc/self/stat'];
@@ -71,10 +75,12 @@ const REFUSED = ['/proc/self/mem', '/proc/1/mem', '/proc/thread-self/../mem', '/
 const HIDDEN = ['/rt-link', '/rt-exec', '/.hyrun', '/.hyrun/executor.cjs'];
 const guestArgs = (): string[] => ['/sec.wasm', ...ATTACK, 'symlink', '../proc/self/mem', '/vol/guest-link', 'times', '/vol/times-probe',
   'ls', '/proc', 'ls', '/sys', 'write', '/proc/sys/kernel/hostname', 'write', '/dev/null',
+  'write', '/usr/lib/app/world.txt', 'write', '/vol/root-only.txt',
+  'access', '/proc/self/mem', 'access', '/missing', 'access', '/.hyrun', 'access', '/usr/lib/app/data.txt', 'access', '/proc/cpuinfo',
   ...CATS.flatMap((p) => ['cat', p]), 'try', ...REFUSED, ...HIDDEN, '/vol/planted-host', '/dev/null', '/dev/zero'];
 
 /** Checks one run's output; the same for every runtime and engine. */
-function checkGuest(r: Result, where: string): void {
+function checkGuest(r: Result, where: string, how: { readOnlyRoot: boolean; uid1000: boolean }): void {
   assert.equal(r.status, 0, `${where}: ${explain(r)}`);
   const out = r.stdout;
   assert.doesNotMatch(out, /PWNED/, where);
@@ -85,6 +91,16 @@ function checkGuest(r: Result, where: string): void {
   assert.match(out, /^ls \/sys:$/m, where);
   assert.match(out, /^write \/proc\/sys\/kernel\/hostname 2$/m, where);
   assert.match(out, /^write \/dev\/null 0$/m, where);
+  // The host's answer to the operation itself: EROFS (69) on a read-only root, EACCES (2) for a file
+  // the container's user may not write.
+  assert.match(out, new RegExp(`^write /usr/lib/app/world.txt ${how.readOnlyRoot ? 69 : 0}$`, 'm'), where);
+  assert.match(out, new RegExp(`^write /vol/root-only.txt ${how.uid1000 ? 2 : 0}$`, 'm'), where);
+  // wasi-libc's access(): existence and refusal as the host says; the rest from the preopen's rights.
+  assert.match(out, /^access \/proc\/self\/mem r=2 w=2 x=2$/m, where);
+  assert.match(out, /^access \/missing r=44 w=44 x=44$/m, where);
+  assert.match(out, /^access \/\.hyrun r=44 w=44 x=44$/m, where);
+  assert.match(out, /^access \/usr\/lib\/app\/data.txt r=0 w=0 x=0$/m, where);
+  assert.match(out, /^access \/proc\/cpuinfo r=0 w=0 x=0$/m, where);
   assert.match(out, /^\/etc\/localtime: TZif2 UTC zone$/m, where);
   assert.match(out, /^\/etc\/ssl\/certs\/Test_Root_CA.pem: -----BEGIN CERTIFICATE----- test$/m, where);
   assert.match(out, /^\/usr\/bin\/editor: vim tiny$/m, where);
@@ -146,7 +162,8 @@ for (const { name, path: delegate } of DELEGATES) {
         const r = run(hyrunBin, ['--root', stateRoot, '--delegate', delegate!, 'run', '--bundle', dir, id], { env, timeout: 120_000 });
         run(hyrunBin, ['--root', stateRoot, '--delegate', delegate!, 'delete', '--force', id], { env });
         run('rm', ['-f', join(volume, 'guest-link'), join(volume, 'times-probe')]);
-        checkGuest(r, `${name} ${variant}`);
+        // `<runtime> spec` makes a read-only root already.
+        checkGuest(r, `${name} ${variant}`, { readOnlyRoot: config.root?.readonly === true, uid1000: variant !== 'root' });
       });
     }
   });
@@ -208,7 +225,7 @@ describe('podman --runtime hyrun: /proc/self/mem and a container root', { skip: 
       const r = podman.podman(['run', '--rm', ...flags, '--device', `${MEMDEV}:/dev/memdev`, '-v', '/proc:/xproc',
         '-v', `${volume}:/vol`, tag, ...guestArgs()]);
       run('rm', ['-f', join(volume, 'guest-link'), join(volume, 'times-probe')]);
-      checkGuest({ ...r, stderr: cleanStderr(r.stderr) }, `podman ${flags.join(' ')}`);
+      checkGuest({ ...r, stderr: cleanStderr(r.stderr) }, `podman ${flags.join(' ')}`, { readOnlyRoot: flags.length > 0, uid1000: flags.length > 0 });
     });
   }
 });
