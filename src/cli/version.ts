@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolveDelegate } from '../runtime/delegate.js';
+import { nativeStatus } from '../wasi/native.js';
 
 /** hyrun's version from its package.json, found by walking up from this file (bundled or not). */
 export function hyrunVersion(): string {
@@ -43,6 +44,8 @@ export function versionText(): string {
     `hyrun version ${hyrunVersion()}`,
     `delegate: ${delegateLine()}`,
     `node: ${process.versions.node}`,
+    // The WASI host's syscall addon (openat2, utimensat, …): without it, same rules, slower lookups.
+    `addon: ${nativeStatus()}`,
     `+WASM:v8 ${process.versions.v8}`,
     '',
   ].join('\n');

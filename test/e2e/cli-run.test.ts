@@ -119,6 +119,10 @@ test('--version: hyrun version, the delegate, the Wasm engine', () => {
   assert.equal(none.status, 0);
   assert.match(none.stdout.split('\n')[1], /^delegate: none found \(.*\/nonexistent\/crun/);
   assert.equal(lines.at(-1), `+WASM:v8 ${process.versions.v8}`);
+  // The addon: loaded when the build made it (it does here), absent with the reason otherwise.
+  assert.equal(lines.find((l) => l.startsWith('addon: ')), 'addon: loaded');
+  const without = hyrun(['--version'], { env: { ...process.env, HYRUN_NO_NATIVE: '1' } }).stdout.split('\n');
+  assert.ok(without.includes('addon: absent (HYRUN_NO_NATIVE=1)'), without.join('|'));
 });
 
 test('help: general, per command, and run documents its options and the mode rule', () => {
