@@ -17,6 +17,8 @@ export interface Engine {
   name: string;
   argv: (wasmOrNative: string, args: string[], dirs?: [string, string][]) => string[];
   native?: boolean;
+  /** Variables added to the bench environment for this engine. */
+  env?: Record<string, string>;
 }
 
 export const NATIVE: Engine = {
@@ -27,6 +29,8 @@ export const HYRUN: Engine = {
   name: 'hyrun',
   argv: (wasm, args, dirs = []) => [hyrunBin, 'run', ...dirs.flatMap(([h, g]) => ['--dir', `${h}::${g}`]), wasm, ...args],
 };
+/** hyrun on its portable paths only (no Node-API addon): the same sandbox rules, node's fs calls. */
+export const HYRUN_NO_ADDON: Engine = { ...HYRUN, name: 'hyrun (no addon)', env: { HYRUN_NO_NATIVE: '1' } };
 export const NODE_WASI: Engine = {
   name: 'node:wasi',
   argv: (wasm, args, dirs = []) => [process.execPath, '--no-warnings', nodeWasiRunner, ...dirs.flatMap(([h, g]) => ['--dir', `${h}::${g}`]), wasm, ...args],
@@ -38,8 +42,10 @@ export const NODE_WASI: Engine = {
  * containers suite does.
  */
 export const STRIPPED_NODE_VARS = ['NODE_EXTRA_CA_CERTS', 'NODE_OPTIONS'];
-export const benchEnv = (): NodeJS.ProcessEnv =>
-  Object.fromEntries(Object.entries(process.env).filter(([k]) => !STRIPPED_NODE_VARS.includes(k)));
+export const benchEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
+  ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !STRIPPED_NODE_VARS.includes(k))),
+  ...extra,
+});
 
 export interface Timed { ms: number; stdout: string; status: number | null; signal: NodeJS.Signals | null }
 

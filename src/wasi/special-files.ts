@@ -37,8 +37,8 @@ export const DEVICES: readonly (readonly [number, number, string])[] = [
 ];
 
 /** glibc's gnu_dev_major/minor for the kernel's 64-bit dev_t encoding. */
-export const devMajor = (rdev: bigint): number => Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn));
-export const devMinor = (rdev: bigint): number => Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn));
+export const devMajor = (rdev: bigint): number => Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & 0xfffff000n));
+export const devMinor = (rdev: bigint): number => Number((rdev & 0xffn) | ((rdev >> 12n) & 0xffffff00n));
 
 /**
  * Where a directory stands:
