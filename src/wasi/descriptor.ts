@@ -27,6 +27,8 @@ export interface DirEntry {
   ino: bigint;
   name: string;
   filetype: number;
+  /** The name's UTF-8 bytes when the listing already has them (getdents), so fd_readdir need not encode. */
+  nameBytes?: Uint8Array;
 }
 
 /** What a descriptor reports to poll_oneoff: ready now, or a way to wait for readiness. */

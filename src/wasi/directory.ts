@@ -103,7 +103,7 @@ export class DirectoryDescriptor extends Descriptor implements DirectoryAnchor {
           ino = st.ino;
           filetype = filetypeOf(st);
         }
-        entries.push({ next: BigInt(entries.length + 1), ino, name: e.name, filetype });
+        entries.push({ next: BigInt(entries.length + 1), ino, name: e.name, filetype, nameBytes: e.nameBytes });
       }
       return entries;
     }
@@ -140,10 +140,10 @@ const FROM_DT: Record<number, number> = {
  * The entries of an open directory, read with getdents64 on a fresh descriptor of it (its own
  * offset): the kernel gives each entry's inode and type, so no lstat per entry is needed.
  */
-function listFd(n: NonNullable<ReturnType<typeof native>>, dirFd: number): { name: string; ino: bigint; filetype: number }[] {
+function listFd(n: NonNullable<ReturnType<typeof native>>, dirFd: number): { name: string; nameBytes: Uint8Array; ino: bigint; filetype: number }[] {
   const fd = n.openat2(dirFd, '.', fs.constants.O_RDONLY | fs.constants.O_DIRECTORY, 0, 0);
   if (fd < 0) throw Object.assign(new Error('cannot reopen directory'), { code: errnoCode(-fd) });
-  const out: { name: string; ino: bigint; filetype: number }[] = [];
+  const out: { name: string; nameBytes: Uint8Array; ino: bigint; filetype: number }[] = [];
   const buf = Buffer.allocUnsafe(64 * 1024);
   try {
     for (;;) {
@@ -153,8 +153,11 @@ function listFd(n: NonNullable<ReturnType<typeof native>>, dirFd: number): { nam
       for (let off = 0; off < len;) {
         const reclen = buf.readUInt16LE(off + 16);
         const end = buf.indexOf(0, off + 19);
-        const name = buf.toString('utf8', off + 19, end < 0 || end > off + reclen ? off + reclen : end);
-        if (name !== '.' && name !== '..') out.push({ name, ino: buf.readBigUInt64LE(off), filetype: FROM_DT[buf[off + 18]!] ?? FILETYPE.UNKNOWN });
+        const stop = end < 0 || end > off + reclen ? off + reclen : end;
+        const name = buf.toString('utf8', off + 19, stop);
+        if (name !== '.' && name !== '..') {
+          out.push({ name, nameBytes: Uint8Array.prototype.slice.call(buf, off + 19, stop), ino: buf.readBigUInt64LE(off), filetype: FROM_DT[buf[off + 18]!] ?? FILETYPE.UNKNOWN });
+        }
         off += reclen;
       }
     }

@@ -158,7 +158,7 @@ export function fdImports(ctx: WasiContext): ImportArea {
       for (let i = start; i < entries.length; i++) {
         const entry = entries[i];
         if (used >= out.length) break;
-        const name = GuestMemory.encode(entry.name);
+        const name = entry.nameBytes ?? GuestMemory.encode(entry.name);
         header.setBigUint64(0, entry.next, true);
         header.setBigUint64(8, entry.ino, true);
         header.setUint32(16, name.length, true);

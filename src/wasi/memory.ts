@@ -60,6 +60,13 @@ export class GuestMemory {
   /** Reads a guest string (ptr, len) as UTF-8; invalid UTF-8 is ILSEQ, as the spec's `string` type requires. */
   getString(ptr: number, len: number): string {
     const raw = this.slice(ptr, len);
+    // Paths are short and mostly ASCII: building those directly skips TextDecoder's per-call cost
+    // (about a microsecond, paid once per path_* call).
+    if (raw.length <= 256) {
+      let ascii = true;
+      for (let i = 0; i < raw.length; i++) if (raw[i]! >= 0x80) { ascii = false; break; }
+      if (ascii) return String.fromCharCode.apply(null, raw as unknown as number[]);
+    }
     try {
       return utf8.decode(raw);
     } catch {
