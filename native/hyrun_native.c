@@ -67,6 +67,12 @@ static int get_path(napi_env env, napi_value v, char *buf) {
   return 0;
 }
 
+// The (dirfd, path, ...) calls: -1 when an exception is pending, -2 for a path with a NUL inside.
+static int get_dirfd_path(napi_env env, napi_callback_info info, size_t want, napi_value *argv, int32_t *dirfd, char *path) {
+  if (get_args(env, info, want, argv) || get_i32(env, argv[0], dirfd)) return -1;
+  return get_path(env, argv[1], path);
+}
+
 static long do_openat2(int dirfd, const char *path, int flags, int mode, uint64_t resolve) {
   struct open_how how;
   memset(&how, 0, sizeof how);
@@ -82,8 +88,7 @@ static napi_value js_openat2(napi_env env, napi_callback_info info) {
   napi_value argv[5];
   int32_t dirfd, flags, mode, resolve;
   char path[PATH_BYTES];
-  if (get_args(env, info, 5, argv) || get_i32(env, argv[0], &dirfd)) return NULL;
-  int p = get_path(env, argv[1], path);
+  int p = get_dirfd_path(env, info, 5, argv, &dirfd, path);
   if (p == -1) return NULL;
   if (p == -2) return make_int(env, -EINVAL);
   if (get_i32(env, argv[2], &flags) || get_i32(env, argv[3], &mode) || get_i32(env, argv[4], &resolve)) return NULL;
@@ -127,8 +132,7 @@ static napi_value js_statat2(napi_env env, napi_callback_info info) {
   int32_t dirfd, flags, resolve;
   uint64_t *out;
   char path[PATH_BYTES];
-  if (get_args(env, info, 5, argv) || get_i32(env, argv[0], &dirfd)) return NULL;
-  int p = get_path(env, argv[1], path);
+  int p = get_dirfd_path(env, info, 5, argv, &dirfd, path);
   if (p == -1) return NULL;
   if (p == -2) return make_int(env, -EINVAL);
   if (get_i32(env, argv[2], &flags) || get_i32(env, argv[3], &resolve) || get_stat_out(env, argv[4], &out)) return NULL;
@@ -150,8 +154,7 @@ static napi_value js_fstatat(napi_env env, napi_callback_info info) {
   int32_t dirfd, flags;
   uint64_t *out;
   char path[PATH_BYTES];
-  if (get_args(env, info, 4, argv) || get_i32(env, argv[0], &dirfd)) return NULL;
-  int p = get_path(env, argv[1], path);
+  int p = get_dirfd_path(env, info, 4, argv, &dirfd, path);
   if (p == -1) return NULL;
   if (p == -2) return make_int(env, -EINVAL);
   if (get_i32(env, argv[2], &flags) || get_stat_out(env, argv[3], &out)) return NULL;
