@@ -7,7 +7,7 @@
 // for every container it creates; bin/hyrun writes it alone for the Linux containers it creates
 // itself, so a route without hyrun.json is a complete record too (readRecord).
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, renameSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { ContainerRecord } from '../handlers/types.js';
 import { parseJsonFile } from '../oci/config.js';
 import { OciError } from './errors.js';
@@ -53,7 +53,8 @@ function recordFromRoute(root: string, id: string): ContainerRecord | undefined 
   const m = /^(linux) (crun|runc|other) (\/.*)$/.exec(line);
   // Empty or partial: a create still writing it, or one killed half-way.
   if (!m || !bundle.startsWith('/')) return undefined;
-  return { id, handler: 'linux', delegateKind: m[2] as ContainerRecord['delegateKind'], delegate: m[3]!, bundle, created: created.toISOString() };
+  // bin/hyrun joins $PWD and a relative --bundle without normalising (no fork for realpath).
+  return { id, handler: 'linux', delegateKind: m[2] as ContainerRecord['delegateKind'], delegate: m[3]!, bundle: resolve(bundle), created: created.toISOString() };
 }
 
 /** Claim <root>/<id> atomically: a second create with the same id fails here. */
