@@ -4,14 +4,16 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Section } from '../run.js';
-import { benchNative, benchWasm, fmtMs, fmtRatio, fmtTargetRatio, HYRUN, median, NATIVE, NODE_WASI, progress, timeOnce, type Engine } from '../lib.js';
+import { benchNative, benchWasm, findWasmtime, fmtMs, fmtRatio, fmtTargetRatio, HYRUN, median, NATIVE, NODE_WASI, progress, timeOnce, WASMTIME_ABSENT, wasmtimeNote, type Engine } from '../lib.js';
 
 const RUNS = 5;
 const GIB = 2 ** 30;
 const DIRS = 100;
 const FILES_PER_DIR = 100;
 const WALK_PASSES = 4;
-const ENGINES: Engine[] = [NATIVE, HYRUN, NODE_WASI];
+// wasmtime is a peer column where it is installed.
+const WASMTIME = findWasmtime();
+const ENGINES: Engine[] = [NATIVE, HYRUN, NODE_WASI, ...(WASMTIME ? [WASMTIME] : [])];
 
 function makeInput(path: string, gib: number): void {
   const block = Buffer.alloc(16 << 20);
@@ -99,15 +101,16 @@ export async function run(): Promise<Section> {
     const catGiB = slope(cat4, cat1, 3);
     const walkPass = slope(walkN, walk1, WALK_PASSES - 1);
     const row = (name: string, what: string, t: Times): string[] => [
-      name, what, fmtMs(t.native), fmtMs(t.hyrun), fmtMs(t['node:wasi']),
-      fmtRatio(t['node:wasi'] / t.hyrun), fmtRatio(t.native / t.hyrun),
+      name, what, fmtMs(t.native), fmtMs(t.hyrun), fmtMs(t['node:wasi']), ...(WASMTIME ? [fmtMs(t.wasmtime)] : []),
+      fmtRatio(t['node:wasi'] / t.hyrun), fmtRatio(t.native / t.hyrun), ...(WASMTIME ? [fmtRatio(t.wasmtime / t.hyrun)] : []),
     ];
     const copyRatio = cat1['node:wasi'] / cat1.hyrun;
     const walkRatio = walk1['node:wasi'] / walk1.hyrun;
     return {
       title: 'WASI I/O: hyrun relative to node:wasi',
       method: `Same C source (bench/kernels/io_*.c, clang-14 -O2) natively and as Wasm. io_cat copies a file on stdin to /dev/null on stdout with read()/write() and a 64 KiB buffer (one fd_read + one fd_write per block); io_walk walks ${DIRS} directories × ${FILES_PER_DIR} files with opendir/readdir/stat, the tree preopened with --dir. Wall time of the whole process, median of ${RUNS} interleaved runs. "Whole process" rows include start-up; "each further" rows are the difference between a bigger and a smaller run ((4 GiB − 1 GiB) / 3; (${WALK_PASSES} passes − 1 pass) / ${WALK_PASSES - 1}), i.e. the I/O path without start-up. "vs node:wasi" = node:wasi time / hyrun time (above 1.00× = hyrun faster); "vs native" = native time / hyrun time.`,
-      columns: ['workload', 'what is timed', 'native ms', 'hyrun ms', 'node:wasi ms', 'hyrun vs node:wasi', 'hyrun vs native'],
+      columns: ['workload', 'what is timed', 'native ms', 'hyrun ms', 'node:wasi ms', ...(WASMTIME ? ['wasmtime ms'] : []), 'hyrun vs node:wasi', 'hyrun vs native',
+        ...(WASMTIME ? ['hyrun vs wasmtime'] : [])],
       rows: [
         row('io_cat', '1 GiB, whole process', cat1),
         row('io_cat', 'each further GiB', catGiB),
@@ -120,6 +123,7 @@ export async function run(): Promise<Section> {
       ],
       notes: [
         `I/O path alone (the "each further" rows): hyrun vs node:wasi ${fmtRatio(catGiB['node:wasi'] / catGiB.hyrun)} for read/write, ${fmtRatio(walkPass['node:wasi'] / walkPass.hyrun)} for the walk.`,
+        WASMTIME ? `${wasmtimeNote(WASMTIME)} "hyrun vs wasmtime" = wasmtime time / hyrun time.` : WASMTIME_ABSENT,
       ],
     };
   } finally {

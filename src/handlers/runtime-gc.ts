@@ -20,7 +20,8 @@ const LOCK = '.gc.lock';
 const STALE_LOCK_MS = 30_000;
 
 const usersDir = (runtimeDir: string): string => join(dirname(runtimeDir), 'users', basename(runtimeDir));
-const userFile = (runtimeDir: string, stateDir: string): string =>
+/** Where a container's registration as a user of runtimeDir lives. */
+export const userFile = (runtimeDir: string, stateDir: string): string =>
   join(usersDir(runtimeDir), lazyCrypto().createHash('sha256').update(stateDir).digest('hex').slice(0, 32));
 
 const pause = new Int32Array(new SharedArrayBuffer(4));

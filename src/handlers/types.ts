@@ -93,6 +93,11 @@ export interface Handler {
    * to the running workload (one line for the user), and updated handler data for later processes.
    */
   resourcesUpdated?(record: ContainerRecord, update: ResourceUpdate): { warning?: string; data?: Record<string, unknown> };
+  /**
+   * When all release() does is remove files: those files (absolute paths), known once prepare()
+   * returned. bin/hyrun then deletes such a container without node (it removes them itself).
+   */
+  releaseFiles?(record: ContainerRecord, stateDir: string): string[];
   /** Undo anything prepare() did outside stateDir. Called after the delegate's delete, and when create fails. Must be idempotent. */
   release?(record: ContainerRecord, stateDir: string): Promise<void>;
 }

@@ -14,7 +14,7 @@ import { hasWasmMagic, readFileHead } from '../wasm/binary.js';
 import type { WasmRunSpec } from '../wasm/engine.js';
 import { ANNOTATION_HANDLER, ANNOTATION_VARIANT, resolveEntrypoint } from './detect.js';
 import { ensureRuntimeDir, executorCommand, RUNTIME_MOUNT, runtimeMount, SPEC_ENV, type RuntimeDir } from './runtime-dir.js';
-import { collectRuntimeDirs, releaseRuntimeDir, useRuntimeDir } from './runtime-gc.js';
+import { collectRuntimeDirs, releaseRuntimeDir, useRuntimeDir, userFile } from './runtime-gc.js';
 import { HandlerError, type DelegateInfo, type ExecContext, type Handler, type PrepareContext } from './types.js';
 
 /**
@@ -240,6 +240,11 @@ export const wasmHandler: Handler = {
       warning: `container ${record.id}: the cgroup memory limit is updated, but the running Wasm guest's linear-memory cap (${was}) was fixed when it started; the new cap (${next}) applies from the next start (and to new exec processes)`,
       data,
     };
+  },
+
+  releaseFiles(record, stateDir) {
+    const data = record.data as Partial<WasmRecordData> | undefined;
+    return data?.runtimeDir ? [userFile(data.runtimeDir, stateDir)] : [];
   },
 
   async release(record, stateDir) {

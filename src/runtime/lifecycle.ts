@@ -13,7 +13,7 @@ import { delegateRoot, recordedDelegate, resolveDelegate, runDelegate, type Glob
 import { randomHex } from './lazy-crypto.js';
 import { notExist, OciError } from './errors.js';
 import type { Logger } from './log.js';
-import { claimStateDir, listRecordIds, readRecord, removeStateDir, stateDir, writeRecord, writeRoute } from './state.js';
+import { claimStateDir, listRecordIds, readRecord, removeStateDir, stateDir, writeRecord, writeReleaseList, writeRoute } from './state.js';
 
 export interface Ctx {
   opts: GlobalOptions;
@@ -71,6 +71,7 @@ async function prepare(ctx: Ctx, id: string, f: CreateFlags): Promise<Prepared> 
     const override = compatConfig(ctx, bundle === loaded.bundle ? loaded.config : undefined, bundle, dir, delegate);
     if (override) bundleArgs.push('--config', override);
     writeRecord(ctx.opts.root, record);
+    if (handler.releaseFiles) writeReleaseList(ctx.opts.root, id, handler.releaseFiles(record, dir));
     writeRoute(ctx.opts.root, record);
     return { record, delegate, handler, bundleArgs };
   } catch (e) {

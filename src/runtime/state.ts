@@ -5,7 +5,9 @@
 // The route is what bin/hyrun (POSIX sh, no JSON) reads to hand a call straight to the delegate:
 // one line "HANDLER KIND DELEGATE-PATH", then the user's bundle on the next line. The CLI writes it
 // for every container it creates; bin/hyrun writes it alone for the Linux containers it creates
-// itself, so a route without hyrun.json is a complete record too (readRecord).
+// itself, so a route without hyrun.json is a complete record too (readRecord). `release` lists the
+// files a handler's release() removes, when that is all it does: bin/hyrun deletes such a container
+// itself.
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, renameSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ContainerRecord } from '../handlers/types.js';
@@ -30,6 +32,15 @@ export function readRecord(root: string, id: string): ContainerRecord | undefine
 /** The route line for a record (bin/hyrun splits it on spaces: the path, which may hold some, is last). */
 export function routeText(r: Pick<ContainerRecord, 'handler' | 'delegateKind' | 'delegate' | 'bundle'>): string {
   return `${r.handler} ${r.delegateKind} ${r.delegate}\n${r.bundle}\n`;
+}
+
+/**
+ * For a handler whose release() only removes files: the list bin/hyrun removes when it deletes the
+ * container itself (one absolute path per line). Not written when a path cannot be one line.
+ */
+export function writeReleaseList(root: string, id: string, files: string[]): void {
+  if (files.some((f) => !f.startsWith('/') || f.includes('\n'))) return;
+  writeFileSync(join(root, id, 'release'), files.map((f) => f + '\n').join(''));
 }
 
 /** Written last at create: bin/hyrun takes the fast path only for containers that have one. */
