@@ -42,7 +42,7 @@ interface Prepared {
 /** Everything before the delegate's create/run: validate, detect, claim the id, let the handler prepare. */
 async function prepare(ctx: Ctx, id: string, f: CreateFlags): Promise<Prepared> {
   const loaded = loadBundle(f.bundle);
-  const delegate = resolveDelegate(ctx.opts.delegate);
+  const delegate = resolveDelegate(ctx.opts.delegate, ctx.opts.root);
   const droot = delegateRoot(ctx.opts.root, delegate);
   if (existsSync(join(droot, id))) throw new OciError(`container with id exists: ${id}`);
   const det = detect({ config: loaded.config, rootfs: loaded.rootfs, invokedAs: ctx.invokedAs });
