@@ -10,9 +10,10 @@
 //   turns signals into 128+signal.
 // - Anywhere else (`hyrun run` on the host, `exec` into a container): the guest runs on the main
 //   thread, and SIGTERM, SIGINT and SIGHUP keep their default action, so the process dies of the
-//   signal as a native program does. A worker boot (~25 ms) is saved. The exception is --tcplisten:
-//   Node has no synchronous socket calls, so sockets need the worker and the broker.
-import { writeSync } from 'node:fs';
+//   signal as a native program does. A worker boot (~25 ms) is saved. The exceptions are sockets
+//   (--tcplisten, or stdin being a socket): Node has no synchronous socket calls or readiness
+//   checks, so they need the worker and the broker; the signals still keep their default action.
+import { fstatSync, writeSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { LaunchError, type WasmRunSpec } from './engine.js';
 import { runGuest } from './guest.js';
@@ -36,11 +37,23 @@ export interface RunOptions {
 
 export type GuestThread = 'main' | 'worker';
 
-/** The guest's thread (see the top of this file): a worker for PID 1 and for sockets, else the main thread. */
-export function guestThread(spec: Pick<WasmRunSpec, 'tcpListen'>, pid = process.pid): GuestThread {
-  if (pid === 1) return 'worker';
+/**
+ * The guest's thread (see the top of this file): a worker for PID 1 and for sockets (--tcplisten,
+ * or a stdin that is a socket, as Node's child_process gives: only the broker can wait on it
+ * without blocking for good), else the main thread.
+ */
+export function guestThread(spec: Pick<WasmRunSpec, 'tcpListen'>, pid = process.pid, stdinIsSocket = false): GuestThread {
+  if (pid === 1 || stdinIsSocket) return 'worker';
   return spec.tcpListen !== undefined && spec.tcpListen.length > 0 ? 'worker' : 'main';
 }
+
+const isSocket = (fd: number): boolean => {
+  try {
+    return fstatSync(fd).isSocket();
+  } catch {
+    return false;
+  }
+};
 
 // HYRUN_TRACE_STARTUP=1 prints start-up milestones (ms since the process started) on stderr.
 const tracing = process.env.HYRUN_TRACE_STARTUP === '1';
@@ -70,7 +83,7 @@ export function statusOf(r: ResultMessage, errFd: number): number {
 /** Runs the module to completion and resolves to the guest's exit status; LaunchError when it cannot start. */
 export async function runWasm(spec: WasmRunSpec, options: RunOptions = {}): Promise<number> {
   trace('runWasm');
-  const thread = options.thread ?? guestThread(spec);
+  const thread = options.thread ?? guestThread(spec, process.pid, isSocket(options.stdio?.[0] ?? 0));
   if (thread === 'main') {
     if (spec.tcpListen?.length) throw new LaunchError('--tcplisten needs the guest on a worker thread', 125);
     const loaded = await loadModule(spec.module, spec.memoryLimit);
