@@ -46,7 +46,9 @@ export interface Timed { ms: number; stdout: string; status: number | null; sign
 /** Runs argv once and measures its wall-clock time (spawn to exit). */
 export function timeOnce(argv: string[], options: SpawnSyncOptions = {}): Timed {
   const start = process.hrtime.bigint();
-  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', maxBuffer: 64 << 20, env: benchEnv(), ...options });
+  // stdin from /dev/null unless a suite gives one, as hyperfine does: hyrun puts the guest on a
+  // worker when stdin is a socket (Node's pipes), which a command typed in a shell does not get.
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', maxBuffer: 64 << 20, env: benchEnv(), stdio: ['ignore', 'pipe', 'pipe'], ...options });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   if (r.error) throw r.error;
   return { ms, stdout: String(r.stdout ?? ''), status: r.status, signal: r.signal };
