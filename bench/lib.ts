@@ -52,7 +52,9 @@ export interface Timed { ms: number; stdout: string; status: number | null; sign
 /** Runs argv once and measures its wall-clock time (spawn to exit). */
 export function timeOnce(argv: string[], options: SpawnSyncOptions = {}): Timed {
   const start = process.hrtime.bigint();
-  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', maxBuffer: 64 << 20, env: benchEnv(), ...options });
+  // stdin from /dev/null unless a suite gives one, as hyperfine does: hyrun puts the guest on a
+  // worker when stdin is a socket (Node's pipes), which a command typed in a shell does not get.
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', maxBuffer: 64 << 20, env: benchEnv(), stdio: ['ignore', 'pipe', 'pipe'], ...options });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   if (r.error) throw r.error;
   return { ms, stdout: String(r.stdout ?? ''), status: r.status, signal: r.signal };
@@ -89,3 +91,34 @@ export function hyperfine(commands: { name: string; argv: string[] }[], runs: nu
 export const progress = (text: string): void => {
   process.stderr.write(`bench: ${text}\n`);
 };
+
+/**
+ * wasmtime as a peer engine, where it is installed: its CLI on PATH, else the Python package
+ * (`import wasmtime`) through bench/wasmtime-run.py. Undefined when neither is there; suites then
+ * leave the column out and say so (WASMTIME_ABSENT).
+ */
+export function findWasmtime(): Engine | undefined {
+  const cli = spawnSync('sh', ['-c', 'command -v wasmtime'], { encoding: 'utf8' });
+  if (cli.status === 0 && cli.stdout.trim()) {
+    const bin = cli.stdout.trim();
+    return {
+      name: 'wasmtime',
+      argv: (wasm, args, dirs = []) => [bin, 'run', ...dirs.flatMap(([h, g]) => ['--dir', `${h}::${g}`]), wasm, ...args],
+    };
+  }
+  const py = spawnSync('python3', ['-c', 'import wasmtime'], { stdio: 'ignore' });
+  if (py.status === 0) {
+    const runner = join(repoRoot, 'bench/wasmtime-run.py');
+    return {
+      name: 'wasmtime',
+      argv: (wasm, args, dirs = []) => ['python3', runner, ...dirs.flatMap(([h, g]) => ['--dir', `${h}::${g}`]), wasm, ...args],
+    };
+  }
+  return undefined;
+}
+
+export const WASMTIME_ABSENT = 'wasmtime: not installed on this machine (no `wasmtime` on PATH, no Python `wasmtime` module), so the table has no wasmtime column; where it is installed the suite adds one.';
+
+/** How a wasmtime column was run, for the notes. */
+export const wasmtimeNote = (e: Engine): string =>
+  `wasmtime: ${e.argv('MODULE', ['ARGS…'])[0] === 'python3' ? 'the Python package through bench/wasmtime-run.py' : 'its CLI (`wasmtime run`)'}, same modules and arguments.`;

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 
 export const repoRoot = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
 export const hyrunBin = join(repoRoot, 'bin/hyrun');
+/** The CLI bundle bin/hyrun (sh) hands calls to: for running it under node with node's own options. */
+export const hyrunBundle = join(repoRoot, 'dist/hyrun.cjs');
 export const guestsDir = join(repoRoot, 'build/guests');
 export const nativeDir = join(repoRoot, 'build/guests/native');
 export const guest = (name: string): string => join(guestsDir, `${name}.wasm`);

@@ -1,7 +1,7 @@
 // Compute suite: C kernels (bench/kernels/k_*.c) built by clang-14 -O2 natively and for
 // wasm32-wasi, timed as whole processes: native vs `hyrun run` vs the minimal node:wasi runner.
 import type { Section } from '../run.js';
-import { benchNative, benchWasm, fmtMs, fmtRatio, fmtTargetRatio, geomean, HYRUN, median, NATIVE, NODE_WASI, progress, timeOnce, type Engine } from '../lib.js';
+import { benchNative, benchWasm, findWasmtime, fmtMs, fmtRatio, fmtTargetRatio, geomean, HYRUN, median, NATIVE, NODE_WASI, progress, timeOnce, WASMTIME_ABSENT, wasmtimeNote, type Engine } from '../lib.js';
 
 const RUNS = 7;
 const TARGET = 0.7;
@@ -15,12 +15,15 @@ const KERNELS: { name: string; args: string[]; what: string }[] = [
   { name: 'k_sort', args: ['16000000'], what: 'quicksort, 16M u32 keys' },
   { name: 'k_matmul', args: ['512', '40'], what: 'matmul f64, 512² × 40' },
 ];
-const ENGINES: Engine[] = [NATIVE, HYRUN, NODE_WASI];
 
 export async function run(): Promise<Section> {
+  // wasmtime is a peer column where it is installed.
+  const wasmtime = findWasmtime();
+  const ENGINES: Engine[] = [NATIVE, HYRUN, NODE_WASI, ...(wasmtime ? [wasmtime] : [])];
   const rows: string[][] = [];
   const hyrunRatios: number[] = [];
   const nodeRatios: number[] = [];
+  const wasmtimeRatios: number[] = [];
   const crashes: string[] = [];
   for (const k of KERNELS) {
     const times: Record<string, number[]> = {};
@@ -41,28 +44,33 @@ export async function run(): Promise<Section> {
         times[e.name].push(r.ms);
       }
     }
-    const [n, h, w] = ENGINES.map((e) => (times[e.name].length > 0 ? median(times[e.name]) : NaN));
+    const [n, h, w, wt] = ENGINES.map((e) => (times[e.name].length > 0 ? median(times[e.name]) : NaN));
     if (Number.isNaN(n)) throw new Error(`${k.name} failed natively in every run`);
     if (!Number.isNaN(h)) hyrunRatios.push(n / h);
     if (!Number.isNaN(w)) nodeRatios.push(n / w);
+    if (wasmtime && !Number.isNaN(wt!)) wasmtimeRatios.push(n / wt!);
     const cell = (x: number): string => (Number.isNaN(x) ? 'crashed' : fmtMs(x));
     const ratio = (x: number): string => (Number.isNaN(x) ? '–' : fmtRatio(n / x));
-    progress(`${k.name}: native ${cell(n)} ms, hyrun ${cell(h)} ms, node:wasi ${cell(w)} ms`);
-    rows.push([k.name, k.what, cell(n), cell(h), cell(w), ratio(h), ratio(w)]);
+    progress(`${k.name}: native ${cell(n)} ms, hyrun ${cell(h)} ms, node:wasi ${cell(w)} ms${wasmtime ? `, wasmtime ${cell(wt!)} ms` : ''}`);
+    rows.push([k.name, k.what, cell(n), cell(h), cell(w), ...(wasmtime ? [cell(wt!)] : []), ratio(h), ratio(w), ...(wasmtime ? [ratio(wt!)] : [])]);
   }
   const gh = geomean(hyrunRatios);
   const gw = geomean(nodeRatios);
-  rows.push(['geo-mean', '', '', '', '', fmtRatio(gh), `${fmtRatio(gw)}${nodeRatios.length < KERNELS.length ? ` (${nodeRatios.length} kernels)` : ''}`]);
+  const partial = (xs: number[]): string => (xs.length < KERNELS.length ? ` (${xs.length} kernels)` : '');
+  rows.push(['geo-mean', '', '', '', '', ...(wasmtime ? [''] : []), fmtRatio(gh), `${fmtRatio(gw)}${partial(nodeRatios)}`,
+    ...(wasmtime ? [`${fmtRatio(geomean(wasmtimeRatios))}${partial(wasmtimeRatios)}`] : [])]);
   return {
     title: 'Compute: speed relative to native',
     method: `Each kernel is one C file (bench/kernels/), compiled by clang-14 -O2 natively and with --target=wasm32-wasi; every process prints a checksum that must equal the native one. Wall time of the whole process (start-up included), median of ${RUNS} interleaved runs. Ratio = native time / engine time (1.00× = as fast as native, higher is better).`,
-    columns: ['kernel', 'work', 'native ms', 'hyrun ms', 'node:wasi ms', 'hyrun vs native', 'node:wasi vs native'],
+    columns: ['kernel', 'work', 'native ms', 'hyrun ms', 'node:wasi ms', ...(wasmtime ? ['wasmtime ms'] : []), 'hyrun vs native', 'node:wasi vs native',
+      ...(wasmtime ? ['wasmtime vs native'] : [])],
     rows,
     // A kernel hyrun could not finish counts as a miss, whatever the other kernels did.
     targets: [{ description: `hyrun geo-mean ≥ ${TARGET}× native`, measured: fmtTargetRatio(gh), met: gh >= TARGET && hyrunRatios.length === KERNELS.length }],
     notes: [
       ...(crashes.length ? [`Runs that did not exit 0 (left out of the medians): ${crashes.join('; ')}.`] : []),
       'Native code may use SSE2 vectors (x86-64 baseline); the Wasm builds use no SIMD (clang-14 wasm32 default), which matters most for matmul.',
+      wasmtime ? wasmtimeNote(wasmtime) : WASMTIME_ABSENT,
     ],
   };
 }

@@ -5,6 +5,13 @@ import { LaunchError } from '../wasm/engine.js';
 import { printError, UsageError } from './errors.js';
 import { commandHelp, generalHelp } from './help.js';
 
+// First thing: SIGUSR1 must never open node's inspector (127.0.0.1:9229, arbitrary JS for anyone
+// on that loopback). A listener replaces node's inspector handler with libuv's; removing it puts
+// the default action back (the process dies of the signal, as a native program does). Node 20 has
+// no --disable-sigusr1. Foreground run/exec install their own listener to forward it.
+process.on('SIGUSR1', () => {});
+process.removeAllListeners('SIGUSR1');
+
 async function runOci(argv: string[]): Promise<number> {
   // The OCI layer (src/cli/oci) parses global flags and handles unknown commands itself.
   const { runOciCli } = await import('./oci/index.js');

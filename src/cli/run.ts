@@ -3,7 +3,6 @@
 // executor, which owns signals, the worker thread and the exit status.
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { Preopen } from '../wasi/context.js';
 import { hasWasmMagic, readFileHead } from '../wasm/binary.js';
 import type { WasmRunSpec } from '../wasm/engine.js';
@@ -124,15 +123,34 @@ function checkListen(text: string): string {
   return text;
 }
 
-// node:util's parseArgs rather than commander: commander was half of the CLI bundle (106 KiB),
-// parsed on every start, and start-up time is one of hyrun's targets.
-const OPTIONS = {
-  env: { type: 'string', multiple: true },
-  dir: { type: 'string', multiple: true },
-  memory: { type: 'string' },
-  tcplisten: { type: 'string', multiple: true },
-} as const;
-const OPTION_NAMES = Object.keys(OPTIONS);
+// A parser of its own rather than commander (half of the CLI bundle once) or node:util's parseArgs
+// (loading it costs every `hyrun run` ~3 ms of start-up): four long options, each taking a value.
+const OPTION_NAMES = ['env', 'dir', 'memory', 'tcplisten'] as const;
+type OptionName = (typeof OPTION_NAMES)[number];
+const isOption = (name: string): name is OptionName => (OPTION_NAMES as readonly string[]).includes(name);
+
+/** hyrun's options before FILE: `--name VALUE` or `--name=VALUE`; repeated ones collected in order. */
+function parseOptions(args: string[]): Record<OptionName, string[]> {
+  const values: Record<OptionName, string[]> = { env: [], dir: [], memory: [], tcplisten: [] };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const eq = arg.indexOf('=');
+    const flag = eq >= 0 ? arg.slice(0, eq) : arg;
+    const name = flag.startsWith('--') ? flag.slice(2) : '';
+    if (!isOption(name)) {
+      const near = closestOption(flag);
+      throw new UsageError(`run: unknown option '${flag}'${near ? ` (did you mean --${near}?)` : ''}; options go before FILE, see 'hyrun help run'`);
+    }
+    let value: string | undefined = eq >= 0 ? arg.slice(eq + 1) : args[++i];
+    // As parseArgs: a value that looks like an option must be attached with '='.
+    if (value === undefined || (eq < 0 && value.startsWith('-'))) value = undefined;
+    if (value === undefined) {
+      throw new UsageError(`run: option '${flag}' argument missing; write ${flag} VALUE (or ${flag}=VALUE when VALUE starts with '-'), see 'hyrun help run'`);
+    }
+    values[name].push(value);
+  }
+  return values;
+}
 
 /** Splits at FILE: hyrun's options before it, the guest's arguments after it. */
 function splitAtFile(args: string[]): { options: string[]; file?: string; guestArgs: string[] } {
@@ -140,8 +158,8 @@ function splitAtFile(args: string[]): { options: string[]; file?: string; guestA
     const arg = args[i];
     if (arg === '--') return { options: args.slice(0, i), file: args[i + 1], guestArgs: args.slice(i + 2) };
     if (arg.startsWith('-') && arg !== '-') {
-      // `--env VALUE`: the value is the next argument whatever it looks like (parseArgs checks it).
-      if (arg.startsWith('--') && !arg.includes('=') && OPTION_NAMES.includes(arg.slice(2))) i++;
+      // `--env VALUE`: the value is the next argument whatever it looks like (parseOptions checks it).
+      if (arg.startsWith('--') && !arg.includes('=') && isOption(arg.slice(2))) i++;
       continue;
     }
     return { options: args.slice(0, i), file: arg, guestArgs: args.slice(i + 1) };
@@ -152,12 +170,7 @@ function splitAtFile(args: string[]): { options: string[]; file?: string; guestA
 /** Parses the arguments after `run` in Wasm file mode. Throws UsageError (exit 125) on bad input. */
 export function parseRunArgs(args: string[], cwd: string = process.cwd()): RunRequest {
   const split = splitAtFile(args);
-  let values: { env?: string[]; dir?: string[]; memory?: string; tcplisten?: string[] };
-  try {
-    values = parseArgs({ args: split.options, options: OPTIONS, strict: true, allowPositionals: false }).values;
-  } catch (error) {
-    throw new UsageError(parseArgsMessage(error as Error & { code?: string }));
-  }
+  const values = parseOptions(split.options);
   const { file, guestArgs } = split;
   if (file === undefined || file === '') {
     throw new UsageError('run needs a file: hyrun run [--env K=V] [--dir HOST[::GUEST]] [--memory SIZE] FILE.wasm|FILE.wat [ARGS...]');
@@ -165,25 +178,12 @@ export function parseRunArgs(args: string[], cwd: string = process.cwd()): RunRe
   return {
     file,
     guestArgs,
-    env: (values.env ?? []).map(checkEnv),
-    preopens: (values.dir ?? []).map((d) => parseDirSpec(d, cwd)),
-    memoryLimit: values.memory === undefined ? undefined : parseMemorySize(values.memory),
-    tcpListen: (values.tcplisten ?? []).map(checkListen),
+    env: values.env.map(checkEnv),
+    preopens: values.dir.map((d) => parseDirSpec(d, cwd)),
+    // The last --memory counts.
+    memoryLimit: values.memory.length === 0 ? undefined : parseMemorySize(values.memory[values.memory.length - 1]!),
+    tcpListen: values.tcplisten.map(checkListen),
   };
-}
-
-// parseArgs' messages span lines and do not suggest; make them one line with a hint.
-function parseArgsMessage(error: Error & { code?: string }): string {
-  const quoted = /'(-[^' ]*)/.exec(error.message)?.[1] ?? '';
-  if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
-    const near = closestOption(quoted);
-    const hint = near ? ` (did you mean --${near}?)` : '';
-    return `run: unknown option '${quoted}'${hint}; options go before FILE, see 'hyrun help run'`;
-  }
-  if (error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
-    return `run: option '${quoted}' argument missing; write ${quoted} VALUE (or ${quoted}=VALUE when VALUE starts with '-'), see 'hyrun help run'`;
-  }
-  return `run: ${error.message.split('\n', 1)[0]}; see 'hyrun help run'`;
 }
 
 /** The option name within edit distance 2 of what was typed, if any. */

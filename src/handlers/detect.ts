@@ -20,7 +20,7 @@ export interface DetectInput {
   config: OciSpec;
   /** Absolute host path of the container's rootfs (for the smart modes). */
   rootfs: string;
-  /** basename of the program hyrun was invoked as (basename of process.argv[1]). */
+  /** basename of the program hyrun was invoked as (bin/hyrun's $0). */
   invokedAs: string;
 }
 

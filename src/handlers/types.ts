@@ -65,6 +65,12 @@ export interface ContainerRecord {
   created: string;
 }
 
+/** What an `update` changed, as far as handlers care. */
+export interface ResourceUpdate {
+  /** The new memory limit in bytes (-1: unlimited). */
+  memoryLimit?: number;
+}
+
 export interface ExecContext {
   record: ContainerRecord;
   stateDir: string;
@@ -82,6 +88,16 @@ export interface Handler {
    * command in the executor). Absent → the process is passed through unchanged.
    */
   prepareExec?(ctx: ExecContext): Promise<OciProcess>;
+  /**
+   * After the delegate applied `update` to a running container: what the handler could not apply
+   * to the running workload (one line for the user), and updated handler data for later processes.
+   */
+  resourcesUpdated?(record: ContainerRecord, update: ResourceUpdate): { warning?: string; data?: Record<string, unknown> };
+  /**
+   * When all release() does is remove files: those files (absolute paths), known once prepare()
+   * returned. bin/hyrun then deletes such a container without node (it removes them itself).
+   */
+  releaseFiles?(record: ContainerRecord, stateDir: string): string[];
   /** Undo anything prepare() did outside stateDir. Called after the delegate's delete, and when create fails. Must be idempotent. */
   release?(record: ContainerRecord, stateDir: string): Promise<void>;
 }

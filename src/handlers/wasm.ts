@@ -7,13 +7,14 @@
 // starts the executor, whose root.path is absolute (the user's rootfs, used in place), and which
 // mounts the runtime dir. The user's bundle is never written.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ociVersionFor } from '../oci/config.js';
 import type { OciMount, OciProcess, OciSpec } from '../oci/spec.js';
 import { hasWasmMagic, readFileHead } from '../wasm/binary.js';
 import type { WasmRunSpec } from '../wasm/engine.js';
 import { ANNOTATION_HANDLER, ANNOTATION_VARIANT, resolveEntrypoint } from './detect.js';
 import { ensureRuntimeDir, executorCommand, RUNTIME_MOUNT, runtimeMount, SPEC_ENV, type RuntimeDir } from './runtime-dir.js';
+import { collectRuntimeDirs, releaseRuntimeDir, useRuntimeDir, userFile } from './runtime-gc.js';
 import { HandlerError, type DelegateInfo, type ExecContext, type Handler, type PrepareContext } from './types.js';
 
 /**
@@ -190,8 +191,18 @@ export const wasmHandler: Handler = {
     let rt: RuntimeDir;
     try {
       rt = ensureRuntimeDir();
+      // Collected by another build's create between the two calls: made again, then ours.
+      if (!useRuntimeDir(rt.path, ctx.stateDir)) {
+        rt = ensureRuntimeDir();
+        if (!useRuntimeDir(rt.path, ctx.stateDir)) throw new Error(`${rt.path} vanished twice while registering this container`);
+      }
     } catch (error) {
       throw new HandlerError(`cannot prepare hyrun's runtime directory: ${(error as Error).message}`, 125);
+    }
+    try {
+      collectRuntimeDirs(dirname(rt.path), rt.path);
+    } catch {
+      // Housekeeping only: the next create tries again.
     }
     const { config, data } = privateConfig(ctx, rt);
     const bundle = join(ctx.stateDir, 'bundle');
@@ -214,5 +225,31 @@ export const wasmHandler: Handler = {
     }
     // A new instance in the same container: the runtime dir is already mounted there.
     return wrapProcess(proc, { loader: data.loader }, executorSpec(proc, data.memoryLimit));
+  },
+
+  resourcesUpdated(record, update) {
+    if (update.memoryLimit === undefined) return {};
+    const data = { ...(record.data ?? {}) } as Partial<WasmRecordData> & Record<string, unknown>;
+    const before = data.memoryLimit;
+    const cap = update.memoryLimit > 0 ? linearMemoryCap(update.memoryLimit) : undefined;
+    if (cap === undefined) delete data.memoryLimit;
+    else data.memoryLimit = cap;
+    const was = before === undefined ? 'no cap' : `${before} bytes`;
+    const next = cap === undefined ? 'no cap' : `${cap} bytes`;
+    return {
+      warning: `container ${record.id}: the cgroup memory limit is updated, but the running Wasm guest's linear-memory cap (${was}) was fixed when it started; the new cap (${next}) applies from the next start (and to new exec processes)`,
+      data,
+    };
+  },
+
+  releaseFiles(record, stateDir) {
+    const data = record.data as Partial<WasmRecordData> | undefined;
+    return data?.runtimeDir ? [userFile(data.runtimeDir, stateDir)] : [];
+  },
+
+  async release(record, stateDir) {
+    const data = record.data as Partial<WasmRecordData> | undefined;
+    // The directory stays until a later create collects it (runtime-gc.ts).
+    if (data?.runtimeDir) releaseRuntimeDir(data.runtimeDir, stateDir);
   },
 };

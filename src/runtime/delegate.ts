@@ -3,7 +3,7 @@
 // with the engine's stdio and waits: the delegate forks the container and exits, so the container is
 // re-parented to the engine's subreaper (shim/conmon), never kept as a child of hyrun.
 import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { basename, delimiter, isAbsolute, join, resolve } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import type { DelegateInfo } from '../handlers/types.js';
@@ -87,8 +87,44 @@ export function crunRefusesCgroups(): boolean {
   }
 }
 
-/** Pick the delegate for a new container (later commands use the one recorded at create). */
-export function resolveDelegate(override: string | undefined): DelegateInfo {
+/**
+ * `crun --version`, remembered under hyrun's root for this exact binary (inode, size, mtime): the
+ * probe costs every create a process spawn (~5-10 ms), and the answer only changes with the binary.
+ * Returns the first line, or undefined when crun does not run.
+ */
+function crunVersion(crun: string, root: string | undefined): string | undefined {
+  let id: string | undefined;
+  const cache = root ? join(root, `@probe-${basename(crun)}`) : undefined;
+  try {
+    const st = statSync(crun, { bigint: true });
+    id = `${crun} ${st.ino} ${st.size} ${st.mtimeNs}`;
+    if (cache) {
+      const [cachedId, version] = readFileSync(cache, 'utf8').split('\n');
+      if (cachedId === id && version) return version;
+    }
+  } catch {
+    // no cache yet (or no binary: the probe says so)
+  }
+  const r = spawnSync(crun, ['--version'], { encoding: 'utf8', timeout: 10_000 });
+  if (r.status !== 0) return undefined;
+  const version = String(r.stdout).split('\n')[0]!.trim();
+  if (cache && id) {
+    try {
+      mkdirSync(root!, { recursive: true, mode: 0o700 });
+      writeFileSync(`${cache}.${process.pid}`, `${id}\n${version}\n`);
+      renameSync(`${cache}.${process.pid}`, cache);
+    } catch {
+      // an unwritable root: probe again next time
+    }
+  }
+  return version;
+}
+
+/**
+ * Pick the delegate for a new container (later commands use the one recorded at create). `root`
+ * (hyrun's --root) lets the crun probe be remembered.
+ */
+export function resolveDelegate(override: string | undefined, root?: string): DelegateInfo {
   if (override) {
     const p = which(override);
     if (!p) {
@@ -98,8 +134,13 @@ export function resolveDelegate(override: string | undefined): DelegateInfo {
   }
   const crun = which('crun');
   if (crun && !crunRefusesCgroups()) {
-    const r = spawnSync(crun, ['--version'], { encoding: 'utf8', timeout: 10_000 });
-    if (r.status === 0) return delegateInfo(crun, 'crun');
+    const version = crunVersion(crun, root);
+    if (version !== undefined) {
+      const d = delegateInfo(crun, 'crun');
+      // Known now: ociVersionFor reads it without another spawn.
+      Object.defineProperty(d, 'version', { value: version });
+      return d;
+    }
   }
   const runc = which('runc');
   if (runc) return delegateInfo(runc, 'runc');

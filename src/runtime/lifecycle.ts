@@ -13,12 +13,12 @@ import { delegateRoot, recordedDelegate, resolveDelegate, runDelegate, type Glob
 import { randomHex } from './lazy-crypto.js';
 import { notExist, OciError } from './errors.js';
 import type { Logger } from './log.js';
-import { claimStateDir, listRecordIds, readRecord, removeStateDir, stateDir, writeRecord } from './state.js';
+import { claimStateDir, listRecordIds, readRecord, removeStateDir, stateDir, writeRecord, writeReleaseList, writeRoute } from './state.js';
 
 export interface Ctx {
   opts: GlobalOptions;
   log: Logger;
-  /** basename of argv[1]: `hyrun-wasm` forces Wasm (detect.ts). */
+  /** The name hyrun was invoked as (bin/hyrun passes it): `hyrun-wasm` forces Wasm (detect.ts). */
   invokedAs: string;
 }
 
@@ -42,7 +42,7 @@ interface Prepared {
 /** Everything before the delegate's create/run: validate, detect, claim the id, let the handler prepare. */
 async function prepare(ctx: Ctx, id: string, f: CreateFlags): Promise<Prepared> {
   const loaded = loadBundle(f.bundle);
-  const delegate = resolveDelegate(ctx.opts.delegate);
+  const delegate = resolveDelegate(ctx.opts.delegate, ctx.opts.root);
   const droot = delegateRoot(ctx.opts.root, delegate);
   if (existsSync(join(droot, id))) throw new OciError(`container with id exists: ${id}`);
   const det = detect({ config: loaded.config, rootfs: loaded.rootfs, invokedAs: ctx.invokedAs });
@@ -71,6 +71,8 @@ async function prepare(ctx: Ctx, id: string, f: CreateFlags): Promise<Prepared> 
     const override = compatConfig(ctx, bundle === loaded.bundle ? loaded.config : undefined, bundle, dir, delegate);
     if (override) bundleArgs.push('--config', override);
     writeRecord(ctx.opts.root, record);
+    if (handler.releaseFiles) writeReleaseList(ctx.opts.root, id, handler.releaseFiles(record, dir));
+    writeRoute(ctx.opts.root, record);
     return { record, delegate, handler, bundleArgs };
   } catch (e) {
     await discard(ctx, record, handler);
@@ -185,8 +187,13 @@ export async function passThrough(ctx: Ctx, command: string, id: string, flags: 
  * a socket, and a bad document gets one clear line instead of the delegate's parse error.
  */
 export async function update(ctx: Ctx, id: string, resources: string | undefined, flags: string[]): Promise<number> {
-  const { delegate } = lookup(ctx, id);
-  if (resources === undefined) return (await runDelegate(ctx.opts, delegate, ['update', ...flags, id])).code;
+  const { record, delegate } = lookup(ctx, id);
+  if (resources === undefined) {
+    const code = (await runDelegate(ctx.opts, delegate, ['update', ...flags, id])).code;
+    const memory = flags.find((f) => f.startsWith('--memory='))?.slice('--memory='.length);
+    if (code === 0 && memory !== undefined) resourcesUpdated(ctx, record, { memoryLimit: parseByteSize(memory) });
+    return code;
+  }
   let text: string;
   const what = resources === '-' ? 'resources on stdin' : `resources file ${resources}`;
   try {
@@ -204,11 +211,32 @@ export async function update(ctx: Ctx, id: string, resources: string | undefined
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new OciError(`${what} must be a JSON object (LinuxResources)`);
   const tmp = join(stateDir(ctx.opts.root, id), `update-${randomHex(6)}.json`);
   writeFileSync(tmp, text);
+  let code: number;
   try {
-    return (await runDelegate(ctx.opts, delegate, ['update', `--resources=${tmp}`, id])).code;
+    code = (await runDelegate(ctx.opts, delegate, ['update', `--resources=${tmp}`, id])).code;
   } finally {
     rmSync(tmp, { force: true });
   }
+  const limit = (doc as { memory?: { limit?: unknown } }).memory?.limit;
+  if (code === 0 && typeof limit === 'number') resourcesUpdated(ctx, record, { memoryLimit: limit });
+  return code;
+}
+
+/** A size as runc's update --memory takes it: bytes, or a number with k/m/g (binary), -1 unlimited. */
+export function parseByteSize(text: string): number | undefined {
+  const m = /^(-1|\d+)\s*([kmg]?)i?b?$/i.exec(text.trim());
+  if (!m) return undefined;
+  const unit = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
+  return m[1] === '-1' ? -1 : Number(m[1]) * unit;
+}
+
+/** Tell the handler; say what the running workload keeps (one line, stderr and the log). */
+function resourcesUpdated(ctx: Ctx, record: ContainerRecord, u: { memoryLimit?: number }): void {
+  const handler = getHandler(record.handler);
+  if (!handler?.resourcesUpdated || u.memoryLimit === undefined) return;
+  const r = handler.resourcesUpdated(record, { memoryLimit: u.memoryLimit });
+  if (r.data && readRecord(ctx.opts.root, record.id)) writeRecord(ctx.opts.root, { ...record, data: r.data });
+  if (r.warning) ctx.log.warn(r.warning);
 }
 
 export async function state(ctx: Ctx, id: string): Promise<number> {

@@ -6,8 +6,15 @@
 // MessagePort, then blocks in Atomics.wait on a shared flag. The main thread does the work (possibly
 // waiting for events), posts the reply on the same port and flips the flag; the worker wakes and takes
 // the reply synchronously with receiveMessageOnPort. No polling on either side.
-import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import type { MessagePort } from 'node:worker_threads';
 import { WasiError } from './errors.js';
+
+// Loaded on first use: a guest on the main thread (no broker) never needs node:worker_threads,
+// whose loading costs ~3 ms of start-up (stdio.ts and poll.ts import this file for sleepMs).
+let receive: typeof import('node:worker_threads').receiveMessageOnPort | undefined;
+const receiveMessageOnPort = (port: MessagePort): { message: unknown } | undefined =>
+  (receive ??= (createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads')).receiveMessageOnPort)(port);
 
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 

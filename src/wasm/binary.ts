@@ -293,13 +293,29 @@ export function functionBodySizes(bytes: Uint8Array, code = sections(bytes).find
  * tier-up) for bigger ones. Modules whose function and code sections disagree (invalid: the compiler
  * will say so) get no hints.
  */
-export function moduleForEngine(bytes: Uint8Array, liftoffAbove?: number): Uint8Array {
+/**
+ * The largest function body that starts in TurboFan: at most `liftoffAbove` bytes, and, smallest
+ * first, no more than `budget` bytes of code in all (see flags.ts TURBOFAN_FIRST_BUDGET).
+ */
+export function turboFanFirstMax(sizes: number[], liftoffAbove: number, budget = Infinity): number {
+  let total = 0;
+  let max = 0;
+  for (const size of [...sizes].filter((x) => x <= liftoffAbove).sort((a, b) => a - b)) {
+    if (total + size > budget) return max;
+    total += size;
+    max = size;
+  }
+  return liftoffAbove;
+}
+
+export function moduleForEngine(bytes: Uint8Array, liftoffAbove?: number, turboFanBudget?: number): Uint8Array {
   const all = sections(bytes);
   const code = all.find((s) => s.id === 10);
   const funcs = all.find((s) => s.id === 3);
   let hints: Uint8Array | undefined;
   if (liftoffAbove !== undefined && code !== undefined && funcs !== undefined) {
     const sizes = functionBodySizes(bytes, code);
+    if (turboFanBudget !== undefined) liftoffAbove = turboFanFirstMax(sizes, liftoffAbove, turboFanBudget);
     if (readULeb(bytes, funcs.start).value === sizes.length) {
       const name = new TextEncoder().encode(COMPILATION_HINTS_SECTION);
       const payload = [...writeULeb(name.length), ...name, ...writeULeb(sizes.length)];

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   capMemory, COMPILATION_HINTS_SECTION, describeNonModule, functionBodySizes, functionExportNames, hasWasmMagic, HINT_LIFTOFF_FIRST,
-  HINT_TURBOFAN_FIRST, looksLikeWat, moduleForEngine, readFileHead, memoryImports, MemoryCapError, readULeb, sections, writeULeb,
+  HINT_TURBOFAN_FIRST, looksLikeWat, moduleForEngine, turboFanFirstMax, readFileHead, memoryImports, MemoryCapError, readULeb, sections, writeULeb,
 } from '../../src/wasm/binary.js';
 
 // Hand-assembled modules, so the tests do not depend on the code under test to build their input.
@@ -189,4 +189,16 @@ test('moduleForEngine leaves the hints out when function and code sections disag
   const funcs = sections(broken).find((s) => s.id === 3)!;
   broken[funcs.start] = 3; // claims three functions, the code section has two (and the section is short now)
   assert.ok(!customNames(moduleForEngine(broken, 4)).includes(COMPILATION_HINTS_SECTION));
+});
+
+test('turboFanFirstMax: the smallest functions first, up to the budget, never above liftoffAbove', () => {
+  // Everything under the limit fits the budget: the limit stands.
+  assert.equal(turboFanFirstMax([10, 20, 5000, 30], 4096), 4096);
+  assert.equal(turboFanFirstMax([10, 20, 5000, 30], 4096, 60), 4096);
+  // 10 + 20 fit, 30 more would not: functions above 20 bytes start in Liftoff.
+  assert.equal(turboFanFirstMax([30, 10, 5000, 20], 4096, 35), 20);
+  assert.equal(turboFanFirstMax([10, 20, 30], 4096, 5), 0);
+  // The threshold reaches the hints: with the budget, the 30-byte function becomes Liftoff-first.
+  const sizes = [30, 10, 20];
+  assert.deepEqual(sizes.map((x) => (x > turboFanFirstMax(sizes, 4096, 35) ? 'Liftoff' : 'TurboFan')), ['Liftoff', 'TurboFan', 'TurboFan']);
 });

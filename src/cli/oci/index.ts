@@ -23,7 +23,9 @@ export async function runOciCli(argv: string[]): Promise<number> {
     }
     const [command, ...rest] = g.positionals;
     if (command === undefined) throw new OciError('no command given: run `hyrun help` for the list');
-    const invokedAs = basename(process.argv[1] ?? 'hyrun');
+    // bin/hyrun (sh) starts node on the bundle and says what it was invoked as.
+    const invokedAs = process.env.HYRUN_INVOKED_AS || basename(process.argv[1] ?? 'hyrun');
+    delete process.env.HYRUN_INVOKED_AS;
     return await dispatch({ opts, log, invokedAs }, command, rest);
   } catch (e) {
     if (e instanceof OciError) {
