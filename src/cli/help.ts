@@ -62,11 +62,13 @@ export const COMMANDS: Record<string, CommandHelp> = {
   list: { usage: 'hyrun list [--format table|json] [--quiet]', summary: 'list the containers under --root' },
   spec: { usage: 'hyrun spec [--bundle DIR] [--rootless]', summary: 'write a starter config.json into the bundle directory' },
   features: { usage: 'hyrun features', summary: 'print the features this runtime supports, as JSON' },
+  install: { usage: 'hyrun install containerd|crio|podman [--config PATH] [--name hyrun] [--prefix /usr/local] [--dry-run] [--uninstall] [--restart]', summary: 'install hyrun under a prefix and configure an engine to use it (docs/kubernetes.md)' },
+  doctor: { usage: 'hyrun doctor [--format json]', summary: 'check this node: delegate, cgroups, kernel, the installed copy, engine configs' },
   help: { usage: 'hyrun help [COMMAND]', summary: 'show help for hyrun or for one command' },
 };
 
 /** The runc-compatible commands the OCI layer handles (everything but help and Wasm-file run). */
-export const OCI_COMMANDS = Object.keys(COMMANDS).filter((c) => c !== 'help');
+export const OCI_COMMANDS = Object.keys(COMMANDS).filter((c) => c !== 'help' && c !== 'install' && c !== 'doctor');
 
 export function generalHelp(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
