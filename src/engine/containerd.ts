@@ -1,8 +1,13 @@
-// `hyrun install containerd`: a runtime named NAME (default hyrun) for containerd's CRI plugin, in a
-// drop-in file hyrun owns, plus one `imports` entry in the main config (unless an existing import
-// glob already covers the drop-in). containerd deep-merges imported plugin tables into the main one.
+// `hyrun install containerd`: a runtime named NAME (default hyrun) for containerd's CRI plugin.
 //   version = 2 (containerd 1.6, 1.7): plugins."io.containerd.grpc.v1.cri".containerd.runtimes.NAME
 //   version = 3 (containerd 2.x):      plugins."io.containerd.cri.v1.runtime".containerd.runtimes.NAME
+// Version 3: a drop-in file hyrun owns (conf.d/NAME.toml) plus one `imports` entry in the main
+// config, unless an import glob already covers it (2.2's default config imports conf.d/*.toml).
+// Version 2: containerd 1.x merges an imported file's plugin tables *whole*, not key by key: a
+// drop-in holding only [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.hyrun] replaces the
+// entire CRI section (measured with Debian's 1.6.20: runc, sandbox_image and the CNI settings were
+// gone and the CRI plugin refused to load). So for version 2 the runtime table goes into the main
+// file itself, edited with a comment-keeping TOML editor and parsed again to prove it.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -96,7 +101,7 @@ export interface ContainerdPlan {
   dropIn: string;
 }
 
-export function planContainerd(configPath: string, opts: RuntimeOptions): ContainerdPlan {
+export function planContainerd(configPath: string, opts: RuntimeOptions & { owned?: boolean }): ContainerdPlan {
   const path = resolve(configPath);
   const text = readIfExists(path);
   if (text === undefined) {
@@ -116,6 +121,8 @@ export function planContainerd(configPath: string, opts: RuntimeOptions): Contai
     if (t !== undefined) sources.push([f, parseToml(t, f)]);
   }
   for (const [file, d] of sources) {
+    // The main file's table is ours to update when hyrun's install record says it wrote it (version 2).
+    if (file === path && version === 2 && opts.owned) continue;
     if (tableAt(d, runtimesPath)?.[opts.name] !== undefined) {
       throw new EngineError(`${file} already defines a containerd runtime named "${opts.name}"; choose another --name (or remove that runtime)`);
     }
@@ -132,6 +139,17 @@ export function planContainerd(configPath: string, opts: RuntimeOptions): Contai
     container_annotations: [...ANNOTATION_PATTERNS],
     options,
   };
+  if (version === 2) {
+    // Into the main file (see the top of this file); every other table and comment stays as it was.
+    const updated = structuredClone(doc);
+    let t: TomlTable = updated;
+    for (const k of runtimesPath) {
+      if (t[k] === undefined) t[k] = {};
+      t = t[k] as TomlTable;
+    }
+    t[opts.name] = runtime;
+    return { version, changes: [{ path, before: text, after: patchToml(text, updated, path) }], dropIn: path };
+  }
   let nested: TomlTable = { [opts.name]: runtime };
   for (const k of [...runtimesPath].reverse()) nested = { [k]: nested };
   const dropInDoc: TomlTable = { version, ...nested };

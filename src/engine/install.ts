@@ -85,12 +85,12 @@ function writeRecord(path: string, record: InstallRecord): void {
   renameSync(tmp, path);
 }
 
-function planEngine(o: InstallOptions, l: Layout): { changes: FileChange[]; notes: string[] } {
+function planEngine(o: InstallOptions, l: Layout, owned: boolean): { changes: FileChange[]; notes: string[] } {
   const binary = l.bin;
   switch (o.engine) {
     case 'containerd': {
-      const p = planContainerd(o.config, { name: o.name, binary, root: RUNTIME_ROOT.containerd });
-      return { changes: p.changes, notes: [`containerd config version ${p.version}; runtime "${o.name}" in ${p.dropIn}`] };
+      const p = planContainerd(o.config, { name: o.name, binary, root: RUNTIME_ROOT.containerd, owned });
+      return { changes: p.changes, notes: [`containerd config version ${p.version}; runtime "${o.name}" in ${p.dropIn}${p.version === 2 ? ' (containerd 1.x replaces a whole plugin section from an imported file, so version 2 configs get the runtime in the main file)' : ''}`] };
     }
     case 'crio': {
       const p = planCrio(o.config, { name: o.name, binary, wasmBinary: l.wasmBin, root: RUNTIME_ROOT.crio });
@@ -129,7 +129,7 @@ export function install(o: InstallOptions): number {
   const l = prefixPlan.layout;
   const recordFile = recordPath(l, o);
   const record = readRecord(recordFile);
-  const { changes, notes } = planEngine(o, l);
+  const { changes, notes } = planEngine(o, l, record !== undefined);
   const pending = changes.filter(changed);
   if (o.dryRun) {
     for (const s of prefixPlan.steps) out(`would ${s}`);

@@ -20,7 +20,9 @@ export function parseToml(text: string, path: string): TomlTable {
 
 /** `existing` with its top-level document replaced by `updated`, comments and key order kept; verified. */
 export function patchToml(existing: string, updated: TomlTable, path: string): string {
-  const text = patch(existing, updated);
+  // New tables as [section] headers at any depth (containerd's runtime tables are 6 deep), as
+  // containerd's own default config writes them; the rest of the format is detected from the file.
+  const text = patch(existing, updated, { inlineTableStart: 64 });
   verify(text, updated, path);
   return text;
 }

@@ -94,25 +94,27 @@ describe('hyrun install containerd', () => {
       const before = snapshot(s.dir);
       const dry = s.install('--dry-run');
       assert.equal(dry.status, 0, explain(dry));
-      assert.match(dry.stdout, /^\+\+\+ .*conf\.d\/hyrun\.toml$/m);
-      assert.match(dry.stdout, /^-imports = \[\]$/m);
-      assert.ok(dry.stdout.includes(`+imports = ["${join(s.dir, 'etc/conf.d/hyrun.toml')}"]`), dry.stdout);
+      assert.match(dry.stdout, /^\+\+\+ .*etc\/config\.toml$/m);
+      assert.match(dry.stdout, /^\+ +hyrun = \{runtime_type = "io\.containerd\.runc\.v2"/m);
       assert.deepEqual(snapshot(s.dir), before, '--dry-run changed nothing');
 
       const r = s.install();
       assert.equal(r.status, 0, explain(r));
-      const dropIn = parse(readFileSync(join(s.dir, 'etc/conf.d/hyrun.toml'), 'utf8'));
-      const runtime = dropIn.plugins['io.containerd.grpc.v1.cri'].containerd.runtimes.hyrun;
-      assert.equal(dropIn.version, 2);
+      // containerd 1.x replaces a whole plugin section from an import: version 2 gets the runtime in the main file.
+      assert.equal(existsSync(join(s.dir, 'etc/conf.d')), false);
+      const main = readFileSync(s.config, 'utf8');
+      const doc = parse(main);
+      const runtime = doc.plugins['io.containerd.grpc.v1.cri'].containerd.runtimes.hyrun;
       assert.equal(runtime.runtime_type, 'io.containerd.runc.v2');
       assert.equal(runtime.options.BinaryName, join(s.prefix, 'bin/hyrun'));
+      assert.equal(runtime.options.SystemdCgroup, false);
       assert.deepEqual(passedKeys(runtime.pod_annotations, ['module.wasm.image/variant', 'run.oci.handler', 'io.kubernetes.cri.container-type']), ['module.wasm.image/variant', 'run.oci.handler']);
       assert.deepEqual(passedKeys(runtime.container_annotations, ['module.wasm.image/variant', 'run.oci.handler']), ['module.wasm.image/variant', 'run.oci.handler']);
-      const main = readFileSync(s.config, 'utf8');
-      assert.deepEqual(parse(main).imports, [join(s.dir, 'etc/conf.d/hyrun.toml')]);
-      // Only the imports line differs from the original.
-      const diffLines = V2_DEFAULT.split('\n').filter((l, i) => main.split('\n')[i] !== l);
-      assert.deepEqual(diffLines, ['imports = []']);
+      // Everything else is as it was: the same document apart from the one runtime, and every original line kept in order.
+      delete doc.plugins['io.containerd.grpc.v1.cri'].containerd.runtimes.hyrun;
+      assert.deepEqual(doc, parse(V2_DEFAULT));
+      const added = main.split('\n').filter((l) => !V2_DEFAULT.split('\n').includes(l));
+      assert.equal(added.length, 1, added.join('\n'));
       // The installed copy runs on its own.
       const v = spawnSync(join(s.prefix, 'bin/hyrun'), ['--version'], { encoding: 'utf8' });
       assert.equal(v.status, 0, v.stderr);
@@ -143,6 +145,7 @@ describe('hyrun install containerd', () => {
       assert.ok(main.includes('# containerd 2.x, as an operator trimmed it') && main.includes('# keep this comment'), main);
       const dropIn = parse(readFileSync(join(s.dir, 'etc/conf.d/hyrun.toml'), 'utf8'));
       assert.equal(dropIn.version, 3);
+      assert.deepEqual(parse(main).imports, [join(s.dir, 'etc/conf.d/hyrun.toml')]);
       const runtime = dropIn.plugins['io.containerd.cri.v1.runtime'].containerd.runtimes.hyrun;
       assert.equal(runtime.options.SystemdCgroup, true);
       assert.equal(dropIn.plugins['io.containerd.grpc.v1.cri'], undefined);
