@@ -96,22 +96,21 @@ describe('containerd CRI with hyrun installed by `hyrun install containerd` (cri
       bridge: 'hyrunbr8', subnet: '10.213.0.0/24',
       configure(config, dir) {
         prefix = join(dir, 'prefix');
-        // The test's own runtimes for the negative cases, imported by the main config before hyrun
-        // adds its import: the same hyrun without annotation patterns, and with the pattern many
-        // guides give (module.wasm.image/variant.* — which path.Match never matches to the key).
-        const runtimes = join(dir, 'etc/test-runtimes.toml');
-        const table = 'plugins."io.containerd.grpc.v1.cri".containerd.runtimes';
-        writeFileSync(runtimes, [
-          'version = 2',
-          `[${table}.hyrun-nopass]`, '  runtime_type = "io.containerd.runc.v2"',
-          `[${table}.hyrun-nopass.options]`, `  BinaryName = "${join(prefix, 'bin/hyrun')}"`, `  Root = "${join(dir, 'nopass-root')}"`,
-          `[${table}.hyrun-guide]`, '  runtime_type = "io.containerd.runc.v2"',
-          '  pod_annotations = ["module.wasm.image/variant.*"]', '  container_annotations = ["module.wasm.image/variant.*"]',
-          `[${table}.hyrun-guide.options]`, `  BinaryName = "${join(prefix, 'bin/hyrun')}"`, `  Root = "${join(dir, 'guide-root')}"`,
-          '',
-        ].join('\n'));
+        // The test's own runtimes for the negative cases (in the main file: containerd 1.6 would let
+        // an imported file replace the whole CRI section): the same hyrun without annotation
+        // patterns, and with the pattern many guides give (module.wasm.image/variant.*, which
+        // path.Match never matches to the key itself).
         const text = readFileSync(config, 'utf8');
-        writeFileSync(config, patch(text, { ...parse(text), imports: [runtimes] }));
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        const doc = parse(text) as any;
+        const runtimes = doc.plugins['io.containerd.grpc.v1.cri'].containerd.runtimes;
+        const binary = join(prefix, 'bin/hyrun');
+        runtimes['hyrun-nopass'] = { runtime_type: 'io.containerd.runc.v2', options: { BinaryName: binary, Root: join(dir, 'nopass-root') } };
+        runtimes['hyrun-guide'] = {
+          runtime_type: 'io.containerd.runc.v2', pod_annotations: ['module.wasm.image/variant.*'], container_annotations: ['module.wasm.image/variant.*'],
+          options: { BinaryName: binary, Root: join(dir, 'guide-root') },
+        };
+        writeFileSync(config, patch(text, doc));
         const r = hyrun(['install', 'containerd', '--config', config, '--prefix', prefix]);
         if (r.status !== 0) throw new Error(`hyrun install containerd failed: ${explain(r)}`);
       },
@@ -172,7 +171,13 @@ describe('containerd CRI with hyrun installed by `hyrun install containerd` (cri
       assert.equal(s3.reason, 'Error');
       assert.equal(s0.exitCode, 0, JSON.stringify(s0));
       assert.equal(s0.reason, 'Completed');
-      assert.equal(handlerOf(three), 'wasm');
+      // Bad input: a pod whose Wasm module is missing ends with 127 and one line in its log.
+      const missing = startContainer(pod, containerConfig('missing', WASM_IMAGE, ['/nope.wasm']));
+      const sm = await waitExited(missing);
+      assert.equal(sm.exitCode, 127, JSON.stringify(sm));
+      assert.equal(sm.reason, 'Error');
+      const log = node.mustCrictl(['logs', missing]);
+      assert.match(log.stderr, /^hyrun: \/nope\.wasm: no such file\n$/);
     } finally {
       removePod(pod);
     }
@@ -185,14 +190,22 @@ describe('containerd CRI with hyrun installed by `hyrun install containerd` (cri
       const sidecar = startContainer(pod, containerConfig('sidecar', IMAGES.busybox, ['sleep', '1000']));
       await waitRunning(app);
       await waitRunning(sidecar);
-      const probe = node.crictl(['exec', '--sync', '--timeout', '30', app, '/exec.wasm', 'probe', 'ok']);
-      assert.equal(probe.status, 7, explain(probe));
-      assert.equal(probe.stdout, 'exec guest argc=3 probe ok\n');
-      const sh = node.crictl(['exec', '--sync', sidecar, '/bin/sh', '-c', 'echo from sidecar; exit 4']);
-      assert.equal(sh.status, 4, explain(sh));
-      assert.equal(sh.stdout, 'from sidecar\n');
-      const ok = node.crictl(['exec', '--sync', sidecar, '/bin/sh', '-c', 'echo fine']);
-      assert.equal(ok.status, 0, explain(ok));
+      // crictl exec --sync is ExecSync; for a non-zero ExitCode it prints the code in its error
+      // (and exits 1) instead of the output, so output is checked on probes that succeed.
+      const probe = node.crictl(['exec', '--sync', '--timeout', '30', app, '/hello.wasm']);
+      assert.equal(probe.status, 0, explain(probe));
+      // crictl prints the response's stdout and then its own line breaks.
+      assert.equal(probe.stdout.trimEnd(), HELLO);
+      const failing = node.crictl(['exec', '--sync', '--timeout', '30', app, '/exec.wasm', 'probe', 'ok']);
+      assert.equal(failing.status, 1, explain(failing));
+      assert.match(failing.stderr, /command '\/exec\.wasm probe ok' exited with 7/);
+      const missing = node.crictl(['exec', '--sync', '--timeout', '30', app, '/missing.wasm']);
+      assert.match(missing.stderr, /exited with 127/, explain(missing));
+      const sh = node.crictl(['exec', '--sync', sidecar, '/bin/sh', '-c', 'echo from sidecar']);
+      assert.equal(sh.status, 0, explain(sh));
+      assert.equal(sh.stdout.trimEnd(), 'from sidecar');
+      const shFail = node.crictl(['exec', '--sync', sidecar, '/bin/sh', '-c', 'echo from sidecar; exit 4']);
+      assert.match(shFail.stderr, /exited with 4/, explain(shFail));
     } finally {
       removePod(pod);
     }
