@@ -8,7 +8,7 @@
 // mounts the runtime dir. The user's bundle is never written.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ociVersionFor } from '../oci/config.js';
+import { configForDelegate } from '../oci/config.js';
 import type { OciMount, OciProcess, OciSpec } from '../oci/spec.js';
 import { hasWasmMagic, readFileHead } from '../wasm/binary.js';
 import type { WasmRunSpec } from '../wasm/engine.js';
@@ -143,8 +143,7 @@ export function privateConfig(ctx: Pick<PrepareContext, 'config' | 'rootfs' | 'd
   checkThreads(user);
   const memory = (user.linux?.resources as { memory?: { limit?: unknown } } | undefined)?.memory;
   const memoryLimit = linearMemoryCap(memory?.limit);
-  const config: OciSpec = structuredClone(user);
-  config.ociVersion = ociVersionFor(user.ociVersion, ctx.delegate);
+  const config: OciSpec = structuredClone(configForDelegate(user, ctx.delegate) ?? user);
   config.root = { ...(user.root ?? { path: ctx.rootfs }), path: ctx.rootfs };
   const spec = executorSpec(proc, memoryLimit);
   const listen = tcpListenAddresses(user.annotations);
