@@ -1,9 +1,9 @@
 // `hyrun install crio`: a drop-in in crio.conf.d/ (applied in lexical order after crio.conf), so the
 // user's files are never rewritten.
-//   [crio.runtime.runtimes.NAME] runtime_path, runtime_type = "oci", runtime_root,
+//   [crio.runtime.runtimes.NAME] runtime_path, runtime_type = "oci", runtime_root, allowed_annotations,
 //   platform_runtime_paths: "wasi/wasm" images run with hyrun-wasm (every container Wasm).
-// CRI-O copies pod annotations it does not know into every container's config, so
-// module.wasm.image/variant reaches hyrun without allowed_annotations (checked by the e2e test).
+// Containers of wasi/wasm images run with hyrun-wasm (platform_runtime_paths); for Wasm images of
+// another platform, module.wasm.image/variant must be allow-listed to reach the container at all.
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { EngineError } from './errors.js';
@@ -12,6 +12,15 @@ import { parseToml, tableAt, writeToml, type TomlTable } from './toml.js';
 import type { RuntimeOptions } from './containerd.js';
 
 export const CRIO_CONFIG = '/etc/crio/crio.conf';
+
+
+/**
+ * CRI-O 1.32 keeps pod annotations on the sandbox: a container's config gets them only when the
+ * runtime allow-lists them (measured: without this, module.wasm.image/variant never reached hyrun
+ * for a compat pod's container). CRI-O accepts only keys it knows here: module.wasm.image/variant
+ * is one; run.oci.handler (or any other) makes CRI-O ignore the whole runtime handler.
+ */
+export const CRIO_ALLOWED_ANNOTATIONS = ['module.wasm.image/variant'];
 
 export const crioDropInDir = (configPath: string): string => join(dirname(resolve(configPath)), 'crio.conf.d');
 export const crioDropIn = (configPath: string, name: string): string => join(crioDropInDir(configPath), `99-${name}.conf`);
@@ -48,6 +57,7 @@ export function planCrio(configPath: string, opts: RuntimeOptions & { wasmBinary
       runtime_path: opts.binary,
       runtime_type: 'oci',
       runtime_root: opts.root,
+      allowed_annotations: [...CRIO_ALLOWED_ANNOTATIONS],
       platform_runtime_paths: { 'wasi/wasm': opts.wasmBinary },
     } } } },
   };

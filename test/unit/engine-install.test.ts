@@ -232,7 +232,7 @@ describe('hyrun install crio / podman', () => {
       assert.equal(r.status, 0, explain(r));
       const doc = parse(readFileSync(join(t.path, 'crio.conf.d/99-hyrun.conf'), 'utf8'));
       assert.deepEqual(doc.crio.runtime.runtimes.hyrun, {
-        runtime_path: join(prefix, 'bin/hyrun'), runtime_type: 'oci', runtime_root: '/run/hyrun-crio',
+        runtime_path: join(prefix, 'bin/hyrun'), runtime_type: 'oci', runtime_root: '/run/hyrun-crio', allowed_annotations: ['module.wasm.image/variant'],
         platform_runtime_paths: { 'wasi/wasm': join(prefix, 'bin/hyrun-wasm') },
       });
       assert.equal(readFileSync(config, 'utf8'), '# the operator\'s file\n[crio.runtime]\ndefault_runtime = "crun"\n');

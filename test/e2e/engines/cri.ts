@@ -5,7 +5,7 @@
 // containernetworking-plugins (bridge + host-local + loopback) on an unusual bridge and subnet.
 // The sandbox image is a static pause program built here (engines/pause.c).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, patch } from '@decimalturn/toml-patch';
@@ -183,4 +183,117 @@ export function importImage(env: PodmanEnv, node: Pick<CriNode, 'ctr' | 'dir'>, 
   env.mustPodman(['save', '--format', 'oci-archive', '--output', file, image]);
   const r = node.ctr(['images', 'import', '--all-platforms', file]);
   if (r.status !== 0) throw new Error(`ctr images import ${file} failed: ${explain(r)}`);
+}
+
+export const CRIO = join(SHARED_CRI, 'crio');
+export const PINNS = join(SHARED_CRI, 'pinns');
+
+/**
+ * CRI-O 1.32 from ../shared/cri with every path in a temporary directory (a private drop-in,
+ * 00-test.conf; crio.conf itself empty), started as `crio --config DIR/crio.conf --config-dir
+ * DIR/crio.conf.d` after `configure` (the test's `hyrun install crio --config DIR/crio.conf`).
+ */
+export async function startCrioNode(options: CriNodeOptions): Promise<CriNode> {
+  const dir = mkdtempSync(join(tmpdir(), 'hyrun-crio-'));
+  // This machine's missing CAP_SYS_RESOURCE: the pause container's oom_score_adj (-998) cannot be
+  // written, and CRI-O has no switch for it. The test hands hyrun a crun wrapper that drops it.
+  const delegateDir = join(dir, 'delegate');
+  mkdirSync(delegateDir);
+  copyFileSync(join(engineFiles, 'no-oom-adj-crun.py'), join(delegateDir, 'crun'));
+  chmodSync(join(delegateDir, 'crun'), 0o755);
+  const socket = join(dir, 'crio.sock');
+  const config = join(dir, 'etc/crio.conf');
+  const dropIns = join(dir, 'etc/crio.conf.d');
+  mkdirSync(dropIns, { recursive: true });
+  mkdirSync(join(dir, 'cni/conf'), { recursive: true });
+  writeFileSync(join(dir, 'cni/conf/10-hyrun-test.conflist'), cniConfig(`hyrun-test-${process.pid}`, options.bridge, options.subnet, join(dir, 'cni/ipam')));
+  writeFileSync(config, '');
+  writeFileSync(join(dir, 'policy.json'), '{"default":[{"type":"insecureAcceptAnything"}]}\n');
+  const fsType = spawnSync('stat', ['-f', '-c', '%T', dir], { encoding: 'utf8' }).stdout.trim();
+  const q = JSON.stringify;
+  writeFileSync(join(dropIns, '00-test.conf'), [
+    '# The test node: every path in its temporary directory.',
+    '[crio]',
+    `root = ${q(join(dir, 'root'))}`, `runroot = ${q(join(dir, 'runroot'))}`,
+    `storage_driver = ${q(fsType === 'overlayfs' ? 'vfs' : 'overlay')}`,
+    `log_dir = ${q(join(dir, 'pod-logs'))}`,
+    `version_file = ${q(join(dir, 'version'))}`, `version_file_persist = ${q(join(dir, 'version-persist'))}`,
+    `clean_shutdown_file = ${q(join(dir, 'clean.shutdown'))}`,
+    '[crio.api]', `listen = ${q(socket)}`, 'stream_address = "127.0.0.1"', 'stream_port = "0"',
+    '[crio.runtime]', 'cgroup_manager = "cgroupfs"', 'conmon = "/usr/bin/conmon"', 'conmon_cgroup = "pod"',
+    // conmon and the runtime get only this environment (not crio's): the test's cache and delegate.
+    `conmon_env = [${q('PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin')}, ${q(`HYRUN_CACHE_DIR=${join(dir, 'hyrun-cache')}`)}, ${q(`HYRUN_DELEGATE=${join(dir, 'delegate/crun')}`)}]`,
+    `namespaces_dir = ${q(join(dir, 'ns'))}`, `pinns_path = ${q(PINNS)}`,
+    `container_exits_dir = ${q(join(dir, 'exits'))}`, `container_attach_socket_dir = ${q(join(dir, 'attach'))}`,
+    '[crio.image]', `signature_policy = ${q(join(dir, 'policy.json'))}`, `pause_image = ${q(PAUSE_IMAGE)}`, 'pause_command = "/pause"',
+    '[crio.network]', `network_dir = ${q(join(dir, 'cni/conf'))}`, `plugin_dirs = [${q(CNI_BIN)}]`,
+    '[crio.nri]', 'enable_nri = false',
+    '',
+  ].join('\n'));
+  options.configure(config, dir);
+  const cacheDir = join(dir, 'hyrun-cache');
+  const cgroupParent = `/hyrun-crio-test-${process.pid}`;
+  const crictlConfig = join(dir, 'crictl.yaml');
+  writeFileSync(crictlConfig, `runtime-endpoint: unix://${socket}\nimage-endpoint: unix://${socket}\ntimeout: 60\n`);
+  const logPath = join(dir, 'crio.log');
+  const logFd = openSync(logPath, 'a');
+  const child: ChildProcess = spawn(CRIO, ['--config', config, '--config-dir', dropIns, '--log-level', 'info'], {
+    stdio: ['ignore', logFd, logFd], env: { ...process.env, HYRUN_CACHE_DIR: cacheDir, HYRUN_DELEGATE: join(delegateDir, 'crun') },
+  });
+  closeSync(logFd);
+  let exited = false;
+  child.once('exit', () => { exited = true; });
+  const log = (): string => (existsSync(logPath) ? readFileSync(logPath, 'utf8') : '');
+  const crictl = (args: string[], o: { timeout?: number; input?: string } = {}): Result =>
+    run(CRICTL, ['--config', crictlConfig, ...args], { timeout: o.timeout ?? 120_000, input: o.input });
+  const stop = async (): Promise<void> => {
+    try {
+      crictl(['rmp', '--all', '--force'], { timeout: 60_000 });
+    } catch (error) {
+      process.stderr.write(`harness: crictl rmp: ${String(error)}\n`);
+    }
+    if (!exited) {
+      child.kill('SIGTERM');
+      for (let i = 0; i < 100 && !exited; i++) await sleep(50);
+      if (!exited) child.kill('SIGKILL');
+      for (let i = 0; i < 100 && !exited; i++) await sleep(50);
+    }
+    for (const pid of pidsWithArg(dir)) {
+      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    }
+    spawnSync('ip', ['link', 'del', options.bridge], { stdio: 'ignore' });
+    for (const sub of listCgroups(cgroupParent).reverse()) spawnSync('rmdir', [sub], { stdio: 'ignore' });
+    removeTree(dir);
+  };
+  try {
+    // Ready means RuntimeReady and NetworkReady (the CNI config is read shortly after start-up).
+    const ready = (): boolean => {
+      const r = crictl(['info'], { timeout: 10_000 });
+      return r.status === 0 && (JSON.parse(r.stdout) as { status: { conditions: { status: boolean }[] } }).status.conditions.every((c) => c.status);
+    };
+    await waitFor(`CRI-O to answer on ${socket} and be ready`, () => exited || (existsSync(socket) && ready()), 60_000);
+    if (exited) throw new Error('crio exited during start-up');
+  } catch (error) {
+    const text = log();
+    await stop();
+    throw new Error(`${String(error)}\n--- crio log (tail)\n${text.slice(-6000)}`);
+  }
+  return {
+    dir, socket, config, cacheDir, cgroupParent, bridge: options.bridge, crictl, log, stop,
+    ctr: () => { throw new Error('no ctr for CRI-O'); },
+    mustCrictl(args, o) {
+      const r = crictl(args, o);
+      if (r.status !== 0) throw new Error(`${describe('crictl', args)} failed: ${explain(r)}\n--- crio log (tail)\n${log().slice(-4000)}`);
+      return r;
+    },
+  };
+}
+
+/** Copies an image from `env`'s store into CRI-O's (containers-storage with its root and runroot). */
+export function copyImageToCrio(env: PodmanEnv, node: Pick<CriNode, 'dir'>, image: string): void {
+  const fsType = spawnSync('stat', ['-f', '-c', '%T', node.dir], { encoding: 'utf8' }).stdout.trim();
+  const driver = fsType === 'overlayfs' ? 'vfs' : 'overlay';
+  const from = `containers-storage:[${env.driver}@${env.root}+${env.runroot}]${image}`;
+  const to = `containers-storage:[${driver}@${join(node.dir, 'root')}+${join(node.dir, 'runroot')}]${image}`;
+  env.mustSkopeo(['copy', '--quiet', from, to]);
 }
