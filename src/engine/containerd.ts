@@ -31,7 +31,12 @@ export const CRI_RUNTIMES: Record<2 | 3, string[]> = {
  */
 export const ANNOTATION_PATTERNS = ['module.wasm.image/variant', 'run.oci.handler', 'io.hyrun.*'];
 
+/** `p` (a path as the node sees it) in this process's filesystem, where the node's root is `hostRoot`. */
+export const onHost = (hostRoot: string | undefined, p: string): string => (!hostRoot || hostRoot === '/' ? p : join(hostRoot, p));
+
 export interface RuntimeOptions {
+  /** Where the node's root filesystem is mounted (the DaemonSet's /host); paths in configs stay the node's. */
+  hostRoot?: string;
   name: string;
   /** The installed hyrun (PREFIX/bin/hyrun). */
   binary: string;
@@ -62,15 +67,15 @@ function configVersion(doc: TomlTable, path: string): 2 | 3 {
 }
 
 /** The import entries of a config, resolved against its directory, and the files they name (globs expanded). */
-function importedFiles(doc: TomlTable, configPath: string): { entries: string[]; files: string[] } {
+function importedFiles(doc: TomlTable, configPath: string, hostRoot?: string): { entries: string[]; files: string[] } {
   const raw = Array.isArray(doc.imports) ? doc.imports.filter((x): x is string => typeof x === 'string') : [];
   const entries = raw.map((e) => resolve(dirname(configPath), e));
   const files: string[] = [];
   for (const e of entries) {
     if (!/[*?[]/.test(e)) { files.push(e); continue; }
     const dir = dirname(e);
-    if (!existsSync(dir)) continue;
-    for (const f of readdirSync(dir).sort()) {
+    if (!existsSync(onHost(hostRoot, dir))) continue;
+    for (const f of readdirSync(onHost(hostRoot, dir)).sort()) {
       try {
         if (pathMatch(basename(e), f)) files.push(join(dir, f));
       } catch (error) {
@@ -103,7 +108,8 @@ export interface ContainerdPlan {
 
 export function planContainerd(configPath: string, opts: RuntimeOptions & { owned?: boolean }): ContainerdPlan {
   const path = resolve(configPath);
-  const text = readIfExists(path);
+  const fsPath = onHost(opts.hostRoot, path);
+  const text = readIfExists(fsPath);
   if (text === undefined) {
     throw new EngineError(`${path} does not exist: write containerd's defaults first (containerd config default > ${path}) or pass --config FILE`);
   }
@@ -111,13 +117,13 @@ export function planContainerd(configPath: string, opts: RuntimeOptions & { owne
   const version = configVersion(doc, path);
   const runtimesPath = CRI_RUNTIMES[version];
   const dropIn = dropInPath(path, opts.name);
-  const { entries, files } = importedFiles(doc, path);
+  const { entries, files } = importedFiles(doc, path, opts.hostRoot);
 
   // A runtime of that name defined anywhere else (the main file, another import) is a clash.
   const sources: [string, TomlTable][] = [[path, doc]];
   for (const f of files) {
     if (f === dropIn || f === path) continue;
-    const t = readIfExists(f);
+    const t = readIfExists(onHost(opts.hostRoot, f));
     if (t !== undefined) sources.push([f, parseToml(t, f)]);
   }
   for (const [file, d] of sources) {
@@ -148,7 +154,7 @@ export function planContainerd(configPath: string, opts: RuntimeOptions & { owne
       t = t[k] as TomlTable;
     }
     t[opts.name] = runtime;
-    return { version, changes: [{ path, before: text, after: patchToml(text, updated, path) }], dropIn: path };
+    return { version, changes: [{ path: fsPath, before: text, after: patchToml(text, updated, path) }], dropIn: path };
   }
   let nested: TomlTable = { [opts.name]: runtime };
   for (const k of [...runtimesPath].reverse()) nested = { [k]: nested };
@@ -159,11 +165,12 @@ export function planContainerd(configPath: string, opts: RuntimeOptions & { owne
     'The annotation patterns are Go path.Match patterns, where * does not cross "/": keep the keys exact.',
   ], dropIn);
 
-  const changes: FileChange[] = [{ path: dropIn, before: readIfExists(dropIn), after: dropInText, createsDirs: missingDirs(dropIn) }];
+  const fsDropIn = onHost(opts.hostRoot, dropIn);
+  const changes: FileChange[] = [{ path: fsDropIn, before: readIfExists(fsDropIn), after: dropInText, createsDirs: missingDirs(fsDropIn) }];
   if (!entries.some((e) => importCovers(e, dropIn))) {
     const raw = Array.isArray(doc.imports) ? (doc.imports as TomlValue[]) : [];
     const updated: TomlTable = { ...doc, imports: [...raw, dropIn] };
-    changes.push({ path, before: text, after: patchToml(text, updated, path) });
+    changes.push({ path: fsPath, before: text, after: patchToml(text, updated, path) });
   }
   return { version, changes, dropIn };
 }

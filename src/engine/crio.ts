@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { EngineError } from './errors.js';
 import { missingDirs, readIfExists, type FileChange } from './files.js';
 import { parseToml, tableAt, writeToml, type TomlTable } from './toml.js';
-import type { RuntimeOptions } from './containerd.js';
+import { onHost, type RuntimeOptions } from './containerd.js';
 
 export const CRIO_CONFIG = '/etc/crio/crio.conf';
 
@@ -26,8 +26,8 @@ export const crioDropInDir = (configPath: string): string => join(dirname(resolv
 export const crioDropIn = (configPath: string, name: string): string => join(crioDropInDir(configPath), `99-${name}.conf`);
 
 /** crio.conf (if present) and every drop-in, in the order CRI-O applies them, parsed. */
-export function crioConfigs(configPath: string): [string, TomlTable][] {
-  const path = resolve(configPath);
+export function crioConfigs(configPath: string, hostRoot?: string): [string, TomlTable][] {
+  const path = onHost(hostRoot, resolve(configPath));
   const dir = crioDropInDir(path);
   const main = readIfExists(path);
   if (main === undefined && !existsSync(dir)) {
@@ -45,8 +45,8 @@ export function crioConfigs(configPath: string): [string, TomlTable][] {
 }
 
 export function planCrio(configPath: string, opts: RuntimeOptions & { wasmBinary: string }): { changes: FileChange[]; dropIn: string } {
-  const dropIn = crioDropIn(configPath, opts.name);
-  for (const [file, doc] of crioConfigs(configPath)) {
+  const dropIn = onHost(opts.hostRoot, crioDropIn(configPath, opts.name));
+  for (const [file, doc] of crioConfigs(configPath, opts.hostRoot)) {
     if (file === dropIn) continue;
     if (tableAt(doc, ['crio', 'runtime', 'runtimes', opts.name]) !== undefined) {
       throw new EngineError(`${file} already defines a CRI-O runtime named "${opts.name}"; choose another --name (or remove that runtime)`);

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CONTAINERD_CONFIG, planContainerd } from './containerd.js';
+import { CONTAINERD_CONFIG, onHost, planContainerd } from './containerd.js';
 import { CRIO_CONFIG, planCrio } from './crio.js';
 import { EngineError } from './errors.js';
 import { applyChanges, changed, checkWritable, diffOf, readIfExists, sha256, type FileChange } from './files.js';
@@ -28,6 +28,8 @@ export interface InstallOptions {
   dryRun: boolean;
   uninstall: boolean;
   restart: boolean;
+  /** --host-root: the node's root filesystem mounted here (the installer DaemonSet's /host). */
+  hostRoot: string;
 }
 
 interface RecordFile { path: string; original: string | null; written: string | null }
@@ -40,11 +42,11 @@ export function parseInstallArgs(argv: string[]): InstallOptions {
       args: argv, allowPositionals: true, strict: true,
       options: {
         config: { type: 'string' }, name: { type: 'string' }, prefix: { type: 'string' },
-        'dry-run': { type: 'boolean' }, uninstall: { type: 'boolean' }, restart: { type: 'boolean' },
+        'dry-run': { type: 'boolean' }, uninstall: { type: 'boolean' }, restart: { type: 'boolean' }, 'host-root': { type: 'string' },
       },
     });
   } catch (error) {
-    throw new EngineError(`install: ${(error as Error).message.split('\n')[0]}; usage: hyrun install containerd|crio|podman [--config PATH] [--name NAME] [--prefix DIR] [--dry-run] [--uninstall] [--restart]`, 2);
+    throw new EngineError(`install: ${(error as Error).message.split('\n')[0]}; usage: hyrun install containerd|crio|podman [--config PATH] [--name NAME] [--prefix DIR] [--dry-run] [--uninstall] [--restart] [--host-root DIR]`, 2);
   }
   const [engine, ...extra] = parsed.positionals;
   if (engine === undefined) throw new EngineError('install: which engine? hyrun install containerd|crio|podman', 2);
@@ -63,6 +65,7 @@ export function parseInstallArgs(argv: string[]): InstallOptions {
     dryRun: parsed.values['dry-run'] ?? false,
     uninstall: parsed.values.uninstall ?? false,
     restart: parsed.values.restart ?? false,
+    hostRoot: parsed.values['host-root'] ?? '/',
   };
 }
 
@@ -86,18 +89,21 @@ function writeRecord(path: string, record: InstallRecord): void {
 }
 
 function planEngine(o: InstallOptions, l: Layout, owned: boolean): { changes: FileChange[]; notes: string[] } {
-  const binary = l.bin;
+  // What the engine will run, as the node sees it (not under --host-root).
+  const view = layout(o.prefix);
+  const binary = view.bin;
+  const hostRoot = o.hostRoot;
   switch (o.engine) {
     case 'containerd': {
-      const p = planContainerd(o.config, { name: o.name, binary, root: RUNTIME_ROOT.containerd, owned });
+      const p = planContainerd(o.config, { name: o.name, binary, root: RUNTIME_ROOT.containerd, owned, hostRoot });
       return { changes: p.changes, notes: [`containerd config version ${p.version}; runtime "${o.name}" in ${p.dropIn}${p.version === 2 ? ' (containerd 1.x replaces a whole plugin section from an imported file, so version 2 configs get the runtime in the main file)' : ''}`] };
     }
     case 'crio': {
-      const p = planCrio(o.config, { name: o.name, binary, wasmBinary: l.wasmBin, root: RUNTIME_ROOT.crio });
+      const p = planCrio(o.config, { name: o.name, binary, wasmBinary: view.wasmBin, root: RUNTIME_ROOT.crio, hostRoot });
       return { changes: p.changes, notes: [`CRI-O runtime "${o.name}" in ${p.dropIn}`] };
     }
     case 'podman': {
-      const p = planPodman(o.config, { name: o.name, binary, wasmBinary: l.wasmBin });
+      const p = planPodman(o.config, { name: o.name, binary, wasmBinary: view.wasmBin, hostRoot });
       return { changes: p.changes, notes: [`Podman runtimes "${o.name}" and "${o.name}-wasm" in ${p.dropIn}`, ...p.notes] };
     }
   }
@@ -111,9 +117,20 @@ function restartHint(engine: Engine): string {
   return `restart ${unit} to load it: systemctl restart ${unit}`;
 }
 
-function restartEngine(engine: Engine): number {
+function restartEngine(engine: Engine, hostRoot = '/'): number {
   if (engine === 'podman') { out(restartHint(engine)); return 0; }
   const unit = engine === 'crio' ? 'crio' : 'containerd';
+  if (hostRoot !== '/') {
+    // From the installer's container (hostPID): systemctl in the node's namespaces.
+    if (!existsSync(join(hostRoot, 'run/systemd/system'))) {
+      out(`the node does not run systemd: restart ${unit} the way it is started there (its configuration was written)`);
+      return 0;
+    }
+    const r = spawnSync('nsenter', ['--target', '1', '--mount', '--uts', '--ipc', '--net', '--pid', '--', 'systemctl', 'restart', unit], { encoding: 'utf8', timeout: 120_000 });
+    if (r.status !== 0) throw new EngineError(`restarting ${unit} on the node failed: ${(r.stderr || r.stdout || String(r.error)).trim().split('\n')[0]}; the configuration is written`);
+    out(`restarted ${unit} on the node`);
+    return 0;
+  }
   if (!existsSync('/run/systemd/system')) {
     out(`no systemd here: restart ${unit} the way it is started on this machine (its configuration was written)`);
     return 0;
@@ -125,7 +142,7 @@ function restartEngine(engine: Engine): number {
 }
 
 export function install(o: InstallOptions): number {
-  const prefixPlan = planPrefix(o.prefix);
+  const prefixPlan = planPrefix(onHost(o.hostRoot, o.prefix));
   const l = prefixPlan.layout;
   const recordFile = recordPath(l, o);
   const record = readRecord(recordFile);
@@ -161,13 +178,13 @@ export function install(o: InstallOptions): number {
   for (const s of prefixPlan.steps) out(s);
   for (const c of pending) out(`wrote ${c.path}`);
   for (const n of notes) out(n);
-  if (o.restart) return restartEngine(o.engine);
+  if (o.restart) return restartEngine(o.engine, o.hostRoot);
   out(restartHint(o.engine));
   return 0;
 }
 
 export function uninstall(o: InstallOptions): number {
-  const l = layout(o.prefix);
+  const l = layout(onHost(o.hostRoot, o.prefix));
   const recordFile = recordPath(l, o);
   const record = readRecord(recordFile);
   if (!record) throw new EngineError(`nothing to uninstall: no hyrun install for ${o.engine} (runtime "${o.name}") is recorded under ${l.records}`);
@@ -200,7 +217,7 @@ export function uninstall(o: InstallOptions): number {
   for (const c of restore) out(c.after === undefined ? `removed ${c.path}` : `restored ${c.path}`);
   for (const k of kept) out(`left ${k} alone: it changed since hyrun installed it; remove hyrun's part by hand`);
   for (const r of removePrefix(l)) out(`removed ${r}`);
-  if (o.restart) return restartEngine(o.engine);
+  if (o.restart) return restartEngine(o.engine, o.hostRoot);
   out(restartHint(o.engine));
   return kept.length > 0 ? 1 : 0;
 }

@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { EngineError } from './errors.js';
 import { missingDirs, readIfExists, type FileChange } from './files.js';
 import { parseToml, tableAt, writeToml, type TomlTable } from './toml.js';
+import { onHost } from './containerd.js';
 
 export const PODMAN_CONFIG = '/etc/containers/containers.conf';
 
@@ -25,8 +26,8 @@ export function podmanVersion(): [number, number] | undefined {
   return m ? [Number(m[1]), Number(m[2])] : undefined;
 }
 
-export function podmanConfigs(configPath: string): [string, TomlTable][] {
-  const path = resolve(configPath);
+export function podmanConfigs(configPath: string, hostRoot?: string): [string, TomlTable][] {
+  const path = onHost(hostRoot, resolve(configPath));
   const dir = podmanDropInDir(path);
   if (!existsSync(dirname(path))) {
     throw new EngineError(`no Podman configuration directory ${dirname(path)}: is Podman installed? pass --config with the path of its containers.conf`);
@@ -43,11 +44,11 @@ export function podmanConfigs(configPath: string): [string, TomlTable][] {
   return out;
 }
 
-export function planPodman(configPath: string, opts: { name: string; binary: string; wasmBinary: string }): { changes: FileChange[]; dropIn: string; notes: string[] } {
-  const dropIn = podmanDropIn(configPath, opts.name);
+export function planPodman(configPath: string, opts: { name: string; binary: string; wasmBinary: string; hostRoot?: string }): { changes: FileChange[]; dropIn: string; notes: string[] } {
+  const dropIn = onHost(opts.hostRoot, podmanDropIn(configPath, opts.name));
   const wasmName = `${opts.name}-wasm`;
   let supportsJson = [...DEFAULT_SUPPORTS_JSON];
-  for (const [file, doc] of podmanConfigs(configPath)) {
+  for (const [file, doc] of podmanConfigs(configPath, opts.hostRoot)) {
     if (file === dropIn) continue;
     const runtimes = tableAt(doc, ['engine', 'runtimes']);
     for (const n of [opts.name, wasmName]) {

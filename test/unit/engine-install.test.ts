@@ -220,6 +220,28 @@ describe('hyrun install containerd', () => {
   });
 });
 
+test('--host-root: files under the mounted node root, paths in the config as the node sees them (the installer DaemonSet)', () => {
+  const t = tempDir('hyrun-install-host-');
+  try {
+    mkdirSync(join(t.path, 'etc/containerd'), { recursive: true });
+    writeFileSync(join(t.path, 'etc/containerd/config.toml'), V3_MINIMAL);
+    const r = hyrun(['install', 'containerd', '--host-root', t.path]);
+    assert.equal(r.status, 0, explain(r));
+    const main = parse(readFileSync(join(t.path, 'etc/containerd/config.toml'), 'utf8'));
+    assert.deepEqual(main.imports, ['/etc/containerd/conf.d/hyrun.toml']);
+    const dropIn = parse(readFileSync(join(t.path, 'etc/containerd/conf.d/hyrun.toml'), 'utf8'));
+    assert.equal(dropIn.plugins['io.containerd.cri.v1.runtime'].containerd.runtimes.hyrun.options.BinaryName, '/usr/local/bin/hyrun');
+    assert.ok(existsSync(join(t.path, 'usr/local/lib/hyrun/current/dist/hyrun.cjs')));
+    assert.equal(readlinkSync(join(t.path, 'usr/local/bin/hyrun')), '../lib/hyrun/current/bin/hyrun');
+    const un = hyrun(['install', 'containerd', '--host-root', t.path, '--uninstall']);
+    assert.equal(un.status, 0, explain(un));
+    assert.equal(readFileSync(join(t.path, 'etc/containerd/config.toml'), 'utf8'), V3_MINIMAL);
+    assert.equal(existsSync(join(t.path, 'usr')), false);
+  } finally {
+    t.cleanup();
+  }
+});
+
 describe('hyrun install crio / podman', () => {
   test('crio: a crio.conf.d drop-in with runtime_path, oci, runtime_root and wasi/wasm -> hyrun-wasm; uninstall removes it', () => {
     const t = tempDir('hyrun-install-crio-');
