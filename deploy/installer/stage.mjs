@@ -3,7 +3,7 @@
 // hyrun from this checkout at /opt/hyrun, and the installer's scripts. Offline: nothing is pulled.
 //   node deploy/installer/stage.mjs CONTEXT
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 const here = dirname(new URL(import.meta.url).pathname);
@@ -34,7 +34,7 @@ for (const m of ldd.matchAll(/(\/\S+\.so[.\d]*)/g)) put(m[1]);
 // hyrun: the launcher, the bundles, wabt, package.json.
 if (!existsSync(join(repo, 'dist/hyrun.cjs'))) { console.error('stage: hyrun is not built (npm run build)'); process.exit(1); }
 cpSync(join(repo, 'bin'), join(rootfs, 'opt/hyrun/bin'), { recursive: true, verbatimSymlinks: true });
-for (const b of ['hyrun.cjs', 'executor.cjs', 'worker.cjs', 'engine.cjs']) put(join(repo, 'dist', b), `/opt/hyrun/dist/${b}`);
+for (const b of readdirSync(join(repo, 'dist')).filter((f) => /\.(cjs|node)$/.test(f))) put(join(repo, 'dist', b), `/opt/hyrun/dist/${b}`);
 if (existsSync(join(repo, 'node_modules/wabt'))) cpSync(join(repo, 'node_modules/wabt'), join(rootfs, 'opt/hyrun/node_modules/wabt'), { recursive: true, dereference: true });
 copyFileSync(join(repo, 'package.json'), join(rootfs, 'opt/hyrun/package.json'));
 

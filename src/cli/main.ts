@@ -60,6 +60,10 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'install':
     case 'doctor':
+      if (rest.includes('--help') || rest.includes('-h')) {
+        process.stdout.write(commandHelp(first) ?? '');
+        return 0;
+      }
       return runEngine(first, rest);
     default:
       // Other commands and global flags (--root, --log, …) before the command: the OCI layer.

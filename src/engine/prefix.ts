@@ -1,6 +1,6 @@
 // hyrun's own copy under the install prefix, which engine configs point at (never the checkout, which
 // may move or go away):
-//   PREFIX/lib/hyrun/<version>-<hash>/  package.json, bin/{hyrun,hyrun-wasm}, dist/*.cjs, node_modules/wabt
+//   PREFIX/lib/hyrun/<version>-<hash>/  package.json, bin/{hyrun,hyrun-wasm}, dist/*.cjs (+ *.node), node_modules/wabt
 //   PREFIX/lib/hyrun/current            symlink to the version directory in use (swapped by rename)
 //   PREFIX/bin/hyrun, PREFIX/bin/hyrun-wasm   symlinks through current
 //   PREFIX/lib/hyrun/engines/*.json     what each engine install changed (for --uninstall)
@@ -24,8 +24,9 @@ const missing = (dir: string): string[] => {
 };
 const readIfExistsSync = (p: string): string | undefined => (existsSync(p) ? readFileSync(p, 'utf8') : undefined);
 
-/** The files of a hyrun tree that make up an install (relative paths). */
-const BUNDLES = ['hyrun.cjs', 'executor.cjs', 'worker.cjs', 'engine.cjs'];
+/** dist/ files that make up an install: the bundles and any native addon built next to them. */
+const bundles = (root: string): string[] =>
+  existsSync(join(root, 'dist')) ? readdirSync(join(root, 'dist')).filter((f) => /\.(cjs|node)$/.test(f)).sort() : [];
 
 export interface Layout {
   prefix: string;
@@ -66,10 +67,7 @@ function versionOf(root: string): string {
 /** `<version>-<hash of the bundles and bin/>`: a new build gets a new directory name. */
 export function buildId(root: string): string {
   const h = createHash('sha256');
-  for (const b of BUNDLES) {
-    const p = join(root, 'dist', b);
-    if (existsSync(p)) h.update(`${b}\n`).update(readFileSync(p));
-  }
+  for (const b of bundles(root)) h.update(`${b}\n`).update(readFileSync(join(root, 'dist', b)));
   for (const b of readdirSync(join(root, 'bin')).sort()) {
     const p = join(root, 'bin', b);
     h.update(`bin/${b}\n`).update(lstatSync(p).isSymbolicLink() ? readlinkSync(p) : readFileSync(p));
@@ -130,7 +128,7 @@ export function installPrefix(plan: PrefixPlan): void {
     try {
       mkdirSync(join(tmp, 'dist'), { recursive: true });
       cpSync(join(source, 'bin'), join(tmp, 'bin'), { recursive: true, verbatimSymlinks: true });
-      for (const b of BUNDLES) if (existsSync(join(source, 'dist', b))) cpSync(join(source, 'dist', b), join(tmp, 'dist', b));
+      for (const b of bundles(source)) cpSync(join(source, 'dist', b), join(tmp, 'dist', b));
       const wabt = join(source, 'node_modules/wabt');
       if (existsSync(wabt)) cpSync(wabt, join(tmp, 'node_modules/wabt'), { recursive: true, dereference: true });
       writeFileSync(join(tmp, 'package.json'), `${JSON.stringify({ name: 'hyrun', version: versionOf(source), private: true, type: 'module' }, null, 2)}\n`);

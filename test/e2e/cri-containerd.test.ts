@@ -211,7 +211,7 @@ describe('containerd CRI with hyrun installed by `hyrun install containerd` (cri
     }
   });
 
-  test('4. StopContainer (timeout 10 s) on a busy-looping Wasm guest ends it with SIGTERM (143), not the SIGKILL after the timeout', async () => {
+  test('4. StopContainer (timeout 10 s) on a busy-looping Wasm guest ends it with SIGTERM (143), not the SIGKILL after the timeout', async (t) => {
     const pod = runPod(podConfig('stop', { 'module.wasm.image/variant': 'compat' }), 'hyrun');
     try {
       const app = startContainer(pod, containerConfig('spin', WASM_IMAGE, ['/busy.wasm']));
@@ -220,6 +220,7 @@ describe('containerd CRI with hyrun installed by `hyrun install containerd` (cri
       const t0 = Date.now();
       const stop = node.crictl(['stop', '--timeout', '10', app]);
       const ms = Date.now() - t0;
+      t.diagnostic(`crictl stop --timeout 10 of a spinning Wasm guest: ${ms} ms`);
       assert.equal(stop.status, 0, explain(stop));
       const st = status(app);
       assert.equal(st.exitCode, 143, `${JSON.stringify(st)} after ${ms} ms`);

@@ -116,9 +116,12 @@ describe('CRI-O with hyrun installed by `hyrun install crio` (crictl)', { skip, 
       // CRI-O 1.32 keeps pod annotations on the sandbox unless the runtime allow-lists them (the
       // allow-list test below shows both ways); hyrun install writes that list.
       const bundle = (JSON.parse(readFileSync(join(HYRUN_ROOT, sidecar, 'hyrun.json'), 'utf8')) as { bundle: string }).bundle;
-      const spec = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8')) as { annotations: Record<string, string>; ociVersion: string };
+      const spec = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8')) as { annotations: Record<string, string>; ociVersion: string; linux?: { resources?: { pids?: { limit?: number } } } };
       assert.equal(spec.annotations['module.wasm.image/variant'], 'compat-smart', `the allow-listed pod annotation in the container config: ${JSON.stringify(spec.annotations, null, 1)}`);
       assert.equal(spec.ociVersion, '1.2.0', 'what CRI-O 1.32 writes (crun 1.8.1 alone refuses it)');
+      // ... with a pids limit crun 1.8.1 writes literally into pids.max (EINVAL) when given as is.
+      const pids = spec.linux?.resources?.pids?.limit;
+      assert.ok(pids === undefined || pids === -1 || pids > 0, `pids limit ${pids}`);
       assert.equal(node.mustCrictl(['logs', sidecar]).stdout, 'sidecar up\n');
       const app = startContainer(pod, containerConfig('app', WASM_IMAGE, ['/busy.wasm', 'sleep']));
       await waitState(app, 'CONTAINER_RUNNING');
@@ -172,7 +175,7 @@ describe('CRI-O with hyrun installed by `hyrun install crio` (crictl)', { skip, 
     }
   });
 
-  test('4. StopContainer (timeout 10 s) ends a busy-looping Wasm guest with SIGTERM (143)', async () => {
+  test('4. StopContainer (timeout 10 s) ends a busy-looping Wasm guest with SIGTERM (143)', async (t) => {
     const pod = runPod(podConfig('stop', { 'module.wasm.image/variant': 'compat' }));
     try {
       const app = startContainer(pod, containerConfig('spin', WASM_IMAGE, ['/busy.wasm']));
@@ -181,6 +184,7 @@ describe('CRI-O with hyrun installed by `hyrun install crio` (crictl)', { skip, 
       const t0 = Date.now();
       const stop = node.crictl(['stop', '--timeout', '10', app]);
       const ms = Date.now() - t0;
+      t.diagnostic(`crictl stop --timeout 10 of a spinning Wasm guest: ${ms} ms`);
       assert.equal(stop.status, 0, explain(stop));
       const st = status(app);
       assert.equal(st.exitCode, 143, `${JSON.stringify(st)} after ${ms} ms`);
