@@ -5,11 +5,11 @@
 // evidence, which handler hyrun chose (its state record under the runtime's Root).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'node:http';
 import { parse, patch } from '@decimalturn/toml-patch';
-import { hyrun } from '../helpers.js';
+import { hyrun, run } from '../helpers.js';
 import { PodmanEnv } from './engines/podman.js';
 import { buildBusybox, buildWasmImage, IMAGES } from './engines/images.js';
 import { buildPauseImage, criMissing, importImage, listCgroups, PAUSE_IMAGE, startCriNode, type CriNode } from './engines/cri.js';
@@ -313,6 +313,30 @@ describe('containerd CRI with hyrun installed by `hyrun install containerd` (cri
       } finally {
         removePod(pod);
       }
+    }
+  });
+
+  test('an upgrade of the installed hyrun (current swapped) while a Wasm pod runs: ExecSync and StopContainer still work', async () => {
+    const pod = runPod(podConfig('upgrade', { 'module.wasm.image/variant': 'compat' }), 'hyrun');
+    const lib = join(prefix, 'lib/hyrun');
+    const before = readlinkSync(join(lib, 'current'));
+    const newer = join(node.dir, 'newer-build');
+    try {
+      const app = startContainer(pod, containerConfig('app', WASM_IMAGE, ['/busy.wasm', 'sleep']));
+      await waitRunning(app);
+      // A newer build (one bundle changed) installs itself over the running node's copy.
+      cpSync(join(lib, before), newer, { recursive: true, verbatimSymlinks: true });
+      writeFileSync(join(newer, 'dist/hyrun.cjs'), `${readFileSync(join(newer, 'dist/hyrun.cjs'), 'utf8')}\n// newer build\n`);
+      const up = run(join(newer, 'bin/hyrun'), ['install', 'containerd', '--config', node.config, '--prefix', prefix]);
+      assert.equal(up.status, 0, explain(up));
+      assert.notEqual(readlinkSync(join(lib, 'current')), before, 'current points at the new copy');
+      const probe = node.crictl(['exec', '--sync', '--timeout', '30', app, '/hello.wasm']);
+      assert.equal(probe.status, 0, explain(probe));
+      assert.equal(probe.stdout.trimEnd(), HELLO);
+      node.mustCrictl(['stop', '--timeout', '10', app]);
+      assert.equal(status(app).exitCode, 143);
+    } finally {
+      removePod(pod);
     }
   });
 
