@@ -11,7 +11,7 @@ import { PodmanEnv, cleanStderr } from './engines/podman.js';
 import { buildImages, IMAGES } from './engines/images.js';
 import { cannotRun, engineFiles, explain } from './engines/tools.js';
 
-const skip = cannotRun(['podman', 'buildah', 'crun', 'unshare', 'mount']);
+const skip = cannotRun(['podman', 'buildah', 'crun', 'unshare', 'mount', 'script']);
 const HELLO = 'hello from hyrun-test wasm\n';
 
 describe('Podman with hyrun install podman (runtime by name)', { skip, timeout: 600_000 }, () => {
@@ -29,7 +29,7 @@ describe('Podman with hyrun install podman (runtime by name)', { skip, timeout: 
 
   before(() => {
     env = new PodmanEnv({ prefix: 'hyrun-podman-install-' });
-    buildImages(env, ['busybox', 'wasmHello']);
+    buildImages(env, ['busybox', 'wasmHello', 'wasmBusy']);
     etc = join(env.dir, 'etc-containers');
     if (existsSync('/etc/containers')) cpSync('/etc/containers', etc, { recursive: true });
     else mkdirSync(etc);
@@ -61,6 +61,23 @@ describe('Podman with hyrun install podman (runtime by name)', { skip, timeout: 
     const wasm = podman(['run', '--rm', IMAGES.wasmHello], 'hyrun-wasm');
     assert.equal(wasm.status, 0, explain(wasm));
     assert.equal(wasm.stdout, HELLO);
+  });
+
+  test('podman exec -it of a missing binary in a Wasm container: 127 and one line (runtime_supports_json), not conmon\'s JSON error and 255', () => {
+    const started = podman(['run', '-d', '--name', 'exec-it', IMAGES.wasmBusy, '/busy.wasm', 'sleep']);
+    try {
+      assert.equal(started.status, 0, explain(started));
+      // A terminal, as a user typing it has: util-linux script(1) gives the command a pty.
+      const g = ['--root', env.root, '--runroot', env.runroot, '--storage-driver', env.driver, '--tmpdir', env.tmp, '--runtime', 'hyrun'];
+      const line = ['podman', ...g, 'exec', '-it', 'exec-it', '/nope'].map((a) => `'${a}'`).join(' ');
+      const { CONTAINERS_CONF: _ignored, ...rest } = env.env;
+      const r = run('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', 'mount --bind "$0" /etc/containers && exec script -qec "$1" /dev/null', etc, line], { env: rest, timeout: 120_000 });
+      assert.equal(r.status, 127, explain(r));
+      assert.match(r.stdout, /executable file `\/nope` not found/);
+      assert.doesNotMatch(r.stdout, /conmon bytes|readObjectStart/);
+    } finally {
+      podman(['rm', '--force', '--time', '0', 'exec-it']);
+    }
   });
 
   test('after hyrun install podman --uninstall the name is unknown again', () => {

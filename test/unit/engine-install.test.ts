@@ -127,6 +127,10 @@ describe('hyrun install containerd', () => {
       assert.match(again.stdout, /already installed .*nothing changed/);
       assert.deepEqual(snapshot(s.dir), installed, 'a second install changes nothing');
 
+      const unDry = s.install('--uninstall', '--dry-run');
+      assert.equal(unDry.status, 0, explain(unDry));
+      assert.match(unDry.stdout, /^- +hyrun = \{runtime_type/m);
+      assert.deepEqual(snapshot(s.dir), installed, '--uninstall --dry-run changed nothing');
       const un = s.install('--uninstall');
       assert.equal(un.status, 0, explain(un));
       assert.equal(readFileSync(s.config, 'utf8'), V2_DEFAULT, 'the main config is restored byte for byte');
