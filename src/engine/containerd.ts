@@ -202,3 +202,27 @@ export function findContainerdRuntime(configPath: string, name: string): Contain
   }
   return found;
 }
+
+/**
+ * `text` (a containerd main config changed since hyrun wrote it) without runtime `name` and
+ * without the import of hyrun's drop-in; undefined when it cannot be parsed. Comment-keeping edit,
+ * verified like every other.
+ */
+export function withoutContainerdRuntime(text: string, path: string, name: string): string | undefined {
+  let doc: TomlTable;
+  try {
+    doc = parseToml(text, path);
+  } catch {
+    return undefined;
+  }
+  const updated = structuredClone(doc);
+  for (const version of [2, 3] as const) {
+    const runtimes = tableAt(updated, CRI_RUNTIMES[version]);
+    if (runtimes && runtimes[name] !== undefined) delete runtimes[name];
+  }
+  if (Array.isArray(updated.imports)) {
+    const ours = join('conf.d', `${name}.toml`);
+    updated.imports = updated.imports.filter((e) => typeof e !== 'string' || !e.endsWith(ours));
+  }
+  return patchToml(text, updated, path);
+}

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CONTAINERD_CONFIG, onHost, planContainerd } from './containerd.js';
+import { CONTAINERD_CONFIG, onHost, planContainerd, withoutContainerdRuntime } from './containerd.js';
 import { CRIO_CONFIG, planCrio } from './crio.js';
 import { EngineError } from './errors.js';
 import { applyChanges, changed, checkWritable, diffOf, readIfExists, sha256, type FileChange } from './files.js';
@@ -195,7 +195,10 @@ export function uninstall(o: InstallOptions): number {
     const after = f.original ?? undefined;
     if (now === after) continue;
     if ((now === undefined ? null : sha256(now)) !== f.written) {
-      kept.push(f.path);
+      // Changed since (an operator's edit): take out only hyrun's part, keeping theirs.
+      const edited = now !== undefined && record.engine === 'containerd' && f.original !== null ? withoutContainerdRuntime(now, f.path, record.name) : undefined;
+      if (edited !== undefined && edited !== now) restore.push({ path: f.path, before: now, after: edited });
+      else if (edited === undefined) kept.push(f.path);
       continue;
     }
     restore.push({ path: f.path, before: now, after });

@@ -161,6 +161,23 @@ describe('hyrun install containerd', () => {
     }
   });
 
+  test('--uninstall after an operator edited the config since: only hyrun\'s runtime comes out, their edit stays', () => {
+    const s = setup(V2_DEFAULT);
+    try {
+      assert.equal(s.install().status, 0);
+      const edited = readFileSync(s.config, 'utf8').replace('oom_score = 0', 'oom_score = -500 # operator');
+      writeFileSync(s.config, edited);
+      const un = s.install('--uninstall');
+      assert.equal(un.status, 0, explain(un));
+      const now = readFileSync(s.config, 'utf8');
+      assert.ok(now.includes('oom_score = -500 # operator'), now.slice(0, 300));
+      assert.equal(parse(now).plugins['io.containerd.grpc.v1.cri'].containerd.runtimes.hyrun, undefined);
+      assert.equal(now, V2_DEFAULT.replace('oom_score = 0', 'oom_score = -500 # operator'));
+    } finally {
+      s.cleanup();
+    }
+  });
+
   test('an imports glob that already covers conf.d/*.toml leaves the main config alone', () => {
     const text = `version = 3\nimports = ["conf.d/*.toml"]\n`;
     const s = setup(text);
