@@ -27,6 +27,8 @@ const bundles = [
   { in: 'src/cli/main.ts', out: 'dist/hyrun.cjs', external: ['wabt'] },
   { in: 'src/wasm/executor-main.ts', out: 'dist/executor.cjs', external: ['wabt'] },
   { in: 'src/wasm/worker.ts', out: 'dist/worker.cjs', external: ['wabt'] },
+  // hyrun install / doctor, loaded by the CLI only for those commands (it carries the TOML library).
+  { in: 'src/engine/cli.ts', out: 'dist/engine.cjs', external: ['wabt'] },
   // Benchmark evidence only (bench/main-thread-run.ts), bundled like the executor for a fair timing.
   { in: 'bench/main-thread-run.ts', out: 'dist/bench/main-thread-run.cjs', external: ['wabt'] },
 ];

@@ -62,11 +62,28 @@ export const COMMANDS: Record<string, CommandHelp> = {
   list: { usage: 'hyrun list [--format table|json] [--quiet]', summary: 'list the containers under --root' },
   spec: { usage: 'hyrun spec [--bundle DIR] [--rootless]', summary: 'write a starter config.json into the bundle directory' },
   features: { usage: 'hyrun features', summary: 'print the features this runtime supports, as JSON' },
+  install: { usage: 'hyrun install containerd|crio|podman [--config PATH] [--name hyrun] [--prefix /usr/local] [--dry-run] [--uninstall] [--restart]', summary: 'install hyrun under a prefix and configure an engine to use it (docs/kubernetes.md)', details: `
+  --config PATH     the engine's main config (default /etc/containerd/config.toml,
+                    /etc/crio/crio.conf, /etc/containers/containers.conf)
+  --name NAME       the runtime name (RuntimeClass handler), default hyrun
+  --prefix DIR      where hyrun's own copy goes (DIR/lib/hyrun, DIR/bin/hyrun), default /usr/local
+  --dry-run         print the unified diff of every file it would write; change nothing
+  --uninstall       restore every file it changed byte for byte, remove what it added
+  --restart         restart the engine through systemd (else say what to run)
+  --host-root DIR   the node's root is mounted at DIR (the installer DaemonSet)
+` },
+  doctor: { usage: 'hyrun doctor [--format json]', summary: 'check this node: delegate, cgroups, kernel, the installed copy, engine configs', details: `
+  --format json     one JSON document instead of one line per check
+  --prefix DIR      the install prefix to check (default /usr/local)
+  --name NAME       the runtime name to look for (default hyrun)
+  --containerd-config F, --crio-config F, --podman-config F   engine configs to check
+Exit status 1 when something blocks running containers.
+` },
   help: { usage: 'hyrun help [COMMAND]', summary: 'show help for hyrun or for one command' },
 };
 
 /** The runc-compatible commands the OCI layer handles (everything but help and Wasm-file run). */
-export const OCI_COMMANDS = Object.keys(COMMANDS).filter((c) => c !== 'help');
+export const OCI_COMMANDS = Object.keys(COMMANDS).filter((c) => c !== 'help' && c !== 'install' && c !== 'doctor');
 
 export function generalHelp(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));

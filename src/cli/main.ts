@@ -18,6 +18,19 @@ async function runOci(argv: string[]): Promise<number> {
   return runOciCli(argv);
 }
 
+/**
+ * `install` and `doctor` live in their own bundle (dist/engine.cjs, with the TOML library) so container
+ * commands never load it; from the per-file build (dist/src/cli/main.js) they are imported directly.
+ */
+async function runEngine(command: string, argv: string[]): Promise<number> {
+  const { createRequire } = await import('node:module');
+  const bundle = new URL('./engine.cjs', import.meta.url);
+  const { existsSync } = await import('node:fs');
+  const path = existsSync(bundle) ? bundle.pathname : '../engine/cli.js';
+  const mod = (existsSync(bundle) ? createRequire(import.meta.url)(path) : await import(path)) as typeof import('../engine/cli.js');
+  return mod.runEngineCommand(command, argv);
+}
+
 async function main(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
   switch (first) {
@@ -52,6 +65,13 @@ async function main(argv: string[]): Promise<number> {
       if (mode === 'wasm') return runWasmFile(rest);
       return runOci(argv);
     }
+    case 'install':
+    case 'doctor':
+      if (rest.includes('--help') || rest.includes('-h')) {
+        process.stdout.write(commandHelp(first) ?? '');
+        return 0;
+      }
+      return runEngine(first, rest);
     default:
       // Other commands and global flags (--root, --log, …) before the command: the OCI layer.
       return runOci(argv);

@@ -8,7 +8,7 @@
 // mounts the runtime dir. The user's bundle is never written.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ociVersionFor } from '../oci/config.js';
+import { configForDelegate } from '../oci/config.js';
 import type { OciMount, OciProcess, OciSpec } from '../oci/spec.js';
 import { hasWasmMagic, readFileHead } from '../wasm/binary.js';
 import type { WasmRunSpec } from '../wasm/engine.js';
@@ -29,6 +29,28 @@ export interface WasmRecordData {
   runtimeDir: string;
   loader: string;
   memoryLimit?: number;
+}
+
+/**
+ * hyrun's own annotation: listening TCP sockets the executor opens in the container's network
+ * namespace and preopens to the guest (WASI preview1 cannot create sockets), e.g.
+ * `io.hyrun.tcp-listen: "0.0.0.0:8080"`; several separated by commas. Only the container's first
+ * process gets them, not exec'd instances. (docs/kubernetes.md)
+ */
+export const ANNOTATION_TCP_LISTEN = 'io.hyrun.tcp-listen';
+
+/** The HOST:PORT list of ANNOTATION_TCP_LISTEN; one clear line when malformed. */
+export function tcpListenAddresses(annotations: Record<string, string> | undefined): string[] | undefined {
+  const raw = annotations?.[ANNOTATION_TCP_LISTEN];
+  if (raw === undefined) return undefined;
+  const list = raw.split(',').map((a) => a.trim()).filter(Boolean);
+  for (const a of list) {
+    const m = /^(\[[0-9a-fA-F:.]+\]|[^:\s]*):(\d{1,5})$/.exec(a);
+    if (!m || Number(m[2]) > 65535) {
+      throw new HandlerError(`annotation ${ANNOTATION_TCP_LISTEN}: "${a}" is not HOST:PORT; write e.g. 0.0.0.0:8080 (several separated by commas)`);
+    }
+  }
+  return list.length > 0 ? list : undefined;
 }
 
 const MiB = 1 << 20;
@@ -122,10 +144,12 @@ export function privateConfig(ctx: Pick<PrepareContext, 'config' | 'rootfs' | 'd
   checkThreads(user);
   const memory = (user.linux?.resources as { memory?: { limit?: unknown } } | undefined)?.memory;
   const memoryLimit = linearMemoryCap(memory?.limit);
-  const config: OciSpec = structuredClone(user);
-  config.ociVersion = ociVersionFor(user.ociVersion, ctx.delegate);
+  const config: OciSpec = structuredClone(configForDelegate(user, ctx.delegate) ?? user);
   config.root = { ...(user.root ?? { path: ctx.rootfs }), path: ctx.rootfs };
-  config.process = wrapProcess(proc, rt, executorSpec(proc, memoryLimit));
+  const spec = executorSpec(proc, memoryLimit);
+  const listen = tcpListenAddresses(user.annotations);
+  if (listen) spec.tcpListen = listen;
+  config.process = wrapProcess(proc, rt, spec);
   config.mounts = [...(user.mounts ?? []), runtimeMount(rt) as OciMount];
   // A crun built with Wasm support (+WASM:wasmedge, as Fedora ships it) would act on these and run
   // the executor's loader as a Wasm module itself. The user's bundle keeps them.

@@ -124,3 +124,27 @@ export function ociVersionFor(version: string, delegate: { kind: string; version
   // An unreadable crun version counts as old: lowering costs nothing, a refusal costs the container.
   return crun !== undefined && versionAtLeast(crun, '1.14.3') ? version : OLD_CRUN_MAX_OCI_VERSION;
 }
+
+/**
+ * The config a delegate is handed, when it must differ from the user's (undefined when not): the
+ * one place hyrun smooths over what a delegate cannot take.
+ * - old crun: ociVersion lowered (ociVersionFor);
+ * - crun: a pids limit <= 0 (unlimited, as CRI-O 1.32 writes -1) dropped. crun 1.8.1 writes the
+ *   number into pids.max literally, which the kernel refuses (EINVAL) and the container fails; with
+ *   no limit the new cgroup keeps the kernel's default, "max", which is what -1 means.
+ */
+export function configForDelegate(config: OciSpec, delegate: { kind: string; version: string }): OciSpec | undefined {
+  if (delegate.kind !== 'crun') return undefined;
+  let out: OciSpec | undefined;
+  if (typeof config.ociVersion === 'string') {
+    const lowered = ociVersionFor(config.ociVersion, delegate);
+    if (lowered !== config.ociVersion) out = { ...config, ociVersion: lowered };
+  }
+  const resources = config.linux?.resources as { pids?: { limit?: unknown } } | undefined;
+  const pids = resources?.pids?.limit;
+  if (typeof pids === 'number' && pids <= 0) {
+    const { pids: _dropped, ...rest } = resources as Record<string, unknown>;
+    out = { ...(out ?? config), linux: { ...config.linux, resources: rest } };
+  }
+  return out;
+}

@@ -7,7 +7,7 @@ import { detect } from '../handlers/detect.js';
 import { getHandler } from '../handlers/index.js';
 import type { ContainerRecord, DelegateInfo, Handler } from '../handlers/types.js';
 import { HandlerError } from '../handlers/types.js';
-import { loadBundle, ociVersionFor, parseJsonFile } from '../oci/config.js';
+import { configForDelegate, loadBundle, parseJsonFile } from '../oci/config.js';
 import type { OciProcess, OciSpec, OciState } from '../oci/spec.js';
 import { delegateRoot, recordedDelegate, resolveDelegate, runDelegate, type GlobalOptions } from './delegate.js';
 import { randomHex } from './lazy-crypto.js';
@@ -82,7 +82,8 @@ async function prepare(ctx: Ctx, id: string, f: CreateFlags): Promise<Prepared> 
 }
 
 /**
- * Old crun refuses configs with an ociVersion above 1.1.0 (see ociVersionFor). Rather than copy the
+ * Old crun refuses configs with an ociVersion above 1.1.0, and crun fails on a pids limit of -1
+ * (see configForDelegate). Rather than copy the
  * user's bundle (relative root.path and bind sources, hooks that read the bundle), hand crun a
  * lowered copy of just config.json with its --config flag: the bundle crun sees stays the user's.
  */
@@ -90,11 +91,11 @@ function compatConfig(ctx: Ctx, config: OciSpec | undefined, bundle: string, dir
   if (d.kind !== 'crun') return undefined;
   const c = config ?? parseJsonFile<OciSpec>(join(bundle, 'config.json'), 'config');
   if (typeof c.ociVersion !== 'string') return undefined;
-  const lowered = ociVersionFor(c.ociVersion, d);
-  if (lowered === c.ociVersion) return undefined;
+  const lowered = configForDelegate(c, d);
+  if (lowered === undefined) return undefined;
   const file = join(dir, 'config.crun.json');
-  writeFileSync(file, JSON.stringify({ ...c, ociVersion: lowered }));
-  ctx.log.debug(`ociVersion ${c.ociVersion} lowered to ${lowered} for ${d.version} (${file})`);
+  writeFileSync(file, JSON.stringify(lowered));
+  ctx.log.debug(`config adjusted for ${d.path} (ociVersion ${c.ociVersion} -> ${lowered.ociVersion}; ${file})`);
   return file;
 }
 
