@@ -8,7 +8,7 @@ import { ImageError } from '../image/errors.js';
 import { isIndex, type ImageIndex, type Manifest } from '../image/media.js';
 import { candidateNames, findImage, formatPlatform, localName, parsePlatform } from '../image/resolve.js';
 import { defaultStoreRoot, Store } from '../image/store.js';
-import { UsageError } from './errors.js';
+import { printError, UsageError } from './errors.js';
 
 export const IMAGE_COMMANDS = ['build', 'images', 'inspect', 'tag', 'rmi', 'save', 'load', 'prune', 'pull', 'push', 'login', 'logout', 'logs', 'stop', 'rm'] as const;
 
@@ -49,11 +49,19 @@ function sourceDateEpoch(): number | undefined {
 
 const say = (line: string): void => { process.stderr.write(`${line}\n`); };
 
+/**
+ * Entry point of dist/hyrun-image.cjs. Bad input is printed here as one line and returned as the
+ * exit status: this bundle has its own copies of the error classes, which main.ts's instanceof
+ * checks would not recognise.
+ */
 export async function runImageCli(command: string, args: string[]): Promise<number> {
   try {
     return await dispatch(command, args);
   } catch (e) {
-    if (e instanceof ImageError) throw new UsageError(e.message, e.exitCode === 126 || e.exitCode === 127 ? e.exitCode : 125);
+    if (e instanceof ImageError || e instanceof UsageError) {
+      printError(e.message);
+      return e.exitCode;
+    }
     throw e;
   }
 }

@@ -92,7 +92,10 @@ export function findImage(store: Store, text: string, platform?: Platform): Reso
 export function resolveDescriptor(store: Store, stored: StoredImage, platform?: Platform): ResolvedImage {
   let descriptor = stored.descriptor;
   if (isIndex(descriptor.mediaType)) {
-    descriptor = selectPlatform(store.readJson<ImageIndex>(descriptor.digest), platform);
+    const index = store.readJson<ImageIndex>(descriptor.digest);
+    // Without an explicit platform, choose among the images of the index that were pulled.
+    const present = platform ? index : { ...index, manifests: index.manifests.filter((m) => store.hasBlob(m.digest)) };
+    descriptor = selectPlatform(present.manifests.length > 0 ? present : index, platform);
     if (!store.hasBlob(descriptor.digest)) {
       throw new ImageError(`${stored.name ?? descriptor.digest}: the ${descriptor.platform ? formatPlatform(descriptor.platform) : ''} image of this index was not pulled; pull it with --platform`);
     }

@@ -288,6 +288,14 @@ export class Store {
     }
   }
 
+  listBlobs(): string[] {
+    return readdirSync(this.blobDir).map((hex) => `sha256:${hex}`);
+  }
+
+  removeBlob(digest: string): void {
+    rmSync(this.blobPath(digest), { force: true });
+  }
+
   /** Every blob reachable from the index (manifests, nested manifests, configs, layers). */
   reachableBlobs(): Set<string> {
     const seen = new Set<string>();

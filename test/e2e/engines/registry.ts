@@ -17,13 +17,18 @@ export interface Registry {
 async function httpOk(url: string): Promise<boolean> {
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
-    return response.status === 200;
+    return response.status === 200 || response.status === 401;
   } catch {
     return false;
   }
 }
 
-export async function startRegistry(): Promise<Registry> {
+export interface RegistryOptions {
+  /** htpasswd file content (bcrypt entries): the registry then requires basic auth. */
+  htpasswd?: string;
+}
+
+export async function startRegistry(options: RegistryOptions = {}): Promise<Registry> {
   const dir = mkdtempSync(join(tmpdir(), 'hyrun-registry-'));
   const logPath = join(dir, 'registry.log');
   const log = (): string => (existsSync(logPath) ? readFileSync(logPath, 'utf8') : '');
@@ -45,8 +50,10 @@ export async function startRegistry(): Promise<Registry> {
       '    enabled: true',
       'http:',
       `  addr: ${host}`,
+      ...(options.htpasswd !== undefined ? ['auth:', '  htpasswd:', '    realm: hyrun-test-realm', `    path: ${join(dir, 'htpasswd')}`] : []),
       '',
     ].join('\n'));
+    if (options.htpasswd !== undefined) writeFileSync(join(dir, 'htpasswd'), options.htpasswd);
     const fd = openSync(logPath, 'a');
     const child = spawn('docker-registry', ['serve', config], { stdio: ['ignore', fd, fd] });
     closeSync(fd);
