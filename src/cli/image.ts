@@ -84,6 +84,7 @@ async function dispatch(command: string, args: string[]): Promise<number> {
       return registryCommand(command, args);
     }
     case 'run':
+    case '__supervise':
     case 'ps':
     case 'logs':
     case 'stop':

@@ -60,6 +60,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'build': case 'images': case 'inspect': case 'tag': case 'rmi': case 'save': case 'load': case 'prune':
     case 'pull': case 'push': case 'login': case 'logout': case 'logs': case 'stop': case 'rm':
+    case '__supervise': // internal: the process that runs a detached `run IMAGE` container
       return runImage(first, rest);
     case 'ps': {
       // runc's `ps ID` names a container; `hyrun ps [-a] [--format json]` lists run IMAGE containers.
