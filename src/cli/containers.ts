@@ -7,7 +7,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
-  closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, readSync, fstatSync,
+  closeSync, cpSync, existsSync, lchownSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, readSync, fstatSync,
 } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { isAbsolute, join, posix, resolve } from 'node:path';
@@ -254,8 +254,7 @@ async function runCommand(rawArgs: string[]): Promise<number> {
     mkdirSync(building, { recursive: true });
     const rootfs = join(building, 'rootfs');
     // The container's own copy: writes never reach the image's snapshot.
-    const cp = spawnSync('cp', ['-a', '--reflink=auto', snap, rootfs], { encoding: 'utf8' });
-    if (cp.status !== 0) throw new ImageError(`cannot copy the image's files for the container: ${cp.stderr.trim()}`);
+    copyTree(snap, rootfs);
     const settings: RunSettings = {
       args: split.rest, entrypoint: typeof values.entrypoint === 'string' ? [values.entrypoint] : undefined, env,
       workdir: typeof values.workdir === 'string' ? values.workdir : undefined, user: typeof values.user === 'string' ? values.user : undefined,
@@ -301,6 +300,29 @@ async function runCommand(rawArgs: string[]): Promise<number> {
     return 0;
   }
   return supervise(store, id, true);
+}
+
+/**
+ * Copies a snapshot for one container: coreutils' cp -a (owners, modes, times, links; reflinks where
+ * the filesystem has them) when there is one, else node's cpSync (owners copied when root).
+ */
+function copyTree(from: string, to: string): void {
+  const cpBin = ['/usr/bin/cp', '/bin/cp'].find((p) => existsSync(p));
+  if (cpBin) {
+    const cp = spawnSync(cpBin, ['-a', '--reflink=auto', from, to], { encoding: 'utf8' });
+    if (cp.status === 0) return;
+    rmSync(to, { recursive: true, force: true });
+    if (!cp.error) throw new ImageError(`cannot copy the image's files for the container: ${String(cp.stderr).trim()}`);
+  }
+  cpSync(from, to, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+  if (process.getuid?.() === 0) {
+    const walk = (src: string, dst: string): void => {
+      const st = lstatSync(src);
+      lchownSync(dst, st.uid, st.gid);
+      if (st.isDirectory()) for (const n of readdirSync(src)) walk(join(src, n), join(dst, n));
+    };
+    walk(from, to);
+  }
 }
 
 /** args[0] inside the rootfs: absolute; a bare name through PATH then cwd; else relative to cwd (as the Wasm handler does). */

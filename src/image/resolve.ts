@@ -86,6 +86,14 @@ export function findImage(store: Store, text: string, platform?: Platform): Reso
   }
   stored ??= store.find(text);
   if (!stored) return undefined;
+  // An index whose image for this platform was never pulled: absent, so callers pull it.
+  if (platform && isIndex(stored.descriptor.mediaType)) {
+    try {
+      if (!store.hasBlob(selectPlatform(store.readJson<ImageIndex>(stored.descriptor.digest), platform).digest)) return undefined;
+    } catch {
+      return undefined;
+    }
+  }
   return resolveDescriptor(store, stored, platform);
 }
 
