@@ -55,6 +55,13 @@ const say = (line: string): void => { process.stderr.write(`${line}\n`); };
  * checks would not recognise.
  */
 export async function runImageCli(command: string, args: string[]): Promise<number> {
+  const firstPositional = args.findIndex((a) => !a.startsWith('-'));
+  const flags = command === 'run' && firstPositional >= 0 ? args.slice(0, firstPositional) : args;
+  if (flags.includes('--help') || flags.includes('-h')) {
+    const { commandHelp } = await import('./help.js');
+    process.stdout.write(commandHelp(command === '__supervise' ? 'run' : command) ?? '');
+    return 0;
+  }
   try {
     return await dispatch(command, args);
   } catch (e) {
