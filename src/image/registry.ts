@@ -363,6 +363,29 @@ function sourcesOf(store: Store, registry: string, digest: string): string[] {
 
 // ---- pull and push
 
+const PARALLEL = 3;
+
+/** Maps with at most PARALLEL calls in flight; results in input order; the first failure is thrown after all settle. */
+async function inParallel<T, R>(items: T[], fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  let failure: unknown;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      try {
+        results[i] = await fn(items[i]);
+      } catch (e) {
+        failure ??= e;
+        next = items.length;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PARALLEL, items.length) }, worker));
+  if (failure !== undefined) throw failure;
+  return results;
+}
+
 export interface PullOptions extends RegistryOptions {
   platform?: Platform;
 }
@@ -418,8 +441,7 @@ async function pullInto(store: Store, ref: ImageRef, options: PullOptions): Prom
   for (const l of manifest.layers) {
     if (!LAYER_TYPES.has(l.mediaType)) throw new ImageError(`${formatReference(ref)}: layer type ${l.mediaType} is not supported`);
   }
-  await client.fetchBlob(store, ref.repository, manifest.config, progress);
-  for (const l of manifest.layers) await client.fetchBlob(store, ref.repository, l, progress);
+  await inParallel([manifest.config, ...manifest.layers], (d) => client.fetchBlob(store, ref.repository, d, progress));
   if (options.platform === undefined && !WASM_CONFIG_TYPES.includes(manifest.config.mediaType)) {
     // nothing to check: the host platform was preferred by selectPlatform
   }
@@ -448,8 +470,10 @@ export async function pushImage(store: Store, source: string, dest: string | und
   const result: PushResult = { digest: stored.descriptor.digest, uploaded: 0, skipped: 0, mounted: 0, bytesOut: 0 };
   const pushManifest = async (d: Descriptor): Promise<void> => {
     const manifest = store.readJson<Manifest>(d.digest);
-    for (const blob of [manifest.config, ...manifest.layers]) {
-      const how = await client.pushBlob(store, target.repository, blob, sourcesOf(store, target.registry, blob.digest), progress);
+    // Blobs go up concurrently (a few at a time): each is a HEAD, maybe a mount, POST and PUT.
+    const hows = await inParallel([manifest.config, ...manifest.layers], (blob) =>
+      client.pushBlob(store, target.repository, blob, sourcesOf(store, target.registry, blob.digest), progress));
+    for (const how of hows) {
       if (how === 'uploaded') result.uploaded++;
       else if (how === 'mounted') result.mounted++;
       else result.skipped++;
