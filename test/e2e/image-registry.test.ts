@@ -4,7 +4,7 @@
 // Wasm artifacts, and the bad cases (401 with the realm, 404, 5xx after retries, timeouts).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -13,7 +13,7 @@ import { guest, hyrun, hyrunBin, type Result } from '../helpers.js';
 import { PodmanEnv, cleanStderr } from './engines/podman.js';
 import { buildWasmImage, stageBusyboxRootfs, WASM_IMAGES } from './engines/images.js';
 import { startRegistry, type Registry } from './engines/registry.js';
-import { cannotRun, explain, must } from './engines/tools.js';
+import { cannotRun, engineFiles, explain, must } from './engines/tools.js';
 import { MT } from '../../src/image/media.js';
 import { sha256, Store } from '../../src/image/store.js';
 
@@ -261,6 +261,24 @@ describe('hyrun push/pull against a real registry', { skip, timeout: 900_000 }, 
     assert.deepEqual(JSON.parse(readFileSync(join(s, 'index.json'), 'utf8')).manifests, []);
   });
 
+  test('a full disk during a pull: one line, the store unchanged', () => {
+    const remote = `${registry.host}/space/busybox:1`;
+    mustH(['push', '--tls-verify=false', 'busybox:1', remote]);
+    const small = join(env.dir, 'small-disk');
+    mkdirSync(small);
+    must('mount', ['-t', 'tmpfs', '-o', 'size=400k', 'tmpfs', small]);
+    try {
+      new Store(small);
+      const index = readFileSync(join(small, 'index.json'), 'utf8');
+      oneLine(h(['pull', '--tls-verify=false', remote], small), /no space left on the device holding .*; free some space/);
+      assert.equal(readFileSync(join(small, 'index.json'), 'utf8'), index);
+      assert.deepEqual(readdirSync(join(small, 'blobs/sha256')), []);
+      assert.deepEqual(readdirSync(join(small, 'tmp')), []);
+    } finally {
+      must('umount', [small]);
+    }
+  });
+
   test('404, bad references: one line, exit 125', () => {
     oneLine(h(['pull', '--tls-verify=false', `${registry.host}/nothing/here:1`], newStore()), /manifest unknown \(404\)/);
     oneLine(h(['pull', 'Not A Ref'], newStore()), /invalid image reference "Not A Ref"/);
@@ -316,6 +334,33 @@ describe('hyrun push/pull against a real registry', { skip, timeout: 900_000 }, 
     mkdirSync(join(home, 'docker'), { recursive: true });
     writeFileSync(join(home, 'docker/config.json'), JSON.stringify({ auths: { [authRegistry.host]: { auth: Buffer.from(`${USER}:${PASSWORD}`).toString('base64') } } }));
     mustH(['pull', '--tls-verify=false', remote], newStore());
+  });
+
+  test('bearer tokens: the registry sends hyrun to a token service, which needs the login', async () => {
+    const keys = join(env.dir, 'token-keys');
+    mkdirSync(keys);
+    must('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(keys, 'key.pem'), '-out', join(keys, 'cert.pem'), '-days', '1', '-subj', '/CN=hyrun-test-token']);
+    const server: ChildProcess = spawn(process.execPath, [join(engineFiles, 'token-server.mjs'), join(keys, 'key.pem'), join(keys, 'cert.pem'), 'hyrun-test-issuer', USER, PASSWORD], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let tokenRegistry: Registry | undefined;
+    try {
+      const port = await new Promise<string>((resolve) => server.stdout!.once('data', (d) => resolve(String(d).trim())));
+      const realm = `http://127.0.0.1:${port}/token`;
+      tokenRegistry = await startRegistry({ token: { realm, service: 'hyrun-test-registry', issuer: 'hyrun-test-issuer', rootCertBundle: join(keys, 'cert.pem') } });
+      const remote = `${tokenRegistry.host}/tokens/seed:1`;
+      const tokenEnv = { HYRUN_AUTH_FILE: join(home, 'token-auth.json'), DOCKER_CONFIG: join(home, 'no-docker') };
+      oneLine(h(['push', '--tls-verify=false', 'seed:1', remote], main, tokenEnv), new RegExp(`requires authentication \\(realm "${realm.replace(/[.]/g, '\\.')}"\\)`));
+      oneLine(h(['login', '--tls-verify=false', '--username', USER, '--password-stdin', tokenRegistry.host], main, tokenEnv, 'nope\n'), /token service .* answered 401/);
+      mustH(['login', '--tls-verify=false', '--username', USER, '--password-stdin', tokenRegistry.host], main, tokenEnv, `${PASSWORD}\n`);
+      mustH(['push', '--tls-verify=false', 'seed:1', remote], main, tokenEnv);
+      const s = newStore();
+      mustH(['pull', '--tls-verify=false', remote], s, tokenEnv);
+      const issued = Number(await (await fetch(`http://127.0.0.1:${port}/issued`)).text());
+      assert.ok(issued >= 3, `tokens were issued (${issued})`);
+      env.mustSkopeo(['inspect', '--tls-verify=false', '--creds', `${USER}:${PASSWORD}`, `docker://${remote}`]);
+    } finally {
+      await tokenRegistry?.stop();
+      server.kill();
+    }
   });
 
   test('a Wasm OCI artifact: built and pushed by hyrun, pulled by hyrun; skopeo sees the artifact types', () => {

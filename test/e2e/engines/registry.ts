@@ -26,6 +26,8 @@ async function httpOk(url: string): Promise<boolean> {
 export interface RegistryOptions {
   /** htpasswd file content (bcrypt entries): the registry then requires basic auth. */
   htpasswd?: string;
+  /** Bearer-token auth: the registry trusts tokens signed by the key of `rootCertBundle`'s certificate. */
+  token?: { realm: string; service: string; issuer: string; rootCertBundle: string };
 }
 
 export async function startRegistry(options: RegistryOptions = {}): Promise<Registry> {
@@ -51,6 +53,8 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
       'http:',
       `  addr: ${host}`,
       ...(options.htpasswd !== undefined ? ['auth:', '  htpasswd:', '    realm: hyrun-test-realm', `    path: ${join(dir, 'htpasswd')}`] : []),
+      ...(options.token ? ['auth:', '  token:', `    realm: ${options.token.realm}`, `    service: ${options.token.service}`, `    issuer: ${options.token.issuer}`,
+        `    rootcertbundle: ${options.token.rootCertBundle}`] : []),
       '',
     ].join('\n'));
     if (options.htpasswd !== undefined) writeFileSync(join(dir, 'htpasswd'), options.htpasswd);
