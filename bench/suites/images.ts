@@ -58,8 +58,6 @@ async function countingProxy(target: string): Promise<{ host: string; bytes: () 
 
 export async function run(): Promise<Section> {
   const work = mkdtempSync(join(tmpdir(), 'hyrun-bench-images-'));
-  const registry = await startRegistry();
-  const proxy = await countingProxy(registry.host);
   const results: Record<string, Steps[]> = {};
   try {
     const hello = join(work, 'hello');
@@ -74,6 +72,11 @@ export async function run(): Promise<Section> {
       { label: 'busybox', context: busybox, buildArgs: [] as string[] },
     ];
     for (let round = 0; round < ROUNDS; round++) {
+      // A new registry each round: Podman remembers where it saw a blob (its blob-info cache) and
+      // would mount it from an earlier round's repository instead of uploading it.
+      const registry = await startRegistry();
+      const proxy = await countingProxy(registry.host);
+      try {
       for (const image of images) {
         const repo = `${proxy.host}/bench${round}/${image.label === 'busybox' ? 'busybox' : 'hello'}`;
         progress(`images: round ${round + 1}/${ROUNDS} ${image.label}`);
@@ -113,10 +116,12 @@ export async function run(): Promise<Section> {
           }
         }
       }
+      } finally {
+        proxy.stop();
+        await registry.stop();
+      }
     }
   } finally {
-    proxy.stop();
-    await registry.stop();
     rmSync(work, { recursive: true, force: true });
   }
   const med = (name: string, step: keyof Steps, what: 'ms' | 'bytes'): number => median(results[name].map((s) => s[step][what] ?? 0));
@@ -136,7 +141,7 @@ export async function run(): Promise<Section> {
   rows.push(['hyrun: Wasm hello / busybox', wasmVsBusybox('build', 'ms'), wasmVsBusybox('push', 'ms'), wasmVsBusybox('push', 'bytes'), wasmVsBusybox('pull', 'ms'), wasmVsBusybox('pull', 'bytes'), wasmVsBusybox('run', 'ms')]);
   return {
     title: 'Images: build, push, pull, first run (hyrun alone vs Buildah + Podman)',
-    method: `Median of ${ROUNDS} rounds; in each round hyrun and Buildah/Podman do the same four steps with empty stores and new repository names on the same Debian docker-registry (127.0.0.1, plain HTTP). Bytes are HTTP request + response bodies counted by a proxy in front of the registry (KiB). The first run is \`hyrun run --rm\` (as root: through hyrun's OCI runtime with crun) against \`podman run --rm\` (runtime hyrun for the Wasm image, crun for busybox). Ratio rows: below 1× means hyrun is faster or moves fewer bytes.`,
+    method: `Median of ${ROUNDS} rounds; in each round hyrun and Buildah/Podman do the same four steps with empty stores and new repository names on a new Debian docker-registry (127.0.0.1, plain HTTP). Bytes are HTTP request + response bodies counted by a proxy in front of the registry (KiB). The first run is \`hyrun run --rm\` (as root: through hyrun's OCI runtime with crun) against \`podman run --rm\` (runtime hyrun for the Wasm image, crun for busybox). Ratio rows: below 1× means hyrun is faster or moves fewer bytes.`,
     columns: ['image: tool', 'build ms', 'push ms', 'push KiB', 'pull ms', 'pull KiB', 'first run ms'],
     rows,
     notes: [
