@@ -28,7 +28,7 @@ function htpasswdLine(user: string, password: string): string {
 }
 
 /** An HTTP front of the registry that fails the first `failures` requests (503 or no answer). */
-async function faultyProxy(target: string, mode: { failures: number; kind: '503' | 'hang' }): Promise<{ host: string; close: () => Promise<void>; seen: () => number }> {
+async function faultyProxy(target: string, mode: { failures: number; kind: '503' | 'hang'; slowBytesPerSecond?: number }): Promise<{ host: string; close: () => Promise<void>; seen: () => number }> {
   let seen = 0;
   const server: Server = createServer(async (req, res) => {
     seen++;
@@ -46,7 +46,18 @@ async function faultyProxy(target: string, mode: { failures: number; kind: '503'
     const out: Record<string, string> = {};
     upstream.headers.forEach((v, k) => { if (k !== 'content-encoding' && k !== 'transfer-encoding' && k !== 'connection') out[k] = v; });
     res.writeHead(upstream.status, out);
-    res.end(Buffer.from(await upstream.arrayBuffer()));
+    const body = Buffer.from(await upstream.arrayBuffer());
+    if (mode.slowBytesPerSecond && body.length > 100_000) {
+      // Dribble big bodies out in 10 slices a second.
+      const slice = Math.ceil(mode.slowBytesPerSecond / 10);
+      for (let off = 0; off < body.length && !res.destroyed; off += slice) {
+        res.write(body.subarray(off, off + slice));
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      res.end();
+      return;
+    }
+    res.end(body);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const address = server.address() as { port: number };
@@ -279,10 +290,55 @@ describe('hyrun push/pull against a real registry', { skip, timeout: 900_000 }, 
     }
   });
 
+  test('hyrun build FROM an image it pulls from the registry (COPY --from a pulled image too)', () => {
+    mustH(['push', '--tls-verify=false', 'seed:1', `${registry.host}/base/seed:1`]);
+    const s = newStore();
+    const ctx = join(env.dir, 'from-remote');
+    mkdirSync(ctx);
+    writeFileSync(join(ctx, 'note.txt'), 'added');
+    writeFileSync(join(ctx, 'Containerfile'), `FROM ${registry.host}/base/seed:1\nCOPY note.txt /\nCOPY --from=${registry.host}/base/seed:1 /hello.wasm /copy.wasm\n`);
+    mustH(['build', '-q', '--tls-verify=false', '--platform', 'wasi/wasm', '-t', 'derived:1', ctx], s);
+    const inspect = JSON.parse(mustH(['inspect', 'derived:1'], s).stdout) as { Layers: unknown[]; Config: { Cmd: string[] } }[];
+    assert.equal(inspect[0].Layers.length, 3);
+    assert.deepEqual(inspect[0].Config.Cmd, ['/hello.wasm']);
+    const images = (JSON.parse(mustH(['images', '--format', 'json'], s).stdout) as { name: string }[]).map((i) => i.name).sort();
+    assert.deepEqual(images, [`${registry.host}/base/seed:1`, 'localhost/derived:1']);
+  });
+
   test('404, bad references: one line, exit 125', () => {
     oneLine(h(['pull', '--tls-verify=false', `${registry.host}/nothing/here:1`], newStore()), /manifest unknown \(404\)/);
     oneLine(h(['pull', 'Not A Ref'], newStore()), /invalid image reference "Not A Ref"/);
     oneLine(h(['push', 'no-such-image:1', `${registry.host}/x/y:1`]), /no image no-such-image:1 in the store/);
+  });
+
+  test('a pull killed mid-blob leaves nothing visible; the next command removes its temporary file', async () => {
+    // A 3 MB layer served slowly, so the pull is surely in the middle of it when killed.
+    const ctx = join(env.dir, 'big');
+    mkdirSync(ctx);
+    writeFileSync(join(ctx, 'noise.bin'), randomBytes(3_000_000));
+    writeFileSync(join(ctx, 'Containerfile'), 'FROM scratch\nCOPY noise.bin /\n');
+    mustH(['build', '-q', '-t', 'big:1', ctx]);
+    mustH(['push', '--tls-verify=false', 'big:1', `${registry.host}/big/noise:1`]);
+    const slow = await faultyProxy(registry.host, { failures: 0, kind: '503', slowBytesPerSecond: 300_000 });
+    const s = newStore();
+    new Store(s);
+    try {
+      const child = spawn(hyrunBin, ['pull', `${slow.host}/big/noise:1`], { env: hEnv(s, { HYRUN_INSECURE_REGISTRIES: slow.host }) });
+      const tmp = join(s, 'tmp');
+      const deadline = Date.now() + 60_000;
+      while (!readdirSync(tmp).some((n) => n.endsWith('-blob')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 500));
+      assert.ok(readdirSync(tmp).length > 0, 'the pull was writing a blob');
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('close', r));
+      assert.deepEqual(JSON.parse(readFileSync(join(s, 'index.json'), 'utf8')).manifests, [], 'nothing named');
+      const layerDigest = (JSON.parse(mustH(['inspect', 'big:1']).stdout) as { Layers: { digest: string }[] }[])[0].Layers[0].digest;
+      assert.equal(existsSync(join(s, 'blobs/sha256', layerDigest.slice(7))), false, 'no partial layer among the blobs');
+      await hAsync(['images'], s);
+      assert.deepEqual(readdirSync(tmp), [], 'the next command cleaned up');
+    } finally {
+      await slow.close();
+    }
   });
 
   test('5xx is retried with backoff; after the last attempt one line names the status', async () => {
