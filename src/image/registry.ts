@@ -28,7 +28,7 @@ export interface RegistryOptions {
   /** Base delay of the exponential backoff in ms (default 200). */
   backoffMs?: number;
   credentials?: Credentials;
-  /** Uploads bigger than this go in PATCH chunks of this size (default 8 MiB). */
+  /** Uploads bigger than this go in PATCH chunks of this size (default HYRUN_REGISTRY_CHUNK_SIZE or 8 MiB). */
   chunkSize?: number;
   progress?: boolean;
 }
@@ -280,7 +280,7 @@ export class RegistryClient {
     }
     const data = store.readBlob(d.digest);
     const bar = progress?.start(d);
-    const chunk = this.options.chunkSize ?? 8 * 2 ** 20;
+    const chunk = this.options.chunkSize ?? (Number(process.env.HYRUN_REGISTRY_CHUNK_SIZE) || 8 * 2 ** 20);
     let url = new URL(location, this.base).href;
     if (data.length > chunk) {
       for (let off = 0; off < data.length; off += chunk) {

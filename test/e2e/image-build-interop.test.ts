@@ -86,6 +86,14 @@ describe('images built by hyrun build, run by podman and containerd', { skip, ti
     const r = env.podman(['run', '--rm', 'localhost/hyrun-test/busybox:built']);
     assert.equal(r.status, 0, explain(r));
     assert.equal(r.stdout, 'hi from busybox\n');
+    // The docker-archive format too, under another name.
+    mustH(['tag', 'hyrun-test/busybox:built', 'hyrun-test/busybox:docker']);
+    const dockerArchive = join(env.dir, 'bb-docker.tar');
+    mustH(['save', '--format', 'docker-archive', '-o', dockerArchive, 'hyrun-test/busybox:docker']);
+    assert.match(env.mustPodman(['load', '-i', dockerArchive]).stdout, /localhost\/hyrun-test\/busybox:docker/);
+    const d = env.podman(['run', '--rm', 'localhost/hyrun-test/busybox:docker']);
+    assert.equal(d.status, 0, explain(d));
+    assert.equal(d.stdout, 'hi from busybox\n');
   });
 
   test('containerd imports the oci-archive and runs it with ctr run --runc-binary hyrun', async () => {

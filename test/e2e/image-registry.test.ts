@@ -28,7 +28,7 @@ function htpasswdLine(user: string, password: string): string {
 }
 
 /** An HTTP front of the registry that fails the first `failures` requests (503 or no answer). */
-async function faultyProxy(target: string, mode: { failures: number; kind: '503' | 'hang'; slowBytesPerSecond?: number }): Promise<{ host: string; close: () => Promise<void>; seen: () => number }> {
+async function faultyProxy(target: string, mode: { failures: number; kind: '503' | 'hang'; slowBytesPerSecond?: number; tamperManifests?: boolean }): Promise<{ host: string; close: () => Promise<void>; seen: () => number }> {
   let seen = 0;
   const server: Server = createServer(async (req, res) => {
     seen++;
@@ -45,8 +45,13 @@ async function faultyProxy(target: string, mode: { failures: number; kind: '503'
     const upstream = await fetch(`http://${target}${req.url}`, { method: req.method, headers, body: chunks.length && req.method !== 'GET' && req.method !== 'HEAD' ? Buffer.concat(chunks) : undefined, redirect: 'manual' });
     const out: Record<string, string> = {};
     upstream.headers.forEach((v, k) => { if (k !== 'content-encoding' && k !== 'transfer-encoding' && k !== 'connection') out[k] = v; });
+    let body = Buffer.from(await upstream.arrayBuffer());
+    if (mode.tamperManifests && req.url?.includes('/manifests/') && req.method === 'GET') {
+      // Same JSON meaning, other bytes: the digest no longer matches.
+      body = Buffer.from(`${body.toString('utf8')}\n`);
+      out['content-length'] = String(body.length);
+    }
     res.writeHead(upstream.status, out);
-    const body = Buffer.from(await upstream.arrayBuffer());
     if (mode.slowBytesPerSecond && body.length > 100_000) {
       // Dribble big bodies out in 10 slices a second.
       const slice = Math.ceil(mode.slowBytesPerSecond / 10);
@@ -339,6 +344,35 @@ describe('hyrun push/pull against a real registry', { skip, timeout: 900_000 }, 
     } finally {
       await slow.close();
     }
+  });
+
+  test('a manifest whose bytes do not match its digest is rejected (by tag and by digest)', async () => {
+    const tamper = await faultyProxy(registry.host, { failures: 0, kind: '503', tamperManifests: true });
+    try {
+      const s = newStore();
+      const byTag = await hAsync(['pull', `${tamper.host}/hyrun/seed:1`], s, { HYRUN_INSECURE_REGISTRIES: tamper.host });
+      oneLine(byTag, /manifest digest mismatch for .*: the registry says sha256:[a-f0-9]{64}, the content is sha256:[a-f0-9]{64}; nothing was stored/);
+      const digest = (JSON.parse(mustH(['images', '--format', 'json']).stdout) as { name: string; digest: string }[]).find((i) => i.name === 'localhost/seed:1')!.digest;
+      const byDigest = await hAsync(['pull', `${tamper.host}/hyrun/seed@${digest}`], s, { HYRUN_INSECURE_REGISTRIES: tamper.host });
+      oneLine(byDigest, new RegExp(`manifest digest mismatch for .*: expected ${digest}`));
+      assert.deepEqual(readdirSync(join(s, 'blobs/sha256')), []);
+    } finally {
+      await tamper.close();
+    }
+  });
+
+  test('big blobs go up in PATCH chunks; the pulled image is identical', () => {
+    const ctx = join(env.dir, 'chunky');
+    mkdirSync(ctx);
+    writeFileSync(join(ctx, 'noise.bin'), randomBytes(2_000_000));
+    writeFileSync(join(ctx, 'Containerfile'), 'FROM scratch\nCOPY noise.bin /\n');
+    mustH(['build', '-q', '-t', 'chunky:1', ctx]);
+    const remote = `${registry.host}/big/chunked:1`;
+    const pushed = mustH(['push', '--tls-verify=false', 'chunky:1', remote], main, { HYRUN_REGISTRY_CHUNK_SIZE: '700000' });
+    assert.match(pushed.stderr, /pushed 2 blobs/);
+    const s = newStore();
+    const pulled = mustH(['pull', '--tls-verify=false', remote], s);
+    assert.equal(pulled.stdout, pushed.stdout, 'same manifest digest');
   });
 
   test('5xx is retried with backoff; after the last attempt one line names the status', async () => {

@@ -216,6 +216,34 @@ describe('hyrun run IMAGE', { skip, timeout: 900_000 }, () => {
     });
   }
 
+  test('an image with a hostile layer is refused at run: one line, nothing unpacked, no container', async () => {
+    const { pack } = await import('tar-stream');
+    const p = pack();
+    const chunks: Buffer[] = [];
+    const done = (async () => { for await (const c of p) chunks.push(c as Buffer); })();
+    p.entry({ name: 'hello.wasm' }, readFileSync(guest('eng_hello')));
+    p.entry({ name: '../../../../tmp/hyrun-escaped' }, Buffer.from('escaped'));
+    p.finalize();
+    await done;
+    const s = new Store(store);
+    const { gzipSync } = await import('node:zlib');
+    const tar = Buffer.concat(chunks);
+    const layer = s.putBlob(gzipSync(tar));
+    const config = s.putBlob(Buffer.from(JSON.stringify({ architecture: 'wasm', os: 'wasi', config: { Cmd: ['/hello.wasm'] }, rootfs: { type: 'layers', diff_ids: [sha256(tar)] } })));
+    const manifest = s.putBlob(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MT.ociManifest, config: { mediaType: MT.ociConfig, ...config }, layers: [{ mediaType: MT.ociLayerGzip, ...layer }] })));
+    s.tag('localhost/hostile:1', { mediaType: MT.ociManifest, ...manifest });
+    const before = readdirSync(join(store, 'containers')).filter((n) => !n.startsWith('.'));
+    for (const mode of [embedded, {}]) {
+      const r = h(['run', '--rm', 'hostile:1'], mode);
+      assert.equal(r.status, 125, explain(r));
+      assert.match(r.stderr, /^hyrun: layer [a-f0-9]{12}: entry "..\/..\/..\/..\/tmp\/hyrun-escaped" climbs out of the root filesystem with '..'; the image is refused\n$/);
+    }
+    assert.equal(existsSync('/tmp/hyrun-escaped'), false);
+    assert.equal(existsSync(join(store, 'snapshots', manifest.digest.slice(7))), false);
+    assert.deepEqual(readdirSync(join(store, 'containers')).filter((n) => !n.startsWith('.')), before);
+    assert.deepEqual(readdirSync(join(store, 'tmp')), []);
+  });
+
   test('bad input: one line, non-zero, nothing left behind', () => {
     const containers = (): string[] => readdirSync(join(store, 'containers')).filter((n) => !n.startsWith('.'));
     const before = containers();
