@@ -10,14 +10,14 @@ import {
   closeSync, cpSync, existsSync, lchownSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, readSync, fstatSync,
 } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { isAbsolute, join, posix, resolve } from 'node:path';
+import { join, posix, resolve } from 'node:path';
 import { ImageError } from '../image/errors.js';
 import { isWasmImage, ociConfig, mergeEnv, processArgs, type RunSettings } from '../image/container-config.js';
 import { parsePlatform } from '../image/resolve.js';
 import type { Store } from '../image/store.js';
 import { resolveInRoot, snapshot } from '../image/unpack.js';
 import { UsageError } from './errors.js';
-import { humanSize, openStore, parse } from './image.js';
+import { openStore, parse } from './image.js';
 
 export interface ContainerRecord {
   id: string;
@@ -261,9 +261,8 @@ async function runCommand(rawArgs: string[]): Promise<number> {
       annotations, volumes, memoryBytes, terminal: values.tty === true && process.stdin.isTTY === true, hostname: id.slice(0, 12),
     };
     const finalRootfs = join(dir, 'rootfs');
-    const config = ociConfig(finalRootfs, image.manifest, image.config, settings);
-    // ociConfig reads /etc/passwd for --user names from the rootfs being built.
-    if (settings.user || image.config.config?.User) config.process!.user = (await import('../image/container-config.js')).resolveUser(rootfs, settings.user ?? image.config.config?.User);
+    // Paths in the config are the final ones; --user names are looked up in the copy being built.
+    const config = ociConfig(finalRootfs, image.manifest, image.config, settings, rootfs);
     writeFileSync(join(building, 'config.json'), JSON.stringify(config, null, 2));
     record = {
       id, name: name ?? `hyrun-${id.slice(0, 12)}`, image: image.stored.name ?? split.image, imageDigest: image.descriptor.digest,
@@ -517,4 +516,3 @@ async function rmCommand(args: string[]): Promise<number> {
   return 0;
 }
 
-export { humanSize, isAbsolute };

@@ -1,7 +1,6 @@
 // The image commands: build, images, inspect, tag, rmi, save, load, prune, pull, push, login,
 // logout, and `run IMAGE` with ps/logs/stop/rm for its containers. Parsing lives here; the work is
 // in src/image. Every ImageError becomes one `hyrun:` line and exit status 125 (or its own).
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ImageError } from '../image/errors.js';
@@ -298,4 +297,3 @@ function pruneCommand(args: string[]): number {
   return 0;
 }
 
-export { readFileSync };

@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs';
 import { UsageError } from './errors.js';
 import { openStore, parse } from './image.js';
 import { removeCredentials, saveCredentials } from '../image/auth.js';
-import { parseReference } from '../image/reference.js';
 import { pullImage, pushImage, RegistryClient } from '../image/registry.js';
 import { parsePlatform } from '../image/resolve.js';
 
@@ -83,4 +82,3 @@ export async function registryCommand(command: string, rawArgs: string[]): Promi
   }
 }
 
-export { parseReference };

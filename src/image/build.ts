@@ -10,9 +10,7 @@ import {
   cleanRelative, execForm, expand, globToRegExp, hasGlob, isIgnored, parseContainerfile, parseIgnore, unquote,
   type IgnoreRule, type Step,
 } from './containerfile.js';
-import {
-  ANNOTATION_REF_NAME, MT, type Descriptor, type ImageConfig, type Manifest, type Platform,
-} from './media.js';
+import { MT, type Descriptor, type ImageConfig, type Manifest, type Platform } from './media.js';
 import { findImage, formatPlatform, hostPlatform, localName, type ResolvedImage } from './resolve.js';
 import { jsonBytes, type Store } from './store.js';
 import { compressLayer, decompressLayer, isTarball, readTar, writeTar, type LayerEntry } from './tar.js';
@@ -552,4 +550,3 @@ async function resolveOwner(spec: string, stage: Stage, c: CopyContext): Promise
   return { uid, gid };
 }
 
-export { ANNOTATION_REF_NAME };

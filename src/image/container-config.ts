@@ -2,7 +2,6 @@
 // StopSignal and manifest annotations, overridden by the command line, on a conventional Linux
 // container skeleton (the mounts and namespaces runc's own `spec` writes).
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { OciMount, OciSpec } from '../oci/spec.js';
 import { ImageError } from './errors.js';
 import { WASM_VARIANT, type ImageConfig, type Manifest } from './media.js';
@@ -86,7 +85,8 @@ export function resolveUser(rootfs: string, user: string | undefined): { uid: nu
 const CAPS = ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID', 'CAP_SETUID',
   'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE'];
 
-export function ociConfig(rootfs: string, manifest: Manifest, config: ImageConfig, s: RunSettings): OciSpec {
+/** The config for a container whose rootfs will be `rootfs`; user names are read from `lookupRootfs`. */
+export function ociConfig(rootfs: string, manifest: Manifest, config: ImageConfig, s: RunSettings, lookupRootfs = rootfs): OciSpec {
   const wasm = isWasmImage(manifest, config);
   const annotations: Record<string, string> = { ...(manifest.annotations ?? {}), ...s.annotations };
   // A Wasm image without the variant annotation (platform wasi/wasm, artifacts): say it, so the
@@ -110,7 +110,7 @@ export function ociConfig(rootfs: string, manifest: Manifest, config: ImageConfi
     ociVersion: '1.0.2',
     process: {
       terminal: s.terminal,
-      user: resolveUser(rootfs, s.user ?? config.config?.User),
+      user: resolveUser(lookupRootfs, s.user ?? config.config?.User),
       args: processArgs(manifest, config, s),
       env,
       cwd: s.workdir ?? (config.config?.WorkingDir || '/'),
@@ -132,4 +132,3 @@ export function ociConfig(rootfs: string, manifest: Manifest, config: ImageConfi
   };
 }
 
-export const bundleRootfs = (dir: string): string => join(dir, 'rootfs');

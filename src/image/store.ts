@@ -10,7 +10,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import {
   closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync,
-  unlinkSync, writeFileSync, writeSync, createWriteStream, createReadStream,
+  unlinkSync, utimesSync, writeFileSync, writeSync, createWriteStream, createReadStream,
 } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -53,6 +53,9 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/** Lease files of this process (one per store it wrote to), removed when it exits. */
+const leases = new Set<string>();
+
 export class Store {
   readonly root: string;
   readonly blobDir: string;
@@ -83,6 +86,19 @@ export class Store {
       if (pid === process.pid) continue;
       rmSync(join(this.tmpDir, name), { recursive: true, force: true });
     }
+  }
+
+  /**
+   * Marks this process as writing blobs (tmp/<pid>-lease, removed at exit or by cleanTmp once the
+   * process is gone). prune keeps every blob written or reused since the oldest live lease, so it
+   * never removes what a concurrent build or pull has stored but not yet tagged.
+   */
+  private lease(): void {
+    const file = join(this.tmpDir, `${process.pid}-lease`);
+    if (leases.has(file)) return;
+    leases.add(file);
+    writeFileSync(file, '');
+    if (leases.size === 1) process.once('exit', () => { for (const f of leases) rmSync(f, { force: true }); });
   }
 
   /** A fresh temporary path owned by this process (removed by cleanTmp once we are gone). */
@@ -120,7 +136,13 @@ export class Store {
     const digest = sha256(data);
     if (expected !== undefined && expected !== digest) throw new ImageError(`digest mismatch: expected ${expected}, content is ${digest}; nothing was stored`);
     const target = this.blobPath(digest);
-    if (existsSync(target)) return { digest, size: data.length };
+    this.lease();
+    if (existsSync(target)) {
+      // Reused by this writer: fresh again, so a concurrent prune (which spares recent blobs) keeps it.
+      const now = new Date();
+      utimesSync(target, now, now);
+      return { digest, size: data.length };
+    }
     const tmp = this.tempPath('blob');
     const fd = openSync(tmp, 'wx', 0o644);
     try {
@@ -139,6 +161,7 @@ export class Store {
    * digest and size, then renamed. On any mismatch or error the temporary file is removed.
    */
   async putBlobStream(source: AsyncIterable<Uint8Array> | Readable, expected: { digest?: string; size?: number } = {}, onBytes?: (n: number) => void): Promise<{ digest: string; size: number }> {
+    this.lease();
     const tmp = this.tempPath('blob');
     const hash = createHash('sha256');
     let size = 0;
@@ -322,10 +345,13 @@ export class Store {
     let snapshots = 0;
     this.withLock(() => {
       const keep = this.reachableBlobs();
+      const since = this.oldestOtherLease();
       for (const hex of readdirSync(this.blobDir)) {
         if (keep.has(`sha256:${hex}`)) continue;
         const path = join(this.blobDir, hex);
-        bytes += statSync(path).size;
+        const st = statSync(path);
+        if (since !== undefined && st.mtimeMs >= since - 1000) continue; // maybe a live writer's, not tagged yet
+        bytes += st.size;
         rmSync(path, { force: true });
         blobs++;
       }
@@ -340,6 +366,22 @@ export class Store {
     });
     this.cleanTmp();
     return { blobs, bytes, snapshots };
+  }
+
+  /** mtime (ms) of the oldest lease of another live process, if any. */
+  private oldestOtherLease(): number | undefined {
+    let oldest: number | undefined;
+    for (const name of readdirSync(this.tmpDir)) {
+      const m = /^(\d+)-lease$/.exec(name);
+      if (!m || Number(m[1]) === process.pid || !processAlive(Number(m[1]))) continue;
+      try {
+        const t = statSync(join(this.tmpDir, name)).mtimeMs;
+        oldest = oldest === undefined ? t : Math.min(oldest, t);
+      } catch {
+        // gone meanwhile
+      }
+    }
+    return oldest;
   }
 
   /** Reads the config of an image manifest. */

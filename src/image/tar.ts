@@ -108,4 +108,3 @@ export const isTarball = (data: Buffer): boolean => {
   }
 };
 
-export { gunzipSync };

@@ -8,7 +8,7 @@ import {
   chmodSync, existsSync, lchownSync, linkSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync,
   utimesSync, writeFileSync,
 } from 'node:fs';
-import { join, posix } from 'node:path';
+import { join } from 'node:path';
 import { ImageError } from './errors.js';
 import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from './fstree.js';
 import { MT, WASM_LAYER_TYPES, type Manifest } from './media.js';
@@ -204,4 +204,3 @@ export async function snapshot(store: Store, image: ResolvedImage, options: Unpa
   return rootfs;
 }
 
-export { posix };

@@ -12,6 +12,8 @@ import { sha256, Store } from '../../src/image/store.js';
 import { tempDir } from '../helpers.js';
 
 const storeModule = new URL('../../src/image/store.js', import.meta.url).href;
+/** tmp/ without this process's own lease (a writer holds one until it exits). */
+const tmpFiles = (store: Store): string[] => readdirSync(store.tmpDir).filter((n) => n !== `${process.pid}-lease`);
 
 test('a new store is an OCI image layout', () => {
   const t = tempDir();
@@ -35,7 +37,7 @@ test('putBlob stores content under its digest and refuses a wrong expected diges
     assert.deepEqual(store.readBlob(r.digest), data);
     assert.throws(() => store.putBlob(Buffer.from('other'), r.digest), (e: unknown) => e instanceof ImageError && /digest mismatch/.test(e.message));
     assert.equal(readdirSync(store.blobDir).length, 1);
-    assert.deepEqual(readdirSync(store.tmpDir), []);
+    assert.deepEqual(tmpFiles(store), []);
   } finally {
     t.cleanup();
   }
@@ -53,7 +55,7 @@ test('putBlobStream rejects a corrupted or truncated blob and leaves nothing beh
     await assert.rejects(store.putBlobStream(Readable.from([good.subarray(0, 10)]), { digest, size: good.length }), /digest mismatch|size mismatch/);
     await assert.rejects(store.putBlobStream(Readable.from([good, good]), { digest, size: good.length }), /larger than its descriptor/);
     assert.equal(store.hasBlob(digest), false);
-    assert.deepEqual(readdirSync(store.tmpDir), []);
+    assert.deepEqual(tmpFiles(store), []);
     const ok = await store.putBlobStream(Readable.from([good.subarray(0, 50_000), good.subarray(50_000)]), { digest, size: good.length });
     assert.equal(ok.digest, digest);
     assert.equal(store.hasBlob(digest), true);
@@ -119,10 +121,34 @@ test('a killed writer: its temporary blob is removed and its lock is broken by t
     writeFileSync(join(t.path, 'tmp', `${pid}-abcdef-blob`), 'half a layer');
     writeFileSync(join(t.path, 'index.lock'), String(pid));
     const store = new Store(t.path);
-    assert.deepEqual(readdirSync(store.tmpDir), []);
+    assert.deepEqual(tmpFiles(store), []);
     const b = store.putBlob(Buffer.from('{}'));
     store.tag('localhost/after-kill:1', { mediaType: MT.ociManifest, ...b }); // would time out on a held lock
     assert.equal(store.find('localhost/after-kill:1')?.descriptor.digest, b.digest);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('prune spares what a live writer stored but has not tagged yet (its lease)', async () => {
+  const t = tempDir();
+  try {
+    new Store(t.path);
+    const script = `
+      const { Store } = await import(${JSON.stringify(storeModule)});
+      const store = new Store(${JSON.stringify(t.path)});
+      const b = store.putBlob(Buffer.from('work in progress'));
+      process.stdout.write(b.digest + '\\n');
+      process.stdin.once('data', () => process.exit(0));`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const digest = await new Promise<string>((resolve) => child.stdout!.once('data', (d) => resolve(String(d).trim())));
+    const store = new Store(t.path);
+    assert.equal(store.prune().blobs, 0, 'the writer is alive: its untagged blob stays');
+    assert.equal(store.hasBlob(digest), true);
+    child.stdin!.write('done\n');
+    await new Promise((resolve) => child.once('exit', resolve));
+    assert.equal(store.prune().blobs, 1, 'the writer is gone: the blob is garbage');
+    assert.equal(store.hasBlob(digest), false);
   } finally {
     t.cleanup();
   }
