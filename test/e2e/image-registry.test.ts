@@ -28,7 +28,7 @@ function htpasswdLine(user: string, password: string): string {
 }
 
 /** An HTTP front of the registry that fails the first `failures` requests (503 or no answer). */
-async function faultyProxy(target: string, mode: { failures: number; kind: '503' | 'hang'; slowBytesPerSecond?: number; tamperManifests?: boolean }): Promise<{ host: string; close: () => Promise<void>; seen: () => number }> {
+async function faultyProxy(target: string, mode: { failures: number; kind: '503' | 'hang'; slowBytesPerSecond?: number; tamperManifests?: boolean; dropBigBodies?: number }): Promise<{ host: string; close: () => Promise<void>; seen: () => number }> {
   let seen = 0;
   const server: Server = createServer(async (req, res) => {
     seen++;
@@ -52,6 +52,13 @@ async function faultyProxy(target: string, mode: { failures: number; kind: '503'
       out['content-length'] = String(body.length);
     }
     res.writeHead(upstream.status, out);
+    if (mode.dropBigBodies && body.length > 100_000) {
+      // Half the body, then the connection breaks (a few times, then it works).
+      mode.dropBigBodies--;
+      res.write(body.subarray(0, body.length >> 1));
+      setTimeout(() => res.socket?.destroy(), 50);
+      return;
+    }
     if (mode.slowBytesPerSecond && body.length > 100_000) {
       // Dribble big bodies out in 10 slices a second.
       const slice = Math.ceil(mode.slowBytesPerSecond / 10);
@@ -375,6 +382,19 @@ describe('hyrun push/pull against a real registry', { skip, timeout: 900_000 }, 
     assert.equal(pulled.stdout, pushed.stdout, 'same manifest digest');
   });
 
+  test('a connection dropped in the middle of a blob: the blob is fetched again', async () => {
+    const flaky = await faultyProxy(registry.host, { failures: 0, kind: '503', dropBigBodies: 2 });
+    try {
+      const s = newStore();
+      const r = await hAsync(['pull', `${flaky.host}/big/noise:1`], s, { HYRUN_INSECURE_REGISTRIES: flaky.host });
+      assert.equal(r.status, 0, explain(r));
+      assert.equal(r.stdout.trim(), (JSON.parse(mustH(['images', '--format', 'json']).stdout) as { name: string; digest: string }[]).find((i) => i.name === 'localhost/big:1')?.digest);
+      assert.deepEqual(readdirSync(join(s, 'tmp')), []);
+    } finally {
+      await flaky.close();
+    }
+  });
+
   test('5xx is retried with backoff; after the last attempt one line names the status', async () => {
     const flaky = await faultyProxy(registry.host, { failures: 3, kind: '503' });
     try {
@@ -420,6 +440,10 @@ describe('hyrun push/pull against a real registry', { skip, timeout: 900_000 }, 
     env.mustSkopeo(['inspect', '--tls-verify=false', '--creds', `${USER}:${PASSWORD}`, `docker://${remote}`]);
     mustH(['logout', authRegistry.host]);
     oneLine(h(['pull', '--tls-verify=false', remote], newStore()), /requires authentication/);
+    // Containers' auth.json (written by skopeo login) is read too.
+    const authJson = join(home, 'containers-auth.json');
+    env.mustSkopeo(['login', '--tls-verify=false', '--authfile', authJson, '--username', USER, '--password-stdin', authRegistry.host], { input: `${PASSWORD}\n` });
+    mustH(['pull', '--tls-verify=false', remote], newStore(), { REGISTRY_AUTH_FILE: authJson });
     // Docker's config.json is read too.
     mkdirSync(join(home, 'docker'), { recursive: true });
     writeFileSync(join(home, 'docker/config.json'), JSON.stringify({ auths: { [authRegistry.host]: { auth: Buffer.from(`${USER}:${PASSWORD}`).toString('base64') } } }));
