@@ -28,6 +28,7 @@ describe('images built by hyrun build, run by podman and containerd', { skip, ti
 
   before(() => {
     env = new PodmanEnv({ prefix: 'hyrun-build-interop-' });
+    env.env.HYRUN_CACHE_DIR = join(env.dir, 'hyrun-cache');
     storage = join(env.dir, 'hyrun-storage');
     context = join(env.dir, 'seed');
     mkdirSync(context);

@@ -124,6 +124,7 @@ describe('hyrun push/pull against a real registry', { skip, timeout: 900_000 }, 
 
   before(async () => {
     env = new PodmanEnv({ prefix: 'hyrun-image-registry-' });
+    env.env.HYRUN_CACHE_DIR = join(env.dir, 'hyrun-cache');
     home = join(env.dir, 'home');
     mkdirSync(join(home, 'run'), { recursive: true });
     registry = await startRegistry();

@@ -42,6 +42,7 @@ describe('hyrun run IMAGE', { skip, timeout: 900_000 }, () => {
 
   before(async () => {
     env = new PodmanEnv({ prefix: 'hyrun-image-run-' });
+    env.env.HYRUN_CACHE_DIR = join(env.dir, 'cache');
     store = join(env.dir, 'store');
     cache = join(env.dir, 'cache');
     registry = await startRegistry();
