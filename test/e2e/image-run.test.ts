@@ -5,6 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { guest, hyrun, hyrunBin, run as runTool, type Result } from '../helpers.js';
 import { PodmanEnv } from './engines/podman.js';
@@ -218,6 +219,26 @@ describe('hyrun run IMAGE', { skip, timeout: 900_000 }, () => {
       assert.match(gone.stderr, /no container busy-/);
     });
   }
+
+  test('embedded executor: -p HOST:CTR preopens a listening socket the guest serves on', async () => {
+    mustH(['build', '-q', '-t', 'http:1', '--platform', 'wasi/wasm', context('http', { 'server.wasm': 'rt_http_server' }, 'FROM scratch\nCOPY server.wasm /\nCMD ["/server.wasm", "1"]\n')]);
+    const port = await new Promise<number>((resolve) => {
+      const s = createServer();
+      s.listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)); });
+    });
+    mustH(['run', '-d', '--name', 'http', '-p', `127.0.0.1:${port}:8080`, 'http:1'], embedded);
+    let body = '';
+    for (let i = 0; i < 100 && body === ''; i++) {
+      try {
+        body = await (await fetch(`http://127.0.0.1:${port}/from-the-test`)).text();
+      } catch {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    assert.match(body, /GET \/from-the-test/);
+    waitUntil('the server to exit after one request', () => (JSON.parse(h(['ps', '-a', '--format', 'json']).stdout) as { Names: string[]; State: string }[]).some((c) => c.Names[0] === 'http' && c.State === 'exited'), 30_000);
+    mustH(['rm', 'http']);
+  });
 
   test('an image with a hostile layer is refused at run: one line, nothing unpacked, no container', async () => {
     const { pack } = await import('tar-stream');
