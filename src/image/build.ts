@@ -50,6 +50,8 @@ interface Stage {
   /** ARG values visible in this stage, then ENV values (ENV wins where both exist). */
   args: Map<string, string>;
   env: Map<string, string>;
+  /** A CMD instruction ran in this stage (ENTRYPOINT then keeps it). */
+  cmdSet?: boolean;
 }
 
 const EXPANDED = new Set(['FROM', 'COPY', 'ADD', 'ENV', 'LABEL', 'WORKDIR', 'USER', 'EXPOSE', 'VOLUME', 'STOPSIGNAL', 'ARG']);
@@ -151,11 +153,13 @@ export async function build(store: Store, options: BuildOptions): Promise<BuildR
       case 'ENTRYPOINT': {
         const s = stage!;
         const argv = execForm(step.text) ?? (step.text === '' ? [] : ['/bin/sh', '-c', step.text]);
-        if (step.keyword === 'CMD') s.config.config!.Cmd = argv;
-        else {
+        if (step.keyword === 'CMD') {
+          s.config.config!.Cmd = argv;
+          s.cmdSet = true;
+        } else {
           s.config.config!.Entrypoint = argv;
-          // Docker: ENTRYPOINT resets a CMD inherited from the base image.
-          if (!steps.slice(steps.indexOf(step)).some((x) => x.keyword === 'CMD')) s.config.config!.Cmd = null;
+          // As Docker does: ENTRYPOINT drops a CMD inherited from the base image, not one set in this stage.
+          if (!s.cmdSet) s.config.config!.Cmd = null;
         }
         history(s, created, `${step.keyword} ${JSON.stringify(argv)}`);
         break;

@@ -236,6 +236,25 @@ test('FROM an image of the store: its layers and config are inherited', async ()
   }
 });
 
+test('ENTRYPOINT drops the base image\'s CMD but keeps one set in the same stage', async () => {
+  const t = tempDir();
+  try {
+    const store = new Store(join(t.path, 'store'));
+    const make = async (name: string, containerfile: string): Promise<ImageConfig> => {
+      const ctx = join(t.path, name);
+      mkdirSync(ctx);
+      writeFileSync(join(ctx, 'Containerfile'), containerfile);
+      const r = await build(store, opts(ctx, { tags: [name] }));
+      return store.readJson<ImageConfig>(r.manifest.config.digest);
+    };
+    await make('base', 'FROM scratch\nCMD ["base-cmd"]\n');
+    assert.equal((await make('child', 'FROM base\nENTRYPOINT ["/ep"]\n')).config?.Cmd, null);
+    assert.deepEqual((await make('same', 'FROM base\nCMD ["mine"]\nENTRYPOINT ["/ep"]\n')).config?.Cmd, ['mine']);
+  } finally {
+    t.cleanup();
+  }
+});
+
 test('--format docker writes Docker media types', async () => {
   const t = tempDir();
   try {
