@@ -318,6 +318,25 @@ describe('hyrun push/pull against a real registry', { skip, timeout: 900_000 }, 
     assert.deepEqual(images, [`${registry.host}/base/seed:1`, 'localhost/derived:1']);
   });
 
+  test('concurrent builds and pulls into one store: every image complete, the layout valid for skopeo', async () => {
+    const s = newStore();
+    const jobs: Promise<Result>[] = [];
+    for (let i = 0; i < 4; i++) {
+      const ctx = join(env.dir, `concurrent-${i}`);
+      mkdirSync(ctx);
+      writeFileSync(join(ctx, 'data.bin'), randomBytes(200_000));
+      writeFileSync(join(ctx, 'Containerfile'), `FROM scratch\nCOPY data.bin /\nLABEL n=${i}\n`);
+      jobs.push(hAsync(['build', '-q', '-t', `concurrent-${i}:1`, ctx], s));
+    }
+    jobs.push(hAsync(['pull', '--tls-verify=false', `${registry.host}/hyrun/seed:1`], s));
+    jobs.push(hAsync(['pull', '--tls-verify=false', `${registry.host}/hyrun/seed-zstd:1`], s));
+    for (const r of await Promise.all(jobs)) assert.equal(r.status, 0, explain(r));
+    const names = (JSON.parse(mustH(['images', '--format', 'json'], s).stdout) as { name: string }[]).map((i) => i.name).sort();
+    assert.deepEqual(names, [`${registry.host}/hyrun/seed-zstd:1`, `${registry.host}/hyrun/seed:1`, ...[0, 1, 2, 3].map((i) => `localhost/concurrent-${i}:1`)].sort());
+    for (const name of names) env.mustSkopeo(['inspect', `oci:${s}:${name}`]);
+    assert.deepEqual(readdirSync(join(s, 'tmp')), []);
+  });
+
   test('404, bad references: one line, exit 125', () => {
     oneLine(h(['pull', '--tls-verify=false', `${registry.host}/nothing/here:1`], newStore()), /manifest unknown \(404\)/);
     oneLine(h(['pull', 'Not A Ref'], newStore()), /invalid image reference "Not A Ref"/);
