@@ -3,7 +3,7 @@
 // the line number. One layer per COPY/ADD, written reproducibly: sorted entries, every time set to
 // SOURCE_DATE_EPOCH (default 0), owners from --chown or 0, so the same inputs give the same digests.
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
-import { basename, join, posix } from 'node:path';
+import { basename, join, posix, relative } from 'node:path';
 import { ImageError } from './errors.js';
 import { FsTree } from './fstree.js';
 import {
@@ -14,6 +14,7 @@ import { MT, type Descriptor, type ImageConfig, type Manifest, type Platform } f
 import { findImage, formatPlatform, hostPlatform, localName, type ResolvedImage } from './resolve.js';
 import { jsonBytes, type Store } from './store.js';
 import { compressLayer, decompressLayer, isTarball, readTar, writeTar, type LayerEntry } from './tar.js';
+import { resolveInRoot } from './unpack.js';
 
 export interface BuildOptions {
   context: string;
@@ -388,9 +389,15 @@ interface Source {
 }
 
 function contextSource(ctx: ContextFiles): Source {
+  // A source named on the COPY line is followed if it is a symlink, but inside the context only
+  // (as if the context were `/`): `secret -> /etc/shadow` never copies the host's file.
+  const inContext = (rel: string): string | undefined => {
+    const resolved = relative(ctx.dir, resolveInRoot(ctx.dir, rel.split('/'), true));
+    return resolved === '' || ctx.has(resolved) ? resolved : undefined;
+  };
   const entryOf = (rel: string, follow: boolean): LayerEntry => {
-    const abs = join(ctx.dir, rel);
-    const st = follow ? statSync(abs) : lstatSync(abs);
+    const abs = follow ? join(ctx.dir, inContext(rel) ?? '\0missing') : join(ctx.dir, rel);
+    const st = lstatSync(abs);
     if (st.isSymbolicLink()) return { name: rel, type: 'symlink', mode: 0o777, uid: 0, gid: 0, linkname: readlinkSync(abs) };
     if (st.isDirectory()) return { name: rel, type: 'directory', mode: st.mode & 0o7777, uid: 0, gid: 0 };
     if (st.isFile()) return { name: rel, type: 'file', mode: st.mode & 0o7777, uid: 0, gid: 0, content: readFileSync(abs) };
@@ -403,12 +410,15 @@ function contextSource(ctx: ContextFiles): Source {
         const re = globToRegExp(p);
         return ctx.list().filter((r) => re.test(r));
       }
-      if (!existsSync(join(ctx.dir, p)) || !ctx.has(p)) return [];
+      // Listed (not ignored), and if a symlink, resolving to something inside the context.
+      if (!ctx.has(p) || inContext(p) === undefined) return [];
       return [p];
     },
     below(path) {
-      const prefix = path === '' ? '' : `${path}/`;
-      return [entryOf(path, true), ...ctx.list().filter((r) => r.startsWith(prefix)).map((r) => entryOf(r, false))];
+      const real = inContext(path) ?? path;
+      const prefix = real === '' ? '' : `${real}/`;
+      // Listed under the real directory, named under the path the COPY line gave.
+      return [entryOf(path, true), ...ctx.list().filter((r) => r.startsWith(prefix)).map((r) => ({ ...entryOf(r, false), name: path === '' ? r : `${path}/${r.slice(prefix.length)}` }))];
     },
     top(path) {
       try {

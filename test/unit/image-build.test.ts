@@ -255,6 +255,30 @@ test('ENTRYPOINT drops the base image\'s CMD but keeps one set in the same stage
   }
 });
 
+test('COPY follows a symlink source inside the context only, never to host files', async () => {
+  const t = tempDir();
+  try {
+    const ctx = join(t.path, 'ctx');
+    mkdirSync(join(ctx, 'real/lib'), { recursive: true });
+    writeFileSync(join(ctx, 'real/lib/a.so'), 'lib a');
+    writeFileSync(join(t.path, 'host-secret'), 'host secret');
+    symlinkSync('real/lib', join(ctx, 'lib'));
+    symlinkSync(join(t.path, 'host-secret'), join(ctx, 'secret'));
+    symlinkSync('/real/lib/a.so', join(ctx, 'abs-in-context'));
+    writeFileSync(join(ctx, 'Containerfile'), 'FROM scratch\nCOPY lib /lib/\nCOPY abs-in-context /a-copy.so\n');
+    const store = new Store(join(t.path, 'store'));
+    const r = await build(store, opts(ctx));
+    const tree = new FsTree();
+    for (const l of r.manifest.layers) await tree.applyLayerBlob(store.readBlob(l.digest));
+    assert.equal(tree.get('lib/a.so')?.content?.toString(), 'lib a', 'a symlinked directory: its target\'s contents');
+    assert.equal(tree.get('a-copy.so')?.content?.toString(), 'lib a', 'an absolute link resolves at the context root');
+    writeFileSync(join(ctx, 'Containerfile'), 'FROM scratch\nCOPY secret /\n');
+    await assert.rejects(build(store, opts(ctx)), /COPY secret: no such file in the build context/);
+  } finally {
+    t.cleanup();
+  }
+});
+
 test('--format docker writes Docker media types', async () => {
   const t = tempDir();
   try {
