@@ -48,7 +48,8 @@ How hyrun tells them apart, first rule that applies:
   0. image mode when an option only it has (--rm, --name, -e, -v, -i, -t, -p, -w, --user,
      --annotation, --platform, --pull, --storage, ...) comes before the first argument; or when the
      first argument is not a file, not .wasm/.wat, and either holds '/', ':' or '@' (a registry
-     path, tag or digest, which container IDs cannot hold) or, with no config.json in the current
+     path, tag or digest, which container IDs cannot hold; but a path whose first part is a
+     directory here, like build/app, stays a file) or, with no config.json in the current
      directory, is a bare name the local store has (hello = localhost/hello:latest);
   1. global options (--root, --log, ...) before 'run', or an OCI-only option (--bundle/-b,
      --detach/-d, --console-socket, --pid-file, --keep, --no-pivot, --no-new-keyring,

@@ -40,7 +40,8 @@ const WASM_ONLY = ['--dir', '--tcplisten'];
  *  1. an option only `run IMAGE` has (--rm, --name, -e, -v, -i, -t, -p, --platform, …) before the first argument: image;
  *  2. an OCI-only (--bundle, --console-socket, …) or Wasm-file-only (--dir, --tcplisten) option: not an image;
  *  3. the first argument ends in .wasm/.wat, or is an existing file: not an image (a Wasm file);
- *  4. it has a registry path, tag or digest (`/`, `:` or `@`, which runc IDs cannot hold): image;
+ *  4. it has a registry path, tag or digest (`/`, `:` or `@`, which runc IDs cannot hold) and its
+ *     first path component is not a directory here (build/app is a path): image;
  *  5. config.json in the current directory: not an image (runc's ID);
  *  6. a bare name is an image only when the local store has it (`hello` -> localhost/hello:latest).
  */
@@ -66,9 +67,19 @@ export function isImageRun(args: string[], cwd: string = process.cwd(), storeRoo
   if (positional === undefined || positional === '') return false;
   if (/\.(wasm|wat)$/i.test(positional)) return false;
   if (isFile(resolve(cwd, positional))) return false;
+  // A path into an existing directory here (build/app) is a file, even a missing one.
+  if (positional.includes('/') && isDirectory(resolve(cwd, positional.split('/', 1)[0] || '/'))) return false;
   if (/[/:@]/.test(positional)) return looksLikeReference(positional);
   if (existsSync(join(cwd, 'config.json'))) return false;
   return storeHas(storeRoot, positional);
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function isFile(path: string): boolean {

@@ -33,6 +33,9 @@ test('run: image-only options, references with / : @, and bare names the store h
     assert.equal(image(['--bundle', '.', 'ctr']), false);
     assert.equal(image(['-d', 'ctr1']), false, "runc's run -d ID");
     assert.equal(image(['--help']), false);
+    mkdirSync(join(cwd, 'build'));
+    assert.equal(image(['build/missing']), false, 'a path into a directory here is a (missing) file');
+    assert.equal(image(['/abs/missing']), false, 'an absolute path is a file');
     assert.equal(image(['--memory', '64MiB', 'alpine:3']), true, 'a shared option is skipped with its value');
     writeFileSync(join(cwd, 'config.json'), '{}');
     assert.equal(image(['hello']), false, 'config.json here: a runc container ID');
