@@ -137,6 +137,7 @@ const RUN_OPTIONS = {
   entrypoint: { type: 'string' },
   'tls-verify': { type: 'string' },
   pull: { type: 'string' },
+  'keep-setid': { type: 'boolean' },
 } as const;
 const RUN_VALUE_FLAGS = new Set(['--name', '-e', '--env', '--env-file', '-v', '--volume', '-w', '--workdir', '-u', '--user', '--annotation', '-m', '--memory',
   '-p', '--publish', '--platform', '--entrypoint', '--storage', '--pull']);
@@ -250,7 +251,8 @@ async function runCommand(rawArgs: string[]): Promise<number> {
   const building = store.tempPath('container');
   let record: ContainerRecord;
   try {
-    const snap = await snapshot(store, image);
+    if (values['keep-setid'] === true && process.getuid?.() !== 0) throw new UsageError('--keep-setid needs root: set-id files are only kept for containers root runs');
+    const snap = await snapshot(store, image, { keepSetid: values['keep-setid'] === true });
     mkdirSync(building, { recursive: true });
     const rootfs = join(building, 'rootfs');
     // The container's own copy: writes never reach the image's snapshot.

@@ -34,14 +34,17 @@ OCI mode (runc-compatible):
 Image mode:
   hyrun run [--name N] [--rm] [-d] [-i] [-t] [-e K=V]... [--env-file F] [-v HOST:CTR[:ro]]...
             [-w DIR] [--user U] [--annotation K=V]... [--memory SIZE] [-p HOST:CTR]
-            [--platform OS/ARCH] [--pull missing|always|never] [--tls-verify=false] IMAGE [ARGS...]
+            [--platform OS/ARCH] [--pull missing|always|never] [--tls-verify=false] [--keep-setid]
+            IMAGE [ARGS...]
 
   Runs an image from the local store, pulling it first if absent. ARGS replace the image's CMD.
   As root with crun or runc installed, the container runs through hyrun's own OCI runtime (Linux
   and Wasm images); otherwise a Wasm image runs on the embedded executor (the WASI sandbox alone,
   the image's files as '/') and a Linux image is refused with what to install. The exit status
   is the container's. Detached containers (-d): hyrun ps [-a], logs [-f], stop [-t N], rm [-f].
-  No network namespace: containers share the host's, so -p needs HOST = CTR (on the embedded
+  Layers are unpacked safely: no entry lands outside the root filesystem, set-id bits are
+  dropped (--keep-setid, root only, keeps them), device nodes are not created (the runtime
+  provides /dev). No network namespace: containers share the host's, so -p needs HOST = CTR (on the embedded
   executor -p HOST:CTR preopens a listening socket on HOST).
 
 How hyrun tells them apart, first rule that applies:

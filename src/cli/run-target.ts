@@ -24,7 +24,7 @@ const looksLikeReference = (text: string): boolean => REFERENCE_RE.test(text);
 /** Options only `run IMAGE` has. */
 export const IMAGE_RUN_FLAGS = [
   '--name', '--rm', '-i', '--interactive', '-t', '--tty', '-it', '-ti', '-e', '--env-file', '-v', '--volume', '-w', '--workdir',
-  '--user', '-u', '--annotation', '-p', '--publish', '--platform', '--storage', '--pull', '--tls-verify', '--entrypoint',
+  '--user', '-u', '--annotation', '-p', '--publish', '--platform', '--storage', '--pull', '--tls-verify', '--entrypoint', '--keep-setid',
 ];
 /** Options of the three modes that take a value (so the value is not taken for the positional). */
 const VALUE_FLAGS = [

@@ -358,7 +358,7 @@ export class Store {
       const snapDir = join(this.root, 'snapshots');
       if (existsSync(snapDir)) {
         for (const hex of readdirSync(snapDir)) {
-          if (keep.has(`sha256:${hex}`)) continue;
+          if (keep.has(`sha256:${hex.replace(/-setid$/, '')}`)) continue;
           rmSync(join(snapDir, hex), { recursive: true, force: true });
           snapshots++;
         }

@@ -169,7 +169,8 @@ export const isWasmArtifact = (manifest: Manifest): boolean =>
  * (built in tmp/ and renamed into place, so a half-unpacked snapshot is never used).
  */
 export async function snapshot(store: Store, image: ResolvedImage, options: UnpackOptions = {}): Promise<string> {
-  const dir = join(store.root, 'snapshots', image.descriptor.digest.slice(7));
+  // Set-id bits kept or not make different trees: separate snapshots.
+  const dir = join(store.root, 'snapshots', `${image.descriptor.digest.slice(7)}${options.keepSetid ? '-setid' : ''}`);
   const rootfs = join(dir, 'rootfs');
   if (existsSync(rootfs)) return rootfs;
   mkdirSync(join(store.root, 'snapshots'), { recursive: true });

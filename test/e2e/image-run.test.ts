@@ -86,6 +86,29 @@ describe('hyrun run IMAGE', { skip, timeout: 900_000 }, () => {
     assert.ok(readdirSync(join(store, 'snapshots')).length >= 4);
   });
 
+  test('--env-file, --annotation and --memory reach the OCI config; set-id bits only with --keep-setid', () => {
+    const envFile = join(env.dir, 'vars.env');
+    writeFileSync(envFile, '# comment\nFROM_FILE=1\n\nSECOND=two words\n');
+    const r = h(['run', '--name', 'cfg', '--env-file', envFile, '--annotation', 'org.example/x=y', '--memory', '256m', 'busybox:1', '/bin/sh', '-c', 'echo $FROM_FILE $SECOND']);
+    assert.equal(r.status, 0, explain(r));
+    assert.equal(r.stdout, '1 two words\n');
+    const id = (JSON.parse(mustH(['ps', '-a', '--format', 'json']).stdout) as { Id: string; Names: string[] }[]).find((c) => c.Names[0] === 'cfg')!.Id;
+    const config = JSON.parse(readFileSync(join(store, 'containers', id, 'config.json'), 'utf8')) as { annotations: Record<string, string>; linux: { resources: { memory: { limit: number } } } };
+    assert.equal(config.annotations['org.example/x'], 'y');
+    assert.equal(config.linux.resources.memory.limit, 256 * 2 ** 20);
+    mustH(['rm', 'cfg']);
+    // A set-id file in the image: dropped by default, kept when root asks.
+    const ctx = join(env.dir, 'setid');
+    mkdirSync(join(ctx, 'root/bin'), { recursive: true });
+    copyFileSync('/bin/busybox', join(ctx, 'root/bin/busybox'));
+    chmodSync(join(ctx, 'root/bin/busybox'), 0o4755);
+    writeFileSync(join(ctx, 'Containerfile'), 'FROM scratch\nCOPY root/ /\n');
+    mustH(['build', '-q', '-t', 'setid:1', ctx]);
+    const mode = (extra: string[]): string => mustH(['run', '--rm', ...extra, 'setid:1', '/bin/busybox', 'stat', '-c', '%a', '/bin/busybox']).stdout.trim();
+    assert.equal(mode([]), '755');
+    assert.equal(mode(['--keep-setid']), '4755');
+  });
+
   test('a Linux image on the embedded path: one line naming what to install', () => {
     const r = h(['run', '--rm', 'busybox:1'], embedded);
     assert.equal(r.status, 125);
