@@ -255,8 +255,13 @@ async function runCommand(rawArgs: string[]): Promise<number> {
     const snap = await snapshot(store, image, { keepSetid: values['keep-setid'] === true });
     mkdirSync(building, { recursive: true });
     const rootfs = join(building, 'rootfs');
-    // The container's own copy: writes never reach the image's snapshot.
-    copyTree(snap, rootfs);
+    // Writes never reach the image's snapshot: as root for the OCI runtime, an overlay on it
+    // (mounted once the directory has its final name); otherwise the container's own copy.
+    const overlay = mode === 'oci' && process.getuid?.() === 0 && !/[,:]/.test(snap + dir) && process.env.HYRUN_RUN_COPY !== '1';
+    if (overlay) {
+      for (const d of ['rootfs', 'upper', 'work']) mkdirSync(join(building, d));
+    } else copyTree(snap, rootfs);
+    const lookupRoot = overlay ? snap : rootfs;
     const settings: RunSettings = {
       args: split.rest, entrypoint: typeof values.entrypoint === 'string' ? [values.entrypoint] : undefined, env,
       workdir: typeof values.workdir === 'string' ? values.workdir : undefined, user: typeof values.user === 'string' ? values.user : undefined,
@@ -264,7 +269,7 @@ async function runCommand(rawArgs: string[]): Promise<number> {
     };
     const finalRootfs = join(dir, 'rootfs');
     // Paths in the config are the final ones; --user names are looked up in the copy being built.
-    const config = ociConfig(finalRootfs, image.manifest, image.config, settings, rootfs);
+    const config = ociConfig(finalRootfs, image.manifest, image.config, settings, lookupRoot);
     writeFileSync(join(building, 'config.json'), JSON.stringify(config, null, 2));
     record = {
       id, name: name ?? `hyrun-${id.slice(0, 12)}`, image: image.stored.name ?? split.image, imageDigest: image.descriptor.digest,
@@ -275,7 +280,7 @@ async function runCommand(rawArgs: string[]): Promise<number> {
       const args0 = processArgs(image.manifest, image.config, settings);
       const envList = config.process!.env!;
       const cwd = config.process!.cwd;
-      const module = findModule(rootfs, args0[0], cwd, envList);
+      const module = findModule(lookupRoot, args0[0], cwd, envList);
       record.wasm = {
         module: join(finalRootfs, posix.relative('/', module)),
         args: args0,
@@ -287,8 +292,16 @@ async function runCommand(rawArgs: string[]): Promise<number> {
     }
     writeFileSync(join(building, 'record.json'), JSON.stringify(record, null, 2));
     renameSync(building, dir);
+    if (overlay && !mountOverlay(snap, dir)) {
+      // No overlayfs here (e.g. the store itself on overlayfs): copy instead.
+      rmSync(join(dir, 'upper'), { recursive: true, force: true });
+      rmSync(join(dir, 'work'), { recursive: true, force: true });
+      rmSync(join(dir, 'rootfs'), { recursive: true, force: true });
+      copyTree(snap, join(dir, 'rootfs'));
+    }
   } catch (e) {
     rmSync(building, { recursive: true, force: true });
+    if (existsSync(dir)) removeContainerDir(dir);
     throw e;
   }
 
@@ -301,6 +314,32 @@ async function runCommand(rawArgs: string[]): Promise<number> {
     return 0;
   }
   return supervise(store, id, true);
+}
+
+const MOUNT_BINS = { mount: ['/usr/bin/mount', '/bin/mount'], umount: ['/usr/bin/umount', '/bin/umount'] };
+const tool = (name: keyof typeof MOUNT_BINS): string | undefined => MOUNT_BINS[name].find((p) => existsSync(p));
+
+/** Mounts <dir>/rootfs as an overlay of the snapshot (writes go to <dir>/upper); false when it cannot. */
+function mountOverlay(snap: string, dir: string): boolean {
+  const mount = tool('mount');
+  if (!mount) return false;
+  const r = spawnSync(mount, ['-t', 'overlay', 'overlay', '-o', `lowerdir=${snap},upperdir=${join(dir, 'upper')},workdir=${join(dir, 'work')}`, join(dir, 'rootfs')], { stdio: 'ignore' });
+  return r.status === 0;
+}
+
+/** Unmounts the container's overlay if there is one (harmless otherwise). */
+function releaseRootfs(dir: string): void {
+  const rootfs = join(dir, 'rootfs');
+  const mounted = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === rootfs);
+  if (!mounted) return;
+  const umount = tool('umount');
+  if (umount) spawnSync(umount, [rootfs], { stdio: 'ignore' });
+}
+
+/** Removes a container directory, its overlay unmounted first (never deleting through the mount). */
+function removeContainerDir(dir: string): void {
+  releaseRootfs(dir);
+  rmSync(dir, { recursive: true, force: true });
 }
 
 /**
@@ -358,9 +397,10 @@ async function supervise(store: Store, id: string, foreground: boolean): Promise
     r.exitCode = code;
     r.finished = new Date().toISOString();
     writeRecord(store, r);
+    if (r.mode === 'oci') releaseRootfs(dir);
     if (r.rm) {
       if (r.mode === 'oci') spawnSync(process.execPath, [hyrunEntry(), '--root', ociRoot(store), 'delete', '--force', id], { stdio: 'ignore' });
-      rmSync(dir, { recursive: true, force: true });
+      removeContainerDir(dir);
     }
     return code;
   };
@@ -483,7 +523,7 @@ async function stopContainer(store: Store, r: ContainerRecord, timeoutS: number)
     now.exitCode ??= 137;
     now.finished = new Date().toISOString();
     writeRecord(store, now);
-    if (now.rm) rmSync(dirOf(store, r.id), { recursive: true, force: true });
+    if (now.rm) removeContainerDir(dirOf(store, r.id));
   }
 }
 
@@ -512,7 +552,7 @@ async function rmCommand(args: string[]): Promise<number> {
       await stopContainer(store, r, 0);
     }
     if (r.mode === 'oci') spawnSync(process.execPath, [hyrunEntry(), '--root', ociRoot(store), 'delete', '--force', r.id], { stdio: 'ignore' });
-    rmSync(dirOf(store, r.id), { recursive: true, force: true });
+    removeContainerDir(dirOf(store, r.id));
     process.stdout.write(`${p}\n`);
   }
   return 0;

@@ -144,6 +144,14 @@ describe('hyrun run IMAGE', { skip, timeout: 900_000 }, () => {
     const u = h(['run', '--rm', '--user', '1000:1001', '-w', '/', '-e', 'GREETING=hello', 'busybox:1', '/bin/sh', '-c', 'echo $(id -u):$(id -g) $GREETING $(pwd); exit 3']);
     assert.equal(u.status, 3, explain(u));
     assert.equal(u.stdout, '1000:1001 hello /\n');
+    // Writes stay in the container (an overlay on the snapshot as root), never in the image's snapshot.
+    const w2 = h(['run', '--rm', 'busybox:1', '/bin/sh', '-c', 'echo x > /tmp/written && rm /bin/true && grep -c . /proc/self/mountinfo >/dev/null']);
+    assert.equal(w2.status, 0, explain(w2));
+    for (const snap of readdirSync(join(store, 'snapshots'))) {
+      assert.equal(existsSync(join(store, 'snapshots', snap, 'rootfs/tmp/written')), false);
+    }
+    assert.equal(h(['run', '--rm', 'busybox:1', '/bin/true']).status, 0, '/bin/true is still in the image');
+    assert.equal(readFileSync('/proc/self/mountinfo', 'utf8').includes(join(store, 'containers')), false, 'no overlay left mounted');
   });
 
   test('a buildah-built image from the registry is pulled on demand and run with its annotation', () => {
