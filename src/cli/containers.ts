@@ -330,7 +330,13 @@ function mountOverlay(snap: string, dir: string): boolean {
 /** Unmounts the container's overlay if there is one (harmless otherwise). */
 function releaseRootfs(dir: string): void {
   const rootfs = join(dir, 'rootfs');
-  const mounted = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === rootfs);
+  let mounted = false;
+  try {
+    // A mount point lives on another device than its parent directory.
+    mounted = statSync(rootfs).dev !== statSync(dir).dev;
+  } catch {
+    return;
+  }
   if (!mounted) return;
   const umount = tool('umount');
   if (umount) spawnSync(umount, [rootfs], { stdio: 'ignore' });

@@ -44,6 +44,10 @@ class HttpStatusError extends ImageError {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+// HYRUN_DEBUG=1: one stderr line per HTTP request (method, URL without query, status, time); never headers.
+const debugging = process.env.HYRUN_DEBUG === '1';
+const debug = (line: string): void => { if (debugging) process.stderr.write(`hyrun: debug: ${line}\n`); };
+
 function parseChallenge(header: string): { scheme: string; params: Record<string, string> } {
   const scheme = header.split(' ', 1)[0].toLowerCase();
   const params: Record<string, string> = {};
@@ -88,9 +92,12 @@ export class RegistryClient {
       if (auth) headers.Authorization = auth;
       const body = typeof init.body === 'function' ? init.body() : init.body;
       let response: Response;
+      const started = performance.now();
       try {
         response = await fetch(url, { method, headers, body, redirect: init.redirect ?? 'follow', signal: AbortSignal.timeout(this.timeoutMs) });
+        debug(`${method} ${url.replace(/\?.*$/, '')} -> ${response.status} (${(performance.now() - started).toFixed(1)} ms)`);
       } catch (e) {
+        debug(`${method} ${url.replace(/\?.*$/, '')} -> ${(e as Error & { cause?: { code?: string } }).cause?.code ?? (e as Error).name} (${(performance.now() - started).toFixed(1)} ms)`);
         const err = e as Error & { cause?: { code?: string; message?: string } };
         if (err.name === 'TimeoutError' || err.name === 'AbortError') lastProblem = `no answer within ${this.timeoutMs / 1000} s`;
         else lastProblem = err.cause?.code ?? err.cause?.message ?? err.message;
