@@ -152,6 +152,14 @@ describe('hyrun run IMAGE', { skip, timeout: 900_000 }, () => {
     }
     assert.equal(h(['run', '--rm', 'busybox:1', '/bin/true']).status, 0, '/bin/true is still in the image');
     assert.equal(readFileSync('/proc/self/mountinfo', 'utf8').includes(join(store, 'containers')), false, 'no overlay left mounted');
+    // A store path with a space (mountinfo escapes it): the overlay is still found and unmounted.
+    const spaced = join(env.dir, 'store with space');
+    const archive = join(env.dir, 'bb-for-spaced.tar');
+    mustH(['save', '-o', archive, 'busybox:1']);
+    assert.equal(hyrun(['load', '-i', archive], { env: hEnv({ HYRUN_STORAGE: spaced }) }).status, 0);
+    const sp = hyrun(['run', '--rm', 'busybox:1', '/bin/true'], { env: hEnv({ HYRUN_STORAGE: spaced }), timeout: 60_000 });
+    assert.equal(sp.status, 0, explain(sp));
+    assert.deepEqual(readdirSync(join(spaced, 'containers')).filter((n) => !n.startsWith('.')), []);
   });
 
   test('a buildah-built image from the registry is pulled on demand and run with its annotation', () => {
