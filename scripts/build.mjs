@@ -25,6 +25,8 @@ await build({
 // bundle's own file URL.
 const bundles = [
   { in: 'src/cli/main.ts', out: 'dist/hyrun.cjs', external: ['wabt'] },
+  // The image commands (build, pull, push, run IMAGE, …), loaded by the CLI only when one is used.
+  { in: 'src/cli/image.ts', out: 'dist/hyrun-image.cjs', external: ['wabt'] },
   { in: 'src/wasm/executor-main.ts', out: 'dist/executor.cjs', external: ['wabt'] },
   { in: 'src/wasm/worker.ts', out: 'dist/worker.cjs', external: ['wabt'] },
   // hyrun install / doctor, loaded by the CLI only for those commands (it carries the TOML library).

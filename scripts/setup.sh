@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 runtime_pkgs=(crun runc)
 test_pkgs=(clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32 wabt rustc libstd-rust-dev-wasm32 gcc
   podman buildah skopeo containerd docker-registry conmon uidmap fuse-overlayfs iproute2 jq hyperfine
-  busybox-static python3 procps containernetworking-plugins libseccomp2 libsqlite3-0 util-linux)
+  busybox-static python3 procps containernetworking-plugins libseccomp2 libsqlite3-0 util-linux zstd curl openssl)
 
 pkgs=("${runtime_pkgs[@]}")
 [[ "${1:-}" == "--test" ]] && pkgs+=("${test_pkgs[@]}")

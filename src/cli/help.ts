@@ -31,7 +31,29 @@ OCI mode (runc-compatible):
 
   Creates and starts container ID from the bundle DIR (default: the current directory).
 
+Image mode:
+  hyrun run [--name N] [--rm] [-d] [-i] [-t] [-e K=V]... [--env-file F] [-v HOST:CTR[:ro]]...
+            [-w DIR] [--user U] [--annotation K=V]... [--memory SIZE] [-p HOST:CTR]
+            [--platform OS/ARCH] [--pull missing|always|never] [--tls-verify=false] [--keep-setid]
+            IMAGE [ARGS...]
+
+  Runs an image from the local store, pulling it first if absent. ARGS replace the image's CMD.
+  As root with crun or runc installed, the container runs through hyrun's own OCI runtime (Linux
+  and Wasm images); otherwise a Wasm image runs on the embedded executor (the WASI sandbox alone,
+  the image's files as '/') and a Linux image is refused with what to install. The exit status
+  is the container's. Detached containers (-d): hyrun ps [-a], logs [-f], stop [-t N], rm [-f].
+  Layers are unpacked safely: no entry lands outside the root filesystem, set-id bits are
+  dropped (--keep-setid, root only, keeps them), device nodes are not created (the runtime
+  provides /dev). No network namespace: containers share the host's, so -p needs HOST = CTR (on the embedded
+  executor -p HOST:CTR preopens a listening socket on HOST).
+
 How hyrun tells them apart, first rule that applies:
+  0. image mode when an option only it has (--rm, --name, -e, -v, -i, -t, -p, -w, --user,
+     --annotation, --platform, --pull, --storage, ...) comes before the first argument; or when the
+     first argument is not a file, not .wasm/.wat, and either holds '/', ':' or '@' (a registry
+     path, tag or digest, which container IDs cannot hold; but a path whose first part is a
+     directory here, like build/app, stays a file) or, with no config.json in the current
+     directory, is a bare name the local store has (hello = localhost/hello:latest);
   1. global options (--root, --log, ...) before 'run', or an OCI-only option (--bundle/-b,
      --detach/-d, --console-socket, --pid-file, --keep, --no-pivot, --no-new-keyring,
      --no-subreaper, --preserve-fds) before the first argument: OCI mode;
@@ -45,17 +67,63 @@ Examples:
   hyrun run examples/hello.wat
   hyrun run --dir /tmp/work::. --env GREETING=hi app.wasm --verbose input.txt
   hyrun run --bundle /containers/web web1
+  hyrun run --rm localhost/hello:latest
+  hyrun run -d --name web -p 8080:8080 quay.io/org/app:1.0
+`;
+
+const BUILD_DETAILS = `
+  Instructions: FROM (scratch, images in the store or pullable; AS NAME), COPY (globs, several
+  sources, --from=STAGE|IMAGE, --chown, --chmod), ADD (local files; local tar archives are
+  unpacked), CMD, ENTRYPOINT, ENV, WORKDIR, LABEL, USER, ARG ($VAR and \${VAR} expanded where
+  Containerfiles expand them), EXPOSE, VOLUME, STOPSIGNAL; .containerignore / .dockerignore.
+  RUN and ADD of a URL are refused with the line number: hyrun build has no build sandbox.
+  Layers are reproducible: the same context and arguments give the same digests; every time is
+  SOURCE_DATE_EPOCH (default 0).
+
+  -t NAME[:TAG]       name the image (repeatable; unqualified names go under localhost/)
+  -f FILE             the Containerfile (default CONTEXT/Containerfile, then Dockerfile)
+  --annotation K=V    manifest annotation, e.g. module.wasm.image/variant=compat
+  --label K=V         config label
+  --platform OS/ARCH  e.g. wasi/wasm (default: the host's)
+  --build-arg K=V     value for an ARG
+  --format oci|docker media types of the manifest (default oci)
+  --artifact FILE     package one .wasm module as the CNCF Wasm OCI artifact (no CONTEXT)
+  --storage DIR       the image store (default HYRUN_STORAGE, /var/lib/hyrun/storage as root,
+                      ~/.local/share/hyrun/storage otherwise); every image command takes it
+`;
+
+const REGISTRY_DETAILS = `
+  References are normalised as Docker and Podman do (alpine = docker.io/library/alpine:latest).
+  Credentials come from hyrun login, containers' auth.json and ~/.docker/config.json; they are
+  never printed. --tls-verify=false (or HYRUN_INSECURE_REGISTRIES=host:port,...) names a registry
+  insecure: only then is plain HTTP used. --platform chooses from an image index (default: the
+  host's, then wasi/wasm, wasip1/wasm, wasm/wasm).
 `;
 
 export const COMMANDS: Record<string, CommandHelp> = {
-  run: { usage: 'hyrun run [OPTIONS] FILE.wasm|FILE.wat [ARGS...]  |  hyrun run [--bundle DIR] ID', summary: 'run a .wasm/.wat file, or create and start an OCI container', details: RUN_DETAILS },
+  run: { usage: 'hyrun run [OPTIONS] FILE.wasm|FILE.wat [ARGS...]  |  hyrun run [OPTIONS] IMAGE [ARGS...]  |  hyrun run [--bundle DIR] ID', summary: 'run a .wasm/.wat file, an image, or an OCI bundle', details: RUN_DETAILS },
+  build: { usage: 'hyrun build [-t NAME[:TAG]]... [-f FILE] [--annotation K=V]... [--label K=V]... [--platform OS/ARCH] [--build-arg K=V]... [--format oci|docker] [--artifact FILE.wasm] CONTEXT', summary: 'build an image from a Containerfile (no RUN), or a Wasm OCI artifact', details: BUILD_DETAILS },
+  images: { usage: 'hyrun images [--format table|json] [--quiet]', summary: 'list the images of the local store' },
+  inspect: { usage: 'hyrun inspect [--platform OS/ARCH] IMAGE...', summary: "print an image's manifest, config and annotations as JSON" },
+  tag: { usage: 'hyrun tag IMAGE NAME[:TAG]...', summary: 'give an image more names' },
+  rmi: { usage: 'hyrun rmi [--force] IMAGE...', summary: 'remove image names (and the blobs nothing uses any more)' },
+  save: { usage: 'hyrun save -o FILE [--format oci-archive|docker-archive] IMAGE...', summary: 'write images to an archive' },
+  load: { usage: 'hyrun load -i FILE', summary: 'load images from an oci-archive or docker-archive' },
+  prune: { usage: 'hyrun prune', summary: 'remove blobs and snapshots no image uses' },
+  pull: { usage: 'hyrun pull [--platform OS/ARCH] [--tls-verify=false] REF', summary: 'pull an image or Wasm artifact from a registry', details: REGISTRY_DETAILS },
+  push: { usage: 'hyrun push [--tls-verify=false] NAME [REGISTRY/NAME[:TAG]]', summary: 'push an image to a registry (blobs it has are skipped or mounted)', details: REGISTRY_DETAILS },
+  login: { usage: 'hyrun login --username U --password-stdin [--tls-verify=false] REGISTRY', summary: 'check and store credentials for a registry' },
+  logout: { usage: 'hyrun logout REGISTRY', summary: 'forget the stored credentials for a registry' },
+  logs: { usage: 'hyrun logs [-f] CONTAINER', summary: 'print the output of a detached run IMAGE container' },
+  stop: { usage: 'hyrun stop [-t SECONDS] CONTAINER...', summary: "send the image's stop signal, then SIGKILL after the timeout (default 10 s)" },
+  rm: { usage: 'hyrun rm [-f] CONTAINER...', summary: 'remove run IMAGE containers (-f: stop running ones first)' },
   create: { usage: 'hyrun create [--bundle DIR] [--console-socket PATH] [--pid-file PATH] ID', summary: 'create a container from an OCI bundle, without starting its process' },
   start: { usage: 'hyrun start ID', summary: "start the user process of a created container" },
   state: { usage: 'hyrun state ID', summary: 'print the state of a container as JSON' },
   kill: { usage: 'hyrun kill [--all] ID [SIGNAL]', summary: "send a signal (default SIGTERM) to a container's init process" },
   delete: { usage: 'hyrun delete [--force] ID', summary: 'delete a stopped container and the resources it holds' },
   exec: { usage: 'hyrun exec [--process FILE] [--detach] ID [COMMAND [ARGS...]]', summary: 'run a new process inside a running container' },
-  ps: { usage: 'hyrun ps [--format table|json] ID', summary: 'list the processes running in a container' },
+  ps: { usage: 'hyrun ps [-a] [--format table|json]  |  hyrun ps [--format table|json] ID', summary: 'list run IMAGE containers; with an ID, the processes in an OCI container' },
   pause: { usage: 'hyrun pause ID', summary: 'suspend every process in a container' },
   resume: { usage: 'hyrun resume ID', summary: 'resume a paused container' },
   update: { usage: 'hyrun update [--resources FILE] [--memory N] [--cpu-quota N] ... ID', summary: "change a running container's resource limits" },
@@ -83,7 +151,8 @@ Exit status 1 when something blocks running containers.
 };
 
 /** The runc-compatible commands the OCI layer handles (everything but help and Wasm-file run). */
-export const OCI_COMMANDS = Object.keys(COMMANDS).filter((c) => c !== 'help' && c !== 'install' && c !== 'doctor');
+const IMAGE_ONLY = ['build', 'images', 'inspect', 'tag', 'rmi', 'save', 'load', 'prune', 'pull', 'push', 'login', 'logout', 'logs', 'stop', 'rm'];
+export const OCI_COMMANDS = Object.keys(COMMANDS).filter((c) => c !== 'help' && c !== 'install' && c !== 'doctor' && !IMAGE_ONLY.includes(c));
 
 export function generalHelp(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
@@ -92,6 +161,7 @@ export function generalHelp(): string {
 
 Usage:
   hyrun run [OPTIONS] FILE.wasm|FILE.wat [ARGS...]   run a Wasm module directly
+  hyrun run [OPTIONS] IMAGE [ARGS...]                 run an image (pulled if absent)
   hyrun [GLOBAL OPTIONS] COMMAND [OPTIONS] [ARGS...]  runc-compatible container commands
 
 Commands:

@@ -1,6 +1,7 @@
 // hyrun's single entry point (bundled to dist/hyrun.cjs, started by bin/hyrun and bin/hyrun-wasm).
 // Only dispatch lives here; every branch lazy-loads what it needs so that `hyrun run hello.wasm`
 // and `hyrun --version` never evaluate the OCI lifecycle code (help reads only its flag table).
+import { existsSync } from 'node:fs';
 import { LaunchError } from '../wasm/engine.js';
 import { printError, UsageError } from './errors.js';
 import { commandHelp, generalHelp } from './help.js';
@@ -31,6 +32,15 @@ async function runEngine(command: string, argv: string[]): Promise<number> {
   return mod.runEngineCommand(command, argv);
 }
 
+// The image commands are their own bundle (dist/hyrun-image.cjs: parsers, tar, registry client), so
+// `hyrun run FILE.wasm` and the OCI commands never parse them. Unbundled (tests), the module itself.
+async function runImage(command: string, args: string[]): Promise<number> {
+  const bundled = new URL('./hyrun-image.cjs', import.meta.url);
+  const specifier = existsSync(bundled) ? bundled.href : './image.js';
+  const mod = (await import(specifier)) as typeof import('./image.js') & { default?: typeof import('./image.js') };
+  return (mod.runImageCli ?? mod.default!.runImageCli)(command, args);
+}
+
 async function main(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
   switch (first) {
@@ -56,6 +66,9 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'run': {
+      // `hyrun run IMAGE` (src/cli/run-target.ts says how it is told apart) before the file/OCI rule.
+      const { isImageRun } = await import('./run-target.js');
+      if (isImageRun(rest)) return runImage('run', rest);
       const { chooseRunMode, runWasmFile } = await import('./run.js');
       const mode = chooseRunMode(rest);
       if (mode === 'help') {
@@ -72,6 +85,16 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       return runEngine(first, rest);
+    case 'build': case 'images': case 'inspect': case 'tag': case 'rmi': case 'save': case 'load': case 'prune':
+    case 'pull': case 'push': case 'login': case 'logout': case 'logs': case 'stop': case 'rm':
+    case '__supervise': // internal: the process that runs a detached `run IMAGE` container
+      return runImage(first, rest);
+    case 'ps': {
+      // runc's `ps ID` names a container; `hyrun ps [-a] [--format json]` lists run IMAGE containers.
+      const { isContainerPs } = await import('./run-target.js');
+      if (isContainerPs(rest)) return runImage('ps', rest);
+      return runOci(argv);
+    }
     default:
       // Other commands and global flags (--root, --log, …) before the command: the OCI layer.
       return runOci(argv);

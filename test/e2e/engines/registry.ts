@@ -17,13 +17,20 @@ export interface Registry {
 async function httpOk(url: string): Promise<boolean> {
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
-    return response.status === 200;
+    return response.status === 200 || response.status === 401;
   } catch {
     return false;
   }
 }
 
-export async function startRegistry(): Promise<Registry> {
+export interface RegistryOptions {
+  /** htpasswd file content (bcrypt entries): the registry then requires basic auth. */
+  htpasswd?: string;
+  /** Bearer-token auth: the registry trusts tokens signed by the key of `rootCertBundle`'s certificate. */
+  token?: { realm: string; service: string; issuer: string; rootCertBundle: string };
+}
+
+export async function startRegistry(options: RegistryOptions = {}): Promise<Registry> {
   const dir = mkdtempSync(join(tmpdir(), 'hyrun-registry-'));
   const logPath = join(dir, 'registry.log');
   const log = (): string => (existsSync(logPath) ? readFileSync(logPath, 'utf8') : '');
@@ -45,8 +52,12 @@ export async function startRegistry(): Promise<Registry> {
       '    enabled: true',
       'http:',
       `  addr: ${host}`,
+      ...(options.htpasswd !== undefined ? ['auth:', '  htpasswd:', '    realm: hyrun-test-realm', `    path: ${join(dir, 'htpasswd')}`] : []),
+      ...(options.token ? ['auth:', '  token:', `    realm: ${options.token.realm}`, `    service: ${options.token.service}`, `    issuer: ${options.token.issuer}`,
+        `    rootcertbundle: ${options.token.rootCertBundle}`] : []),
       '',
     ].join('\n'));
+    if (options.htpasswd !== undefined) writeFileSync(join(dir, 'htpasswd'), options.htpasswd);
     const fd = openSync(logPath, 'a');
     const child = spawn('docker-registry', ['serve', config], { stdio: ['ignore', fd, fd] });
     closeSync(fd);
