@@ -435,7 +435,9 @@ async function supervise(store: Store, id: string, foreground: boolean): Promise
   const stdin = record.interactive && foreground ? 0 : openSync('/dev/null', 'r');
   let code: number;
   try {
-    code = await runWasm({ ...spec, hiddenPaths: [] }, { stdio: [stdin, 1, 2] });
+    // On the worker thread: this process handles the stop signal itself (it records the status), and
+    // a JS handler cannot run while the main thread is inside a busy guest.
+    code = await runWasm({ ...spec, hiddenPaths: [] }, { stdio: [stdin, 1, 2], thread: 'worker' });
   } catch (e) {
     if (!(e instanceof LaunchError)) throw e;
     process.stderr.write(`hyrun: ${e.message}\n`);
