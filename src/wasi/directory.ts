@@ -140,24 +140,29 @@ const FROM_DT: Record<number, number> = {
  * The entries of an open directory, read with getdents64 on a fresh descriptor of it (its own
  * offset): the kernel gives each entry's inode and type, so no lstat per entry is needed.
  */
+/** getdents64's buffer, one per thread: a directory read is synchronous, so it is never shared. */
+const direntBuffer = Buffer.allocUnsafeSlow(64 * 1024);
+const direntView = new DataView(direntBuffer.buffer, direntBuffer.byteOffset, direntBuffer.byteLength);
+
 function listFd(n: NonNullable<ReturnType<typeof native>>, dirFd: number): { name: string; nameBytes: Uint8Array; ino: bigint; filetype: number }[] {
   const fd = n.openat2(dirFd, '.', fs.constants.O_RDONLY | fs.constants.O_DIRECTORY, 0, 0);
   if (fd < 0) throw Object.assign(new Error('cannot reopen directory'), { code: errnoCode(-fd) });
   const out: { name: string; nameBytes: Uint8Array; ino: bigint; filetype: number }[] = [];
-  const buf = Buffer.allocUnsafe(64 * 1024);
+  const buf = direntBuffer;
   try {
     for (;;) {
       const len = n.getdents(fd, buf);
       if (len < 0) throw Object.assign(new Error('getdents failed'), { code: errnoCode(-len) });
       if (len === 0) break;
       for (let off = 0; off < len;) {
-        const reclen = buf.readUInt16LE(off + 16);
-        const end = buf.indexOf(0, off + 19);
-        const stop = end < 0 || end > off + reclen ? off + reclen : end;
-        const name = buf.toString('utf8', off + 19, stop);
-        if (name !== '.' && name !== '..') {
-          out.push({ name, nameBytes: Uint8Array.prototype.slice.call(buf, off + 19, stop), ino: buf.readBigUInt64LE(off), filetype: FROM_DT[buf[off + 18]!] ?? FILETYPE.UNKNOWN });
-        }
+        const reclen = buf[off + 16]! | (buf[off + 17]! << 8);
+        // d_name: NUL-terminated within the record.
+        const start = off + 19;
+        let stop = start;
+        while (stop < off + reclen && buf[stop] !== 0) stop++;
+        const nameBytes = buf.slice(start, stop);
+        const name = nameBytes.toString('utf8');
+        if (name !== '.' && name !== '..') out.push({ name, nameBytes: Uint8Array.from(nameBytes), ino: direntView.getBigUint64(off, true), filetype: FROM_DT[buf[off + 18]!] ?? FILETYPE.UNKNOWN });
         off += reclen;
       }
     }
