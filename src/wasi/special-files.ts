@@ -52,10 +52,15 @@ export type Zone = 'data' | 'procRoot' | 'closed';
 export class FsPolicy {
   /** dev -> f_type; filesystems are classified once, on first sight. */
   private readonly fsTypes = new Map<number, number>();
-  private readonly stdioDevices = new Set<bigint>();
+  /** The guest's stdio devices, looked up on the first device open (not on every start). */
+  private stdioDevices: Set<bigint> | null = null;
 
-  constructor(stdioFds: readonly number[] = []) {
-    for (const fd of stdioFds) {
+  constructor(private readonly stdioFds: readonly number[] = []) {}
+
+  private stdio(): Set<bigint> {
+    if (this.stdioDevices !== null) return this.stdioDevices;
+    this.stdioDevices = new Set();
+    for (const fd of this.stdioFds) {
       try {
         const st = fs.fstatSync(fd, { bigint: true });
         if (st.isCharacterDevice()) this.stdioDevices.add(st.rdev);
@@ -63,6 +68,7 @@ export class FsPolicy {
         // not open: nothing to allow
       }
     }
+    return this.stdioDevices;
   }
 
   /** f_type of the filesystem holding `hostPath`, whose lstat gave `dev` (checked again, so a swap between the calls is caught). */
@@ -116,7 +122,7 @@ export class FsPolicy {
     if (st.isBlockDevice()) return false;
     if (!st.isCharacterDevice()) return true;
     const rdev = BigInt(st.rdev);
-    if (this.stdioDevices.has(rdev)) return true;
+    if (this.stdio().has(rdev)) return true;
     const major = devMajor(rdev);
     const minor = devMinor(rdev);
     return DEVICES.some(([ma, mi]) => ma === major && mi === minor);
