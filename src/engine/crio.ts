@@ -4,11 +4,11 @@
 //   platform_runtime_paths: "wasi/wasm" images run with hyrun-wasm (every container Wasm).
 // Containers of wasi/wasm images run with hyrun-wasm (platform_runtime_paths); for Wasm images of
 // another platform, module.wasm.image/variant must be allow-listed to reach the container at all.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { EngineError } from './errors.js';
 import { missingDirs, readIfExists, type FileChange } from './files.js';
-import { parseToml, tableAt, writeToml, type TomlTable } from './toml.js';
+import { parseWithDropIns, tableAt, writeToml, type TomlTable } from './toml.js';
 import { onHost, type RuntimeOptions } from './containerd.js';
 
 export const CRIO_CONFIG = '/etc/crio/crio.conf';
@@ -33,15 +33,7 @@ export function crioConfigs(configPath: string, hostRoot?: string): [string, Tom
   if (main === undefined && !existsSync(dir)) {
     throw new EngineError(`no CRI-O configuration at ${path} or ${dir}: is CRI-O installed? pass --config with the path of its crio.conf`);
   }
-  const out: [string, TomlTable][] = [];
-  if (main !== undefined) out.push([path, parseToml(main, path)]);
-  if (existsSync(dir)) {
-    for (const f of readdirSync(dir).filter((n) => n.endsWith('.conf')).sort()) {
-      const text = readIfExists(join(dir, f));
-      if (text !== undefined) out.push([join(dir, f), parseToml(text, join(dir, f))]);
-    }
-  }
-  return out;
+  return parseWithDropIns(path, main, dir);
 }
 
 export function planCrio(configPath: string, opts: RuntimeOptions & { wasmBinary: string }): { changes: FileChange[]; dropIn: string } {

@@ -5,11 +5,11 @@
 // JSON error and 255 instead of 127). Podman >= 4.6 also maps images of platform wasi/wasm to a
 // runtime (platform_to_oci_runtime); older Podman ignores that key, so it is only written for them.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { EngineError } from './errors.js';
 import { missingDirs, readIfExists, type FileChange } from './files.js';
-import { parseToml, tableAt, writeToml, type TomlTable } from './toml.js';
+import { parseWithDropIns, tableAt, writeToml, type TomlTable } from './toml.js';
 import { onHost } from './containerd.js';
 
 export const PODMAN_CONFIG = '/etc/containers/containers.conf';
@@ -32,16 +32,7 @@ export function podmanConfigs(configPath: string, hostRoot?: string): [string, T
   if (!existsSync(dirname(path))) {
     throw new EngineError(`no Podman configuration directory ${dirname(path)}: is Podman installed? pass --config with the path of its containers.conf`);
   }
-  const out: [string, TomlTable][] = [];
-  const main = readIfExists(path);
-  if (main !== undefined) out.push([path, parseToml(main, path)]);
-  if (existsSync(dir)) {
-    for (const f of readdirSync(dir).filter((n) => n.endsWith('.conf')).sort()) {
-      const text = readIfExists(join(dir, f));
-      if (text !== undefined) out.push([join(dir, f), parseToml(text, join(dir, f))]);
-    }
-  }
-  return out;
+  return parseWithDropIns(path, readIfExists(path), dir);
 }
 
 export function planPodman(configPath: string, opts: { name: string; binary: string; wasmBinary: string; hostRoot?: string }): { changes: FileChange[]; dropIn: string; notes: string[] } {

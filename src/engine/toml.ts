@@ -1,9 +1,12 @@
 // TOML for engine configs: parsing and comment-keeping edits with @decimalturn/toml-patch, and a
 // small writer for the drop-in files hyrun owns. Every text hyrun writes is parsed again and compared
 // with what it meant to write, so a quoting slip can never reach an engine.
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { parse, patch } from '@decimalturn/toml-patch';
 import { EngineError } from './errors.js';
+import { readIfExists } from './files.js';
 
 export type TomlTable = { [key: string]: TomlValue };
 export type TomlValue = string | number | boolean | TomlValue[] | TomlTable;
@@ -75,4 +78,20 @@ export function tableAt(doc: TomlTable, path: string[]): TomlTable | undefined {
     t = t[k];
   }
   return t !== undefined && isTable(t) ? t : undefined;
+}
+
+/**
+ * A main config (its text, or undefined when absent) and the `*.conf` drop-ins of `dir` in the
+ * order the engine reads them (sorted by name), each parsed: [file, table] pairs.
+ */
+export function parseWithDropIns(path: string, main: string | undefined, dir: string): [string, TomlTable][] {
+  const out: [string, TomlTable][] = [];
+  if (main !== undefined) out.push([path, parseToml(main, path)]);
+  if (existsSync(dir)) {
+    for (const f of readdirSync(dir).filter((n) => n.endsWith('.conf')).sort()) {
+      const text = readIfExists(join(dir, f));
+      if (text !== undefined) out.push([join(dir, f), parseToml(text, join(dir, f))]);
+    }
+  }
+  return out;
 }
