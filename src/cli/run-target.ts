@@ -36,6 +36,29 @@ const OCI_ONLY = ['--bundle', '-b', '--console-socket', '--pid-file', '--pidfile
 const WASM_ONLY = ['--dir', '--tcplisten'];
 
 /**
+ * The arguments of `hyrun run` up to the first positional, as every run-mode rule reads them: each
+ * option before it goes to `classify` (its name, without `=value`), whose first answer decides;
+ * otherwise the positional (after `--`, the argument that follows). An option in `valueFlags` given
+ * without `=` takes the next argument as its value.
+ */
+export function scanRunArgs<T>(args: readonly string[], classify: (name: string) => T | undefined, valueFlags: readonly string[] = []):
+  { decided: T } | { positional: string | undefined } {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--') return { positional: args[i + 1] };
+    if (arg.startsWith('-') && arg !== '-') {
+      const name = arg.split('=', 1)[0]!;
+      const decided = classify(name);
+      if (decided !== undefined) return { decided };
+      if (!arg.includes('=') && valueFlags.includes(name)) i++;
+      continue; // unknown flag: whichever parser runs reports it
+    }
+    return { positional: arg };
+  }
+  return { positional: undefined };
+}
+
+/**
  * True when `hyrun run ARGS` means running an image. First rule that applies:
  *  1. an option only `run IMAGE` has (--rm, --name, -e, -v, -i, -t, -p, --platform, …) before the first argument: image;
  *  2. an OCI-only (--bundle, --console-socket, …) or Wasm-file-only (--dir, --tcplisten) option: not an image;
@@ -46,24 +69,14 @@ const WASM_ONLY = ['--dir', '--tcplisten'];
  *  6. a bare name is an image only when the local store has it (`hello` -> localhost/hello:latest).
  */
 export function isImageRun(args: string[], cwd: string = process.cwd(), storeRoot: string = storeRootGuess()): boolean {
-  let positional: string | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (arg === '--') {
-      positional = args[i + 1];
-      break;
-    }
-    if (arg.startsWith('-') && arg !== '-') {
-      const name = arg.split('=', 1)[0];
-      if (name === '--help' || name === '-h') return false;
-      if (IMAGE_RUN_FLAGS.includes(name)) return true;
-      if (OCI_ONLY.includes(name) || WASM_ONLY.includes(name)) return false;
-      if (!arg.includes('=') && VALUE_FLAGS.includes(name)) i++;
-      continue;
-    }
-    positional = arg;
-    break;
-  }
+  const scan = scanRunArgs(args, (name) => {
+    if (name === '--help' || name === '-h') return false;
+    if (IMAGE_RUN_FLAGS.includes(name)) return true;
+    if (OCI_ONLY.includes(name) || WASM_ONLY.includes(name)) return false;
+    return undefined;
+  }, VALUE_FLAGS);
+  if ('decided' in scan) return scan.decided;
+  const positional = scan.positional;
   if (positional === undefined || positional === '') return false;
   if (/\.(wasm|wat)$/i.test(positional)) return false;
   if (isFile(resolve(cwd, positional))) return false;

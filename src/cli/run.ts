@@ -7,6 +7,7 @@ import type { Preopen } from '../wasi/context.js';
 import { hasWasmMagic, readFileHead } from '../wasm/binary.js';
 import type { WasmRunSpec } from '../wasm/engine.js';
 import { UsageError } from './errors.js';
+import { scanRunArgs } from './run-target.js';
 
 /** Flags only `hyrun run FILE.wasm` understands; any of them before the file means Wasm file mode. */
 export const WASM_RUN_FLAGS = ['--dir', '--env', '--memory', '--tcplisten'] as const;
@@ -30,23 +31,14 @@ export type RunMode = 'wasm' | 'oci' | 'help';
  *  6. otherwise Wasm (so a mistyped file gets the file-mode error, not a bundle error).
  */
 export function chooseRunMode(args: string[], cwd: string = process.cwd()): RunMode {
-  let positional: string | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (arg === '--') {
-      positional = args[i + 1];
-      break;
-    }
-    if (arg.startsWith('-') && arg !== '-') {
-      const name = arg.split('=', 1)[0];
-      if (HELP_FLAGS.includes(name)) return 'help';
-      if ((OCI_RUN_FLAGS as readonly string[]).includes(name)) return 'oci';
-      if ((WASM_RUN_FLAGS as readonly string[]).includes(name)) return 'wasm';
-      continue; // unknown flag: whichever parser runs reports it
-    }
-    positional = arg;
-    break;
-  }
+  const scan = scanRunArgs<RunMode>(args, (name) => {
+    if (HELP_FLAGS.includes(name)) return 'help';
+    if ((OCI_RUN_FLAGS as readonly string[]).includes(name)) return 'oci';
+    if ((WASM_RUN_FLAGS as readonly string[]).includes(name)) return 'wasm';
+    return undefined;
+  });
+  if ('decided' in scan) return scan.decided;
+  const positional = scan.positional;
   if (positional !== undefined) {
     if (/\.(wasm|wat)$/i.test(positional)) return 'wasm';
     if (fileHasWasmMagic(resolve(cwd, positional))) return 'wasm';
