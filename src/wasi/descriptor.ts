@@ -21,16 +21,6 @@ export interface Fdstat {
   rightsInheriting: bigint;
 }
 
-/** One `fd_readdir` entry; `next` is the cookie of the entry after this one. */
-export interface DirEntry {
-  next: bigint;
-  ino: bigint;
-  name: string;
-  filetype: number;
-  /** The name's UTF-8 bytes when the listing already has them (getdents), so fd_readdir need not encode. */
-  nameBytes?: Uint8Array;
-}
-
 /** What a descriptor reports to poll_oneoff: ready now, or a way to wait for readiness. */
 export interface Readiness {
   ready: boolean;
@@ -88,7 +78,8 @@ export abstract class Descriptor {
   setTimes(_atim: bigint, _mtim: bigint, _fstflags: number): void { unsupported('fd_filestat_set_times'); }
 
   // Directories (only directories and preopens override these).
-  readdir(_cookie: bigint): DirEntry[] { return notDir(); }
+  /** fd_readdir's bytes (preview1 dirents back to back) from the entry `cookie` names to the end. */
+  readdirBytes(_cookie: bigint): Uint8Array { return notDir(); }
   prestatName(): string { throw new WasiError(ERRNO.BADF); }
 
   // Sockets.

@@ -1,11 +1,11 @@
 // Directories opened through path_open (and, via PreopenDescriptor, the preopens themselves).
 import * as fs from 'node:fs';
 import { ERRNO, FDFLAGS, FILETYPE, RIGHTS } from './constants.js';
-import { Descriptor, type DirEntry, type Filestat } from './descriptor.js';
+import { Descriptor, type Filestat } from './descriptor.js';
 import { errnoCode, WasiError } from './errors.js';
 import { filetypeOf, setFdTimes, toFilestat } from './filestat.js';
 import { FILE_RIGHTS } from './file.js';
-import { native } from './native.js';
+import { native, ST, statBuffer } from './native.js';
 import { anchoredHostPath, type DirectoryAnchor, type SandboxRoot } from './resolve.js';
 import { INFO_FILES, type Zone } from './special-files.js';
 
@@ -33,9 +33,11 @@ export class DirectoryDescriptor extends Descriptor implements DirectoryAnchor {
   readonly filetype = FILETYPE.DIRECTORY;
   rel: string[];
   readonly dev: bigint;
+  /** `dev` as a number, for comparisons on hot paths without making a BigInt (dev_t fits in 2^53). */
+  readonly devNumber: number;
   readonly ino: bigint;
   /** fd_readdir listing taken at cookie 0 and kept, so cookies stay stable across calls. */
-  private listing: DirEntry[] | null = null;
+  private listing: Listing | null = null;
   private closed = false;
 
   constructor(readonly root: SandboxRoot, rel: readonly string[], readonly hostFd: number, rightsBase: bigint, rightsInheriting: bigint,
@@ -44,6 +46,7 @@ export class DirectoryDescriptor extends Descriptor implements DirectoryAnchor {
     this.rel = rel.slice();
     const st = fs.fstatSync(hostFd, { bigint: true });
     this.dev = st.dev;
+    this.devNumber = Number(st.dev);
     this.ino = st.ino;
     root.track(this);
   }
@@ -67,54 +70,43 @@ export class DirectoryDescriptor extends Descriptor implements DirectoryAnchor {
     setFdTimes(this.hostFd, atim, mtim, fstflags);
   }
 
-  override readdir(cookie: bigint): DirEntry[] {
-    const { entries, start } = this.listingFrom(cookie);
-    return entries.slice(start);
-  }
-
-  /** The whole snapshot and where `cookie` starts in it, so fd_readdir can walk it without copying. */
-  listingFrom(cookie: bigint): { entries: readonly DirEntry[]; start: number } {
+  override readdirBytes(cookie: bigint): Uint8Array {
     if (cookie === 0n || this.listing === null) this.listing = this.list();
-    const start = cookie >= BigInt(this.listing.length) ? this.listing.length : Number(cookie);
-    return { entries: this.listing, start };
+    const { bytes, offsets } = this.listing;
+    const index = cookie >= BigInt(offsets.length - 1) ? offsets.length - 1 : Number(cookie);
+    return bytes.subarray(offsets[index]);
   }
 
-  /** `.`, `..`, then the host entries minus hidden ones; `next` cookies are positions in this list. */
-  private list(): DirEntry[] {
-    const self = fs.fstatSync(this.hostFd, { bigint: true });
-    // The preopen's `..` would describe a host directory outside the sandbox: report the root's own inode.
-    const parentIno = this.rel.length === 0 ? self.ino : statIno(this.root.hostOf(this.rel.slice(0, -1))) ?? self.ino;
-    const entries: DirEntry[] = [
-      { next: 1n, ino: self.ino, name: '.', filetype: FILETYPE.DIRECTORY },
-      { next: 2n, ino: parentIno, name: '..', filetype: FILETYPE.DIRECTORY },
-    ];
-    // A kernel filesystem's directory lists only what may be reached in it (special-files.ts).
-    if (this.zone === 'closed') return entries;
-    const visible = (name: string): boolean => (this.zone === 'procRoot' ? INFO_FILES.has(name) : !this.root.isHidden([...this.rel, name]));
+  /** `.`, `..`, then the host entries minus hidden ones; entry i's `next` cookie is i + 1. */
+  private list(): Listing {
     const n = native();
+    const self = n !== null && n.fstat(this.hostFd, nativeStat) === 0 ? nativeStatView.getBigUint64(ST.ino, true) : fs.fstatSync(this.hostFd, { bigint: true }).ino;
+    // The preopen's `..` would describe a host directory outside the sandbox: report the root's own inode.
+    const parentIno = this.rel.length === 0 ? self : statIno(this.root.hostOf(this.rel.slice(0, -1))) ?? self;
+    const out = new ListingWriter();
+    out.add(self, FILETYPE.DIRECTORY, DOT, 0, 1);
+    out.add(parentIno, FILETYPE.DIRECTORY, DOT_DOT, 0, 2);
+    // A kernel filesystem's directory lists only what may be reached in it (special-files.ts).
+    if (this.zone === 'closed') return out.finish();
+    const hidden = this.zone === 'procRoot' ? null : this.root.hiddenNamesIn(this.rel);
+    const visible = (name: string): boolean => (this.zone === 'procRoot' ? INFO_FILES.has(name) : hidden === null || !hidden.has(name));
     if (n !== null && this.root.fastLookups) {
-      for (const e of listFd(n, this.hostFd)) {
-        if (!visible(e.name)) continue;
+      listFd(n, this.hostFd, out, this.zone === 'procRoot' || hidden !== null ? visible : null, (name) => {
         // d_type unknown (some filesystems): ask for the type the slow way.
-        let { ino, filetype } = e;
-        if (filetype === DT_UNKNOWN) {
-          const st = fs.lstatSync(anchoredHostPath(this.root, this) + '/' + e.name, { bigint: true, throwIfNoEntry: false });
-          if (st === undefined) continue;
-          ino = st.ino;
-          filetype = filetypeOf(st);
-        }
-        entries.push({ next: BigInt(entries.length + 1), ino, name: e.name, filetype, nameBytes: e.nameBytes });
-      }
-      return entries;
+        const st = fs.lstatSync(anchoredHostPath(this.root, this) + '/' + name, { bigint: true, throwIfNoEntry: false });
+        return st === undefined ? undefined : { ino: st.ino, filetype: filetypeOf(st) };
+      });
+      return out.finish();
     }
     const host = anchoredHostPath(this.root, this);
     for (const name of fs.readdirSync(host)) {
       if (!visible(name)) continue;
       const st = fs.lstatSync(host + '/' + name, { bigint: true, throwIfNoEntry: false });
       if (st === undefined) continue; // removed since the listing began
-      entries.push({ next: BigInt(entries.length + 1), ino: st.ino, name, filetype: filetypeOf(st) });
+      const bytes = Buffer.from(name);
+      out.add(st.ino, filetypeOf(st), bytes, 0, bytes.length);
     }
-    return entries;
+    return out.finish();
   }
 
   override close(): void {
@@ -136,18 +128,74 @@ const FROM_DT: Record<number, number> = {
   8: FILETYPE.REGULAR_FILE, 10: FILETYPE.SYMBOLIC_LINK, 12: FILETYPE.SOCKET_STREAM,
 };
 
-/**
- * The entries of an open directory, read with getdents64 on a fresh descriptor of it (its own
- * offset): the kernel gives each entry's inode and type, so no lstat per entry is needed.
- */
-/** getdents64's buffer, one per thread: a directory read is synchronous, so it is never shared. */
-const direntBuffer = Buffer.allocUnsafeSlow(64 * 1024);
-const direntView = new DataView(direntBuffer.buffer, direntBuffer.byteOffset, direntBuffer.byteLength);
+/** Size of preview1's `dirent` before the name bytes: next u64, ino u64, namlen u32, type u8, 3 pad. */
+const DIRENT_SIZE = 24;
+const DOT = new Uint8Array([0x2e]);
+const DOT_DOT = new Uint8Array([0x2e, 0x2e]);
 
-function listFd(n: NonNullable<ReturnType<typeof native>>, dirFd: number): { name: string; nameBytes: Uint8Array; ino: bigint; filetype: number }[] {
+/** A directory's fd_readdir answer, built once: the dirents back to back and where entry i starts (offsets[count] = end). */
+interface Listing { bytes: Uint8Array; offsets: Uint32Array }
+
+/** Builds a Listing entry by entry, writing preview1's layout as it goes (no object per entry). */
+class ListingWriter {
+  private bytes = new Uint8Array(8192);
+  private view = new DataView(this.bytes.buffer);
+  private offsets: number[] = [];
+  private used = 0;
+
+  /** Appends an entry named by `source[start, end)` (UTF-8 bytes). */
+  add(ino: bigint, filetype: number, source: Uint8Array, start: number, end: number): void {
+    this.reserve(DIRENT_SIZE + end - start);
+    this.addRaw(filetype, source, start, end);
+    this.view.setBigUint64(this.used + 8, ino, true);
+    this.used += DIRENT_SIZE + end - start;
+  }
+
+  /** Appends an entry whose inode is the 8 little-endian bytes at `source[inoAt]` (getdents' d_ino). */
+  addWithInoAt(source: Uint8Array, inoAt: number, filetype: number, start: number, end: number): void {
+    this.reserve(DIRENT_SIZE + end - start);
+    this.addRaw(filetype, source, start, end);
+    const at = this.used + 8;
+    for (let i = 0; i < 8; i++) this.bytes[at + i] = source[inoAt + i]!;
+    this.used += DIRENT_SIZE + end - start;
+  }
+
+  private addRaw(filetype: number, source: Uint8Array, start: number, end: number): void {
+    const at = this.used;
+    this.offsets.push(at);
+    // next = this entry's index + 1 (listings never reach 2^32 entries).
+    this.view.setUint32(at, this.offsets.length, true);
+    this.view.setUint32(at + 4, 0, true);
+    this.view.setUint32(at + 16, end - start, true);
+    this.view.setUint32(at + 20, filetype, true); // d_type u8 + 3 zero padding bytes
+    const bytes = this.bytes;
+    for (let i = start, o = at + DIRENT_SIZE; i < end; i++, o++) bytes[o] = source[i]!;
+  }
+
+  private reserve(more: number): void {
+    if (this.used + more <= this.bytes.length) return;
+    const bigger = new Uint8Array(Math.max(this.bytes.length * 2, this.used + more));
+    bigger.set(this.bytes.subarray(0, this.used));
+    this.bytes = bigger;
+    this.view = new DataView(bigger.buffer);
+  }
+
+  finish(): Listing {
+    this.offsets.push(this.used);
+    return { bytes: this.bytes.subarray(0, this.used), offsets: Uint32Array.from(this.offsets) };
+  }
+}
+
+/**
+ * Adds the entries of an open directory to `out`, read with getdents64 on a fresh descriptor of it
+ * (its own offset): the kernel gives each entry's inode and type, so no lstat per entry is needed.
+ * `visible` (when some names must be left out) and `typeOf` (d_type unknown) see the name as text;
+ * otherwise names are copied as bytes and never decoded.
+ */
+function listFd(n: NonNullable<ReturnType<typeof native>>, dirFd: number, out: ListingWriter, visible: ((name: string) => boolean) | null,
+  typeOf: (name: string) => { ino: bigint; filetype: number } | undefined): void {
   const fd = n.openat2(dirFd, '.', fs.constants.O_RDONLY | fs.constants.O_DIRECTORY, 0, 0);
   if (fd < 0) throw Object.assign(new Error('cannot reopen directory'), { code: errnoCode(-fd) });
-  const out: { name: string; nameBytes: Uint8Array; ino: bigint; filetype: number }[] = [];
   const buf = direntBuffer;
   try {
     for (;;) {
@@ -160,14 +208,28 @@ function listFd(n: NonNullable<ReturnType<typeof native>>, dirFd: number): { nam
         const start = off + 19;
         let stop = start;
         while (stop < off + reclen && buf[stop] !== 0) stop++;
-        const nameBytes = buf.slice(start, stop);
-        const name = nameBytes.toString('utf8');
-        if (name !== '.' && name !== '..') out.push({ name, nameBytes: Uint8Array.from(nameBytes), ino: direntView.getBigUint64(off, true), filetype: FROM_DT[buf[off + 18]!] ?? FILETYPE.UNKNOWN });
+        const dots = stop - start <= 2 && buf[start] === 0x2e && (stop - start === 1 || buf[start + 1] === 0x2e);
+        if (!dots) {
+          const filetype = FROM_DT[buf[off + 18]!] ?? FILETYPE.UNKNOWN;
+          const name = visible !== null || filetype === DT_UNKNOWN ? buf.toString('utf8', start, stop) : '';
+          if (visible === null || visible(name)) {
+            if (filetype !== DT_UNKNOWN) out.addWithInoAt(buf, off, filetype, start, stop);
+            else {
+              const found = typeOf(name);
+              if (found !== undefined) out.add(found.ino, found.filetype, buf, start, stop);
+            }
+          }
+        }
         off += reclen;
       }
     }
   } finally {
     fs.closeSync(fd);
   }
-  return out;
 }
+
+/** getdents64's buffer, one per thread: a directory read is synchronous, so it is never shared. */
+const direntBuffer = Buffer.allocUnsafeSlow(64 * 1024);
+/** fstat's answer for list() (the addon's layout, native.ts). */
+const nativeStat = statBuffer();
+const nativeStatView = new DataView(nativeStat.buffer, nativeStat.byteOffset, nativeStat.byteLength);

@@ -99,7 +99,7 @@ export function fastFilestatInto(dir: DirectoryDescriptor, path: string, follow:
     const held = slash < 0 ? dir : heldFor(dir, path.slice(0, slash));
     // A hidden name, or one where a mount starts (the kernel would cross it), is resolve.ts's to answer.
     if (held !== undefined && !(dir.root.hasHidden && dir.root.isHidden([...held.rel, name])) &&
-      n.fstatat(held.hostFd, name, AT_SYMLINK_NOFOLLOW, st) === 0 && stView.getBigUint64(ST.dev, true) === held.dev &&
+      n.fstatat(held.hostFd, name, AT_SYMLINK_NOFOLLOW, st) === 0 && stView.getUint32(ST.dev, true) + stView.getUint32(ST.dev + 4, true) * 2 ** 32 === held.devNumber &&
       !(follow && modeOf() === S_IFLNK)) done = true;
   }
   if (!done && n.statat2(dir.hostFd, path, follow ? 0 : fs.constants.O_NOFOLLOW, BENEATH, st) !== 0) return false;

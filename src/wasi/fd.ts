@@ -3,14 +3,10 @@
 import { ERRNO, RIGHTS, WHENCE } from './constants.js';
 import type { WasiContext } from './context.js';
 import type { Descriptor } from './descriptor.js';
-import { DirectoryDescriptor } from './directory.js';
 import { WasiError } from './errors.js';
 import { writeFilestat } from './filestat.js';
 import type { ImportArea } from './host.js';
 import { GuestMemory } from './memory.js';
-
-/** Size of `__wasi_dirent_t` before the name bytes. */
-export const DIRENT_SIZE = 24;
 
 const u64 = (v: bigint | number): bigint => BigInt.asUintN(64, BigInt(v));
 
@@ -144,33 +140,12 @@ export function fdImports(ctx: WasiContext): ImportArea {
     },
 
     fd_readdir(fd: number, buf: number, bufLen: number, cookie: bigint, bufused: number) {
-      const d = withRights(ctx, fd, RIGHTS.FD_READDIR);
-      const mem = ctx.memory;
-      const out = mem.slice(buf, bufLen);
-      const header = new DataView(new ArrayBuffer(DIRENT_SIZE));
-      const headerBytes = new Uint8Array(header.buffer);
-      let used = 0;
-      // Entries are packed back to back; the last one is cut at the buffer's end, so a full buffer
-      // (bufused == buf_len) tells the guest there may be more.
-      // Directories expose their snapshot directly: a big directory read in small buffers would
-      // otherwise copy the rest of the listing on every call.
-      const { entries, start } = d instanceof DirectoryDescriptor ? d.listingFrom(u64(cookie)) : { entries: d.readdir(u64(cookie)), start: 0 };
-      for (let i = start; i < entries.length; i++) {
-        const entry = entries[i];
-        if (used >= out.length) break;
-        const name = entry.nameBytes ?? GuestMemory.encode(entry.name);
-        header.setBigUint64(0, entry.next, true);
-        header.setBigUint64(8, entry.ino, true);
-        header.setUint32(16, name.length, true);
-        header.setUint32(20, entry.filetype, true); // d_type u8 + 3 zero padding bytes
-        const h = Math.min(DIRENT_SIZE, out.length - used);
-        out.set(headerBytes.subarray(0, h), used);
-        used += h;
-        const n = Math.min(name.length, out.length - used);
-        out.set(name.subarray(0, n), used);
-        used += n;
-      }
-      mem.setU32(bufused, used);
+      const listing = withRights(ctx, fd, RIGHTS.FD_READDIR).readdirBytes(u64(cookie));
+      // The listing is already in preview1's layout: one copy, the last entry cut at the buffer's
+      // end, so a full buffer (bufused == buf_len) tells the guest there may be more.
+      const used = Math.min(listing.length, bufLen >>> 0);
+      ctx.memory.write(buf, used === listing.length ? listing : listing.subarray(0, used));
+      ctx.memory.setU32(bufused, used);
     },
   };
 }

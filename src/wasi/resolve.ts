@@ -82,6 +82,17 @@ export class SandboxRoot {
     return this.hiddenRel.size > 0 && this.hiddenRel.has(rel.join('/'));
   }
 
+  /** Names hidden directly inside root-relative directory `rel` (fd_readdir leaves them out), or null. */
+  hiddenNamesIn(rel: readonly string[]): Set<string> | null {
+    if (this.hiddenRel.size === 0) return null;
+    const prefix = rel.length === 0 ? '' : rel.join('/') + '/';
+    let names: Set<string> | null = null;
+    for (const h of this.hiddenRel) {
+      if (h.startsWith(prefix) && !h.includes('/', prefix.length)) (names ??= new Set()).add(h.slice(prefix.length));
+    }
+    return names;
+  }
+
   /** The hidden paths, root-relative. */
   hidden(): readonly string[] { return [...this.hiddenRel]; }
 
