@@ -1,7 +1,9 @@
 // Transpiles every TypeScript file to dist/ (one output per input, no type checking: `npm run typecheck`
 // does that), then bundles the entry points whose start-up time matters into single files.
 import { build } from 'esbuild';
-import { readdirSync, statSync, existsSync, rmSync, renameSync } from 'node:fs';
+import { readdirSync, statSync, existsSync, rmSync, renameSync, readFileSync, writeFileSync, mkdtempSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { dirname } from 'node:path';
 import { join } from 'node:path';
@@ -24,7 +26,8 @@ await build({
 // every hyrun call and every Wasm container pays that. The ESM-only `import.meta.url` becomes the
 // bundle's own file URL.
 const bundles = [
-  { in: 'src/cli/main.ts', out: 'dist/hyrun.cjs', external: ['wabt'] },
+  // dist/hyrun.cjs is a small entry that starts this bundle from V8's code cache (codeCache below).
+  { in: 'src/cli/main.ts', out: 'dist/hyrun-main.cjs', external: ['wabt'] },
   // The image commands (build, pull, push, run IMAGE, …), loaded by the CLI only when one is used.
   { in: 'src/cli/image.ts', out: 'dist/hyrun-image.cjs', external: ['wabt'] },
   { in: 'src/wasm/executor-main.ts', out: 'dist/executor.cjs', external: ['wabt'] },
@@ -50,6 +53,45 @@ for (const old of ['hyrun.mjs', 'executor.mjs', 'worker.mjs']) rmSync(join(root,
 // this build, with the machine's C compiler, no network. Optional: without it hyrun takes its
 // portable paths (src/wasi/native.ts), so a failure here is a warning, not an error.
 buildNative();
+
+// The CLI's entry and its code cache (after the addon: the training run takes its paths too).
+// Every hyrun call that reaches node pays the bundle's compile.
+await codeCache('hyrun.cjs', 'hyrun-main.cjs');
+
+/**
+ * Writes dist/<entry> from scripts/cached-entry.cjs, then runs it once on the training module
+ * (scripts/code-cache-training.wat: a directory listing, stats, a write) so that it leaves
+ * dist/<body>.cache, V8's code cache of everything that run compiled. Optional, like the addon: a
+ * failure is a warning, and the entry then compiles the bundle from source.
+ */
+async function codeCache(entry, body) {
+  // The bundle's first line names its build (a hash of its text), for the entry to match the cache with.
+  const bundle = readFileSync(join(root, 'dist', body), 'utf8');
+  const id = createHash('sha256').update(bundle).digest('hex').slice(0, 16);
+  writeFileSync(join(root, 'dist', body), `// hyrun build ${id}\n${bundle}`);
+  const template = readFileSync(join(root, 'scripts', 'cached-entry.cjs'), 'utf8');
+  writeFileSync(join(root, 'dist', entry), template.replaceAll('__BODY__', body));
+  rmSync(join(root, 'dist', `${body}.cache`), { force: true });
+  const work = mkdtempSync(join(tmpdir(), 'hyrun-build-'));
+  try {
+    const wabt = await (await import('wabt')).default();
+    const wat = readFileSync(join(root, 'scripts', 'code-cache-training.wat'), 'utf8');
+    const module = wabt.parseWat('code-cache-training.wat', wat);
+    writeFileSync(join(work, 'train.wasm'), module.toBinary({}).buffer);
+    module.destroy();
+    mkdirSync(join(work, 'dir'));
+    writeFileSync(join(work, 'dir', 'a'), 'a');
+    const env = { ...process.env, HYRUN_CODE_CACHE: 'write' };
+    delete env.NODE_OPTIONS; // V8 flags there would be baked into the cache's flag hash
+    execFileSync(process.execPath, [join(root, 'dist', entry), 'run', '--dir', `${join(work, 'dir')}::/t`, join(work, 'train.wasm')],
+      { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    if (!existsSync(join(root, 'dist', `${body}.cache`))) throw new Error('the training run wrote no cache');
+  } catch (error) {
+    console.warn(`build: no code cache for dist/${body} (start-up compiles it from source): ${String(error.stderr || error.message).split('\n')[0]}`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
 
 function buildNative() {
   const out = join(root, 'dist', 'hyrun-native.node');

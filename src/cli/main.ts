@@ -2,6 +2,7 @@
 // Only dispatch lives here; every branch lazy-loads what it needs so that `hyrun run hello.wasm`
 // and `hyrun --version` never evaluate the OCI lifecycle code (help reads only its flag table).
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { LaunchError } from '../wasm/engine.js';
 import { printError, UsageError } from './errors.js';
 import { commandHelp, generalHelp } from './help.js';
@@ -24,11 +25,8 @@ async function runOci(argv: string[]): Promise<number> {
  * commands never load it; from the per-file build (dist/src/cli/main.js) they are imported directly.
  */
 async function runEngine(command: string, argv: string[]): Promise<number> {
-  const { createRequire } = await import('node:module');
   const bundle = new URL('./engine.cjs', import.meta.url);
-  const { existsSync } = await import('node:fs');
-  const path = existsSync(bundle) ? bundle.pathname : '../engine/cli.js';
-  const mod = (existsSync(bundle) ? createRequire(import.meta.url)(path) : await import(path)) as typeof import('../engine/cli.js');
+  const mod = (existsSync(bundle) ? bundledRequire(bundle.pathname) : await import('../engine/cli.js')) as typeof import('../engine/cli.js');
   return mod.runEngineCommand(command, argv);
 }
 
@@ -36,10 +34,16 @@ async function runEngine(command: string, argv: string[]): Promise<number> {
 // `hyrun run FILE.wasm` and the OCI commands never parse them. Unbundled (tests), the module itself.
 async function runImage(command: string, args: string[]): Promise<number> {
   const bundled = new URL('./hyrun-image.cjs', import.meta.url);
-  const specifier = existsSync(bundled) ? bundled.href : './image.js';
-  const mod = (await import(specifier)) as typeof import('./image.js') & { default?: typeof import('./image.js') };
-  return (mod.runImageCli ?? mod.default!.runImageCli)(command, args);
+  const mod = (existsSync(bundled) ? bundledRequire(bundled.pathname) : await import('./image.js')) as typeof import('./image.js');
+  return mod.runImageCli(command, args);
 }
+
+/**
+ * Loads a sibling bundle (CommonJS) with require, not import(): dist/hyrun.cjs runs this bundle
+ * from V8's code cache, and node 20 loses a script's dynamic-import hook when V8 takes its code
+ * from a cache, so an import() from here would fail there.
+ */
+const bundledRequire = (path: string): unknown => createRequire(import.meta.url)(path);
 
 async function main(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;

@@ -39,6 +39,12 @@ export function delegateLine(): string {
   }
 }
 
+/** What dist/hyrun.cjs did with its code cache; "not used" when the CLI was started another way. */
+function codeCacheStatus(): string {
+  const status = (globalThis as Record<symbol, unknown>)[Symbol.for('hyrun.codeCache')];
+  return typeof status === 'string' ? status : 'not used (started without dist/hyrun.cjs)';
+}
+
 export function versionText(): string {
   return [
     `hyrun version ${hyrunVersion()}`,
@@ -46,6 +52,8 @@ export function versionText(): string {
     `node: ${process.versions.node}`,
     // The WASI host's syscall addon (openat2, utimensat, …): without it, same rules, slower lookups.
     `addon: ${nativeStatus()}`,
+    // dist/hyrun.cjs's V8 code cache of the CLI bundle (scripts/cached-entry.cjs): start-up only.
+    `code cache: ${codeCacheStatus()}`,
     `+WASM:v8 ${process.versions.v8}`,
     '',
   ].join('\n');

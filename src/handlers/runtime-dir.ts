@@ -214,7 +214,7 @@ export function ensureRuntimeDir(options: RuntimeDirOptions = {}): RuntimeDir {
       copyFileSync(join(distDir, NATIVE_ADDON), join(tmp, NATIVE_ADDON));
       chmodSync(join(tmp, NATIVE_ADDON), 0o644);
     }
-    // The worker's `import('wabt')` resolves from /.hyrun/node_modules. Without wabt, a stub that
+    // The worker's `require('wabt')` resolves from /.hyrun/node_modules. Without wabt, a stub that
     // refuses to load stops the lookup there: node would otherwise go on to /node_modules/wabt in
     // the image, and run the image's JavaScript in the executor, outside the WASI sandbox.
     const wabtDir = join(tmp, 'node_modules', 'wabt');

@@ -1,6 +1,7 @@
 // Reading, recognising, capping and compiling the guest module on the supervising thread. Every way
 // a module cannot be run becomes a one-line LaunchError with a Podman-style exit status.
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { PREVIEW1_FUNCTIONS } from '../wasi/host.js';
 import { capMemory, functionExportNames, cappedImportMax, describeNonModule, looksLikeWat, MemoryCapError, memoryImports, PAGE } from './binary.js';
 import { LaunchError } from './engine.js';
@@ -38,7 +39,9 @@ export async function readModuleFile(path: string): Promise<Uint8Array> {
 export async function watToBinary(path: string, text: Uint8Array): Promise<Uint8Array> {
   let factory: () => Promise<any>;
   try {
-    factory = (await import('wabt')).default as unknown as () => Promise<any>;
+    // require, not import(): the CLI bundle runs from V8's code cache (scripts/cached-entry.cjs), where
+    // node 20 has no dynamic-import hook. wabt is CommonJS.
+    factory = createRequire(import.meta.url)('wabt') as () => Promise<any>;
   } catch {
     throw new LaunchError(`${path} is WebAssembly text (.wat) and the wabt package needed to read it is not installed`, 125);
   }

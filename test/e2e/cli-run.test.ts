@@ -125,6 +125,33 @@ test('--version: hyrun version, the delegate, the Wasm engine', () => {
   assert.ok(without.includes('addon: absent (HYRUN_NO_NATIVE=1)'), without.join('|'));
 });
 
+test('the CLI starts from its code cache, and from source whenever the cache does not match the bundle', () => {
+  assert.ok(hyrun(['--version']).stdout.split('\n').includes('code cache: used'), 'npm run build made a cache this node accepts');
+  // A copy of dist/ and bin/ whose bundle is then changed: the cache must not be used for it.
+  const t = tempDir();
+  try {
+    for (const d of ['bin', 'dist']) execFileSync('cp', ['-r', join(repoRoot, d), join(t.path, d)]);
+    const copy = join(t.path, 'bin/hyrun');
+    const versionOf = (): string[] => run(copy, ['--version']).stdout.split('\n');
+    assert.ok(versionOf().includes('code cache: used'), 'a plain copy (new mtimes) keeps its cache');
+    const hello = (): Result => run(copy, ['run', guest('hello')]);
+    const expected = hyrun(['run', guest('hello')]);
+    assert.equal(expected.status, 0, expected.stderr);
+    const bundle = join(t.path, 'dist/hyrun-main.cjs');
+    const original = readFileSync(bundle, 'utf8');
+    // Same build line, other text: V8 itself refuses the cache (the source differs in length).
+    writeFileSync(bundle, `${original}\n// edited by hand\n`);
+    assert.ok(versionOf().includes('code cache: refused by V8'), versionOf().join('|'));
+    assert.deepEqual(hello(), expected);
+    // Another build line: the entry does not offer the cache at all.
+    writeFileSync(bundle, original.replace(/^\/\/ hyrun build \w+/, '// hyrun build 0000000000000000'));
+    assert.ok(versionOf().includes('code cache: absent'), versionOf().join('|'));
+    assert.deepEqual(hello(), expected);
+  } finally {
+    t.cleanup();
+  }
+});
+
 test('help: general, per command, and run documents its options and the mode rule', () => {
   const general = hyrun(['help']);
   assert.equal(general.status, 0);
