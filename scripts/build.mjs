@@ -30,8 +30,9 @@ const bundles = [
   { in: 'src/cli/main.ts', out: 'dist/hyrun-main.cjs', external: ['wabt'] },
   // The image commands (build, pull, push, run IMAGE, …), loaded by the CLI only when one is used.
   { in: 'src/cli/image.ts', out: 'dist/hyrun-image.cjs', external: ['wabt'] },
-  { in: 'src/wasm/executor-main.ts', out: 'dist/executor.cjs', external: ['wabt'] },
-  { in: 'src/wasm/worker.ts', out: 'dist/worker.cjs', external: ['wabt'] },
+  // dist/executor.cjs and dist/worker.cjs are entries like dist/hyrun.cjs (in Wasm containers too).
+  { in: 'src/wasm/executor-main.ts', out: 'dist/executor-main.cjs', external: ['wabt'] },
+  { in: 'src/wasm/worker.ts', out: 'dist/worker-main.cjs', external: ['wabt'] },
   // hyrun install / doctor, loaded by the CLI only for those commands (it carries the TOML library).
   { in: 'src/engine/cli.ts', out: 'dist/engine.cjs', external: ['wabt'] },
   // Benchmark evidence only (bench/main-thread-run.ts), bundled like the executor for a fair timing.
@@ -54,40 +55,51 @@ for (const old of ['hyrun.mjs', 'executor.mjs', 'worker.mjs']) rmSync(join(root,
 // portable paths (src/wasi/native.ts), so a failure here is a warning, not an error.
 buildNative();
 
-// The CLI's entry and its code cache (after the addon: the training run takes its paths too).
-// Every hyrun call that reaches node pays the bundle's compile.
-await codeCache('hyrun.cjs', 'hyrun-main.cjs');
+// The entries and their code caches (after the addon: the training runs take its paths too). Every
+// hyrun call that reaches node pays its bundle's compile, and every Wasm container the executor's
+// and the worker's.
+await codeCaches();
 
 /**
- * Writes dist/<entry> from scripts/cached-entry.cjs, then runs it once on the training module
- * (scripts/code-cache-training.wat: a directory listing, stats, a write) so that it leaves
- * dist/<body>.cache, V8's code cache of everything that run compiled. Optional, like the addon: a
- * failure is a warning, and the entry then compiles the bundle from source.
+ * Writes each entry (dist/hyrun.cjs, executor.cjs, worker.cjs) from scripts/cached-entry.cjs, then
+ * trains: runs the CLI and the executor (its guest on the worker thread, as in a container) once
+ * on scripts/code-cache-training.wat (a directory listing, stats, a write), which leaves
+ * dist/<body>.cache, V8's code cache of everything those runs compiled. Optional, like the addon:
+ * a failure is a warning, and the entries then compile their bundles from source.
  */
-async function codeCache(entry, body) {
-  // The bundle's first line names its build (a hash of its text), for the entry to match the cache with.
-  const bundle = readFileSync(join(root, 'dist', body), 'utf8');
-  const id = createHash('sha256').update(bundle).digest('hex').slice(0, 16);
-  writeFileSync(join(root, 'dist', body), `// hyrun build ${id}\n${bundle}`);
+async function codeCaches() {
+  const entries = [['hyrun.cjs', 'hyrun-main.cjs'], ['executor.cjs', 'executor-main.cjs'], ['worker.cjs', 'worker-main.cjs']];
   const template = readFileSync(join(root, 'scripts', 'cached-entry.cjs'), 'utf8');
-  writeFileSync(join(root, 'dist', entry), template.replaceAll('__BODY__', body));
-  rmSync(join(root, 'dist', `${body}.cache`), { force: true });
+  for (const [entry, body] of entries) {
+    // The bundle's first line names its build (a hash of its text), for the entry to match the cache with.
+    const bundle = readFileSync(join(root, 'dist', body), 'utf8');
+    const id = createHash('sha256').update(bundle).digest('hex').slice(0, 16);
+    writeFileSync(join(root, 'dist', body), `// hyrun build ${id}\n${bundle}`);
+    writeFileSync(join(root, 'dist', entry), template.replaceAll('__BODY__', body));
+    rmSync(join(root, 'dist', `${body}.cache`), { force: true });
+  }
   const work = mkdtempSync(join(tmpdir(), 'hyrun-build-'));
   try {
     const wabt = await (await import('wabt')).default();
     const wat = readFileSync(join(root, 'scripts', 'code-cache-training.wat'), 'utf8');
     const module = wabt.parseWat('code-cache-training.wat', wat);
-    writeFileSync(join(work, 'train.wasm'), module.toBinary({}).buffer);
+    const wasm = join(work, 'train.wasm');
+    writeFileSync(wasm, module.toBinary({}).buffer);
     module.destroy();
     mkdirSync(join(work, 'dir'));
     writeFileSync(join(work, 'dir', 'a'), 'a');
     const env = { ...process.env, HYRUN_CODE_CACHE: 'write' };
-    delete env.NODE_OPTIONS; // V8 flags there would be baked into the cache's flag hash
-    execFileSync(process.execPath, [join(root, 'dist', entry), 'run', '--dir', `${join(work, 'dir')}::/t`, join(work, 'train.wasm')],
+    delete env.NODE_OPTIONS; // V8 flags there would be baked into the caches' flag hash
+    execFileSync(process.execPath, [join(root, 'dist/hyrun.cjs'), 'run', '--dir', `${join(work, 'dir')}::/t`, wasm],
       { env, stdio: ['ignore', 'ignore', 'pipe'] });
-    if (!existsSync(join(root, 'dist', `${body}.cache`))) throw new Error('the training run wrote no cache');
+    // A socket on stdin (node's 'pipe') puts the executor's guest on the worker thread, as PID 1 does.
+    const spec = { module: wasm, args: ['train'], env: [], preopens: [{ hostPath: join(work, 'dir'), guestPath: '/t' }] };
+    execFileSync(process.execPath, [join(root, 'dist/executor.cjs')],
+      { env: { ...env, HYRUN_EXECUTOR_SPEC: Buffer.from(JSON.stringify(spec)).toString('base64') }, input: '', stdio: ['pipe', 'ignore', 'pipe'] });
+    const missing = entries.map(([, body]) => body).filter((body) => !existsSync(join(root, 'dist', `${body}.cache`)));
+    if (missing.length > 0) throw new Error(`the training runs wrote no cache for ${missing.join(', ')}`);
   } catch (error) {
-    console.warn(`build: no code cache for dist/${body} (start-up compiles it from source): ${String(error.stderr || error.message).split('\n')[0]}`);
+    console.warn(`build: code caches incomplete (start-up compiles those bundles from source): ${String(error.stderr || error.message).split('\n')[0]}`);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -5,7 +5,8 @@
 // hyrun start). The cache is used only with the build it was made from (the bundle's first line
 // names the build, and so does the cache's header); V8 refuses it itself when node, V8 or its
 // flags differ, and the bundle is then compiled as `require` would. HYRUN_CODE_CACHE=write (the
-// build's training run) writes the cache at exit.
+// build's training runs) writes the cache at exit. The same entry serves the CLI, the executor
+// and its worker thread.
 const fs = require('node:fs');
 const { Script } = require('node:vm');
 const body = `${__dirname}/__BODY__`;
@@ -28,11 +29,13 @@ const script = new Script(`(function (exports, require, module, __filename, __di
   { filename: body, cachedData, importModuleDynamically: USE_MAIN_CONTEXT_DEFAULT_LOADER ?? ((specifier) => import(specifier)) });
 globalThis[Symbol.for('hyrun.codeCache')] = cachedData === undefined ? 'absent' : script.cachedDataRejected ? 'refused by V8' : 'used';
 if (process.env.HYRUN_CODE_CACHE === 'write' && build !== undefined) {
-  delete process.env.HYRUN_CODE_CACHE;
-  process.on('exit', () => {
-    const tmp = `${body}.cache.${process.pid}`;
+  const write = () => {
+    const tmp = `${body}.cache.${process.pid}.${require('node:worker_threads').threadId}`;
     fs.writeFileSync(tmp, Buffer.concat([Buffer.from(`${build}\n`, 'latin1'), script.createCachedData()]));
     fs.renameSync(tmp, `${body}.cache`);
-  });
+  };
+  process.on('exit', write);
+  // A worker thread may be ended by terminate(), which runs no exit handler: it calls this instead.
+  globalThis[Symbol.for('hyrun.writeCodeCache')] = write;
 }
 script.runInThisContext()(module.exports, require, module, __filename, __dirname);

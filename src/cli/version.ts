@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolveDelegate } from '../runtime/delegate.js';
 import { nativeStatus } from '../wasi/native.js';
+import { codeCacheStatus } from '../wasm/code-cache.js';
 
 /** hyrun's version from its package.json, found by walking up from this file (bundled or not). */
 export function hyrunVersion(): string {
@@ -39,12 +40,6 @@ export function delegateLine(): string {
   }
 }
 
-/** What dist/hyrun.cjs did with its code cache; "not used" when the CLI was started another way. */
-function codeCacheStatus(): string {
-  const status = (globalThis as Record<symbol, unknown>)[Symbol.for('hyrun.codeCache')];
-  return typeof status === 'string' ? status : 'not used (started without dist/hyrun.cjs)';
-}
-
 export function versionText(): string {
   return [
     `hyrun version ${hyrunVersion()}`,
@@ -53,7 +48,7 @@ export function versionText(): string {
     // The WASI host's syscall addon (openat2, utimensat, …): without it, same rules, slower lookups.
     `addon: ${nativeStatus()}`,
     // dist/hyrun.cjs's V8 code cache of the CLI bundle (scripts/cached-entry.cjs): start-up only.
-    `code cache: ${codeCacheStatus()}`,
+    `code cache: ${codeCacheStatus().replace('not used', 'not used (started without dist/hyrun.cjs)')}`,
     `+WASM:v8 ${process.versions.v8}`,
     '',
   ].join('\n');

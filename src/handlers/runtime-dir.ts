@@ -49,11 +49,14 @@ export interface RuntimeDirOptions {
   distDir?: string;
 }
 
-const BUNDLES = ['executor.cjs', 'worker.cjs'];
+/** The entries (scripts/cached-entry.cjs) and the bundles they start. */
+const BUNDLES = ['executor.cjs', 'executor-main.cjs', 'worker.cjs', 'worker-main.cjs'];
+/** V8 code caches of the bundles, carried when the build made them (start-up only; see cached-entry.cjs). */
+const CODE_CACHES = ['executor-main.cjs.cache', 'worker-main.cjs.cache'];
 /** The Node-API addon (src/wasi/native.ts), carried when the build made it: the guest's lookups use it too. */
 const NATIVE_ADDON = NATIVE_FILE;
 /** Bumped when the directory's layout or contents change for the same inputs. */
-const FORMAT = 4;
+const FORMAT = 5;
 
 /*
  * Nothing the image holds may become code in the executor: a Wasm guest with a writable rootfs
@@ -107,6 +110,8 @@ function cacheKey(node: string, distDir: string, wabt: string | undefined): stri
   // Not ctime: hard-linking node into a runtime dir changes it.
   h.update(`node ${node} ${st.dev} ${st.ino} ${st.size} ${st.mtimeNs}\n`);
   for (const b of BUNDLES) h.update(`${b}\n`).update(readFileSync(join(distDir, b)));
+  // A cache follows from its bundle (whose first line names the build) and node: its presence is enough.
+  for (const c of CODE_CACHES) h.update(`${c} ${existsSync(join(distDir, c))}\n`);
   if (existsSync(join(distDir, NATIVE_ADDON))) h.update(`${NATIVE_ADDON}\n`).update(readFileSync(join(distDir, NATIVE_ADDON)));
   if (wabt) {
     const ws = statSync(join(wabt, 'package.json'), { bigint: true });
@@ -206,7 +211,7 @@ export function ensureRuntimeDir(options: RuntimeDirOptions = {}): RuntimeDir {
     writeFileSync(join(tmp, OPENSSL_CONFIG), '', { mode: 0o644 });
     for (const lib of so.libs) place(lib, join(tmp, 'lib', basename(lib)), 0o755, store);
     place(node, join(tmp, 'node'), 0o755, store);
-    for (const b of BUNDLES) {
+    for (const b of [...BUNDLES, ...CODE_CACHES.filter((c) => existsSync(join(distDir, c)))]) {
       copyFileSync(join(distDir, b), join(tmp, b));
       chmodSync(join(tmp, b), 0o644);
     }

@@ -15,6 +15,7 @@
 //   checks, so they need the worker and the broker; the signals still keep their default action.
 import { fstatSync, writeSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
+import { codeCacheStatus } from './code-cache.js';
 import { LaunchError, type WasmRunSpec } from './engine.js';
 import { runGuest } from './guest.js';
 import { loadModule } from './load.js';
@@ -82,7 +83,7 @@ export function statusOf(r: ResultMessage, errFd: number): number {
 
 /** Runs the module to completion and resolves to the guest's exit status; LaunchError when it cannot start. */
 export async function runWasm(spec: WasmRunSpec, options: RunOptions = {}): Promise<number> {
-  trace('runWasm');
+  trace(`runWasm (code cache: ${codeCacheStatus()})`);
   const thread = options.thread ?? guestThread(spec, process.pid, isSocket(options.stdio?.[0] ?? 0));
   if (thread === 'main') {
     if (spec.tcpListen?.length) throw new LaunchError('--tcplisten needs the guest on a worker thread', 125);

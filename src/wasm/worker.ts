@@ -3,6 +3,7 @@
 // dist/worker.cjs so it loads fast.
 import { parentPort } from 'node:worker_threads';
 import { IoBroker } from '../wasi/io-broker.js';
+import { codeCacheStatus, writeCodeCacheForTraining } from './code-cache.js';
 import { runGuest } from './guest.js';
 import type { StartMessage } from './protocol.js';
 
@@ -10,7 +11,7 @@ const tracing = process.env.HYRUN_TRACE_STARTUP === '1';
 const trace = (what: string): void => {
   if (tracing) process.stderr.write(`[startup] worker ${performance.now().toFixed(1)} ms (worker clock) ${what}\n`);
 };
-trace('bundle evaluated');
+trace(`bundle evaluated (code cache: ${codeCacheStatus()})`);
 
 // Enough frames to name the trap's call chain; deep recursion is collapsed by formatTrap.
 Error.stackTraceLimit = 24;
@@ -21,5 +22,7 @@ parentPort!.postMessage({ type: 'ready' });
 parentPort!.once('message', (msg: StartMessage) => {
   trace('start message');
   const broker = msg.brokerPort && msg.brokerFlag ? new IoBroker(msg.brokerPort, msg.brokerFlag) : undefined;
-  parentPort!.postMessage(runGuest(msg, broker, trace));
+  const result = runGuest(msg, broker, trace);
+  writeCodeCacheForTraining(); // the build's training run only (code-cache.ts)
+  parentPort!.postMessage(result);
 });

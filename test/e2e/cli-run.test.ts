@@ -2,7 +2,7 @@
 // exit codes, one-line errors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { guest, guestsDir, hyrun, native, repoRoot, run, tempDir, type Result } from '../helpers.js';
@@ -150,6 +150,19 @@ test('the CLI starts from its code cache, and from source whenever the cache doe
   } finally {
     t.cleanup();
   }
+});
+
+test('the executor and its worker thread start from their code caches too', () => {
+  // The executor as a Wasm container starts it, with a socket on stdin so the guest gets the worker thread.
+  const spec = { module: guest('hello'), args: ['hello'], env: [], preopens: [] };
+  const r = spawnSync(process.execPath, [join(repoRoot, 'dist/executor.cjs')], {
+    env: { ...process.env, HYRUN_EXECUTOR_SPEC: Buffer.from(JSON.stringify(spec)).toString('base64'), HYRUN_TRACE_STARTUP: '1' },
+    stdio: ['pipe', 'pipe', 'pipe'], input: '', encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^hello from wasi/);
+  assert.match(r.stderr, /\] [\d.]+ ms runWasm \(code cache: used\)/);
+  assert.match(r.stderr, /worker [\d.]+ ms \(worker clock\) bundle evaluated \(code cache: used\)/);
 });
 
 test('help: general, per command, and run documents its options and the mode rule', () => {

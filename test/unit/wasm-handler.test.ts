@@ -210,6 +210,8 @@ function fakeDist(dir: string): string {
   mkdirSync(dist, { recursive: true });
   writeFileSync(join(dist, 'executor.cjs'), `// fake executor ${dir}\n`);
   writeFileSync(join(dist, 'worker.cjs'), '// fake worker\n');
+  writeFileSync(join(dist, 'executor-main.cjs'), '// fake executor bundle\n');
+  writeFileSync(join(dist, 'worker-main.cjs'), '// fake worker bundle\n');
   return dist;
 }
 
@@ -225,6 +227,15 @@ test('runtime dir: node, loader and libraries, world-readable, reused while inpu
       assert.ok((statSync(join(a.path, f)).mode & 0o004) !== 0, `${f} not world-readable`);
     }
     assert.equal(ensureRuntimeDir({ cacheDir: cache, distDir: dist }).path, a.path);
+    // Code caches go along when the build made them (and a build that adds them gets a new dir).
+    assert.ok(!existsSync(join(a.path, 'worker-main.cjs.cache')));
+    writeFileSync(join(dist, 'worker-main.cjs.cache'), 'cache');
+    writeFileSync(join(dist, 'executor-main.cjs.cache'), 'cache');
+    const cached = ensureRuntimeDir({ cacheDir: cache, distDir: dist });
+    assert.notEqual(cached.path, a.path);
+    for (const f of ['executor-main.cjs', 'worker-main.cjs', 'executor-main.cjs.cache', 'worker-main.cjs.cache']) {
+      assert.ok(existsSync(join(cached.path, f)), `${f} missing from the runtime dir`);
+    }
     // No wabt beside this fake dist: a stub ends module lookup inside the runtime dir.
     const stub = spawnSync(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(join(a.path, 'node_modules/wabt/index.js'))})`], { encoding: 'utf8' });
     assert.notEqual(stub.status, 0);
