@@ -26,6 +26,7 @@ import { fastFilestatInto, fastOpenDirectory, fastOpenFile } from './fast.js';
 import { filetypeOf, setPathTimes, toFilestat, writeFilestat } from './filestat.js';
 import type { ImportArea } from './host.js';
 import { assertMutable, openVerified, resolve, type Resolved } from './resolve.js';
+import { StdioDescriptor } from './stdio.js';
 
 /** What a descriptor on a kernel filesystem may do: look, never change. */
 const KERNEL_FILE_RIGHTS = RIGHTS.FD_READ | RIGHTS.FD_SEEK | RIGHTS.FD_TELL | RIGHTS.FD_FILESTAT_GET | RIGHTS.FD_ADVISE |
@@ -95,7 +96,16 @@ export function pathImports(ctx: WasiContext): ImportArea {
         }
       }
 
-      const target = lookup(dir, path, pathLen, follow, creat);
+      const target = resolve(dir.root, dir, pathAt(path, pathLen), { follow, create: creat, stdio: true });
+      if (target.stdio !== undefined) {
+        // /dev/stdout and friends: the guest's own stream, as the kernel would give a native program.
+        if (wantDir) fail(ERRNO.NOTDIR);
+        if (creat && (oflags & OFLAGS.EXCL) !== 0) fail(ERRNO.EXIST);
+        const stream = ctx.fds.has(target.stdio) ? ctx.fds.get(target.stdio) : undefined;
+        if (!(stream instanceof StdioDescriptor)) fail(ERRNO.ACCES, 'the guest has replaced or closed that standard stream');
+        ctx.memory.setU32(openedFd, ctx.fds.add((stream as StdioDescriptor).alias()));
+        return;
+      }
       const st = target.stat;
       const policy = dir.root.policy;
       const kernel = target.zone !== 'data' || target.parentZone !== 'data';

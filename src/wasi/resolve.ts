@@ -169,6 +169,12 @@ export interface ResolveOptions {
   follow: boolean;
   /** The caller means to create the last component: a hidden name there is ACCES instead of NOENT. */
   create?: boolean;
+  /**
+   * The caller (path_open) can open the guest's own standard streams: a path that reaches a procfs
+   * root's `self/fd/N` or `thread-self/fd/N` for N = 0, 1, 2 (where /dev/stdin, /dev/stdout,
+   * /dev/stderr and /dev/fd/N lead) resolves to `stdio: N` instead of being refused.
+   */
+  stdio?: boolean;
 }
 
 /** Where a guest path leads, inside one root. */
@@ -190,6 +196,8 @@ export interface Resolved {
   stat: fs.BigIntStats | null;
   /** The path ended in `/`: the target must be (or, when created, will be) a directory. */
   mustBeDir: boolean;
+  /** Set (with options.stdio) when the path names the guest's standard stream N; nothing else here then means anything. */
+  stdio?: number;
 }
 
 const fail = (errno: number, why: string): never => {
@@ -273,7 +281,11 @@ export function resolve(root: SandboxRoot, base: DirectoryAnchor | null, path: s
     }
     const parent = levelOf(dir.length);
     const rel = [...dir, c];
-    if (parent.zone !== 'data') return procInfoFile(root, dir, c, rel, parent, last, trailingSlash);
+    if (parent.zone !== 'data') {
+      const stdio = options.stdio === true && parent.zone === 'procRoot' ? stdioLink(c, todo, pendingReal) : null;
+      if (stdio !== null) return { root, parent: dir, name: c, rel, hostPath: '', parentZone: parent.zone, zone: 'closed', stat: null, mustBeDir: false, stdio };
+      return procInfoFile(root, dir, c, rel, parent, last, trailingSlash);
+    }
     if (root.isHidden(rel)) fail(last && options.create ? ERRNO.ACCES : ERRNO.NOENT, 'hidden path');
     const host = root.hostOf(rel);
     // Intermediate components only need their type: a plain (number) lstat is cheaper than bigint.
@@ -310,6 +322,18 @@ export function resolve(root: SandboxRoot, base: DirectoryAnchor | null, path: s
   if (st === null) fail(ERRNO.NOENT, 'directory vanished');
   const own = levelOf(dir.length).zone;
   return { root, parent: dir.slice(0, -1), name: null, rel: dir, hostPath: host, parentZone: own, zone: own, stat: st, mustBeDir: true };
+}
+
+/**
+ * N when component `c` of a procfs root and the components still to walk are exactly `self/fd/N` or
+ * `thread-self/fd/N` with N = 0, 1 or 2 and no trailing slash (`todo` is reversed), else null.
+ */
+function stdioLink(c: string, todo: readonly string[], pendingReal: number): number | null {
+  if ((c !== 'self' && c !== 'thread-self') || pendingReal !== 2) return null;
+  const rest = todo.filter((t) => t !== '');
+  const n = todo[0];
+  if (rest[1] !== 'fd' || rest[0] !== n || (n !== '0' && n !== '1' && n !== '2')) return null;
+  return Number(n);
 }
 
 /**

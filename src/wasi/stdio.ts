@@ -84,6 +84,13 @@ export class StdioDescriptor extends Descriptor {
     this.kind = hostKind(hostFd);
   }
 
+  /** Another descriptor of the same stream (the guest opened /dev/stdout and the like): its own flags, the same host fd. */
+  alias(): StdioDescriptor {
+    const other = new StdioDescriptor(this.hostFd, this.readable);
+    if (this.broker !== undefined) other.attachBroker(this.broker);
+    return other;
+  }
+
   /** True when reads of this stream should go through the supervisor (a socket stdin). */
   get needsBroker(): boolean { return this.readable && this.kind === 'socket'; }
 

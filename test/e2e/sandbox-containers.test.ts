@@ -71,10 +71,10 @@ const CATS = ['/etc/localtime', '/etc/ssl/certs/Test_Root_CA.pem', '/usr/bin/edi
   '/deep/up/link', '/data/../../usr/lib/app/data.txt', '/vol/planted-inside', '/proc/cpuinfo'];
 const REFUSED = ['/proc/self/mem', '/proc/1/mem', '/proc/thread-self/../mem', '/proc/self/task/1/mem', '/mem-link', '/pid1-mem-link',
   '/xproc/1/mem', '/xproc/self/mem', '/vol/planted-mem', '/vol/guest-link', '/proc/kcore', '/proc/sysrq-trigger',
-  '/proc/self/environ', '/proc/1/environ', '/proc/self/mountinfo', '/proc/1/root', '/proc/self/fd/0', '/sys/kernel', '/dev/memdev'];
+  '/proc/self/environ', '/proc/1/environ', '/proc/self/mountinfo', '/proc/1/root', '/proc/self/fd/3', '/proc/1/fd/1', '/sys/kernel', '/dev/memdev'];
 const HIDDEN = ['/rt-link', '/rt-exec', '/.hyrun', '/.hyrun/executor.cjs'];
 const guestArgs = (): string[] => ['/sec.wasm', ...ATTACK, 'symlink', '../proc/self/mem', '/vol/guest-link', 'times', '/vol/times-probe',
-  'ls', '/proc', 'ls', '/sys', 'write', '/proc/sys/kernel/hostname', 'write', '/dev/null',
+  'ls', '/proc', 'ls', '/sys', 'write', '/proc/sys/kernel/hostname', 'write', '/dev/null', 'write', '/dev/stdout', 'write', '/dev/fd/1',
   'write', '/usr/lib/app/world.txt', 'write', '/vol/root-only.txt',
   'access', '/proc/self/mem', 'access', '/missing', 'access', '/.hyrun', 'access', '/usr/lib/app/data.txt', 'access', '/proc/cpuinfo',
   ...CATS.flatMap((p) => ['cat', p]), 'try', ...REFUSED, ...HIDDEN, '/vol/planted-host', '/dev/null', '/dev/zero'];
@@ -91,6 +91,9 @@ function checkGuest(r: Result, where: string, how: { readOnlyRoot: boolean; uid1
   assert.match(out, /^ls \/sys:$/m, where);
   assert.match(out, /^write \/proc\/sys\/kernel\/hostname 2$/m, where);
   assert.match(out, /^write \/dev\/null 0$/m, where);
+  // /dev/stdout and /dev/fd/1 (links into /proc/self/fd) open the guest's own stdout.
+  assert.match(out, /^write \/dev\/stdout 0$/m, where);
+  assert.match(out, /^write \/dev\/fd\/1 0$/m, where);
   // The host's answer to the operation itself: EROFS (69) on a read-only root, EACCES (2) for a file
   // the container's user may not write.
   assert.match(out, new RegExp(`^write /usr/lib/app/world.txt ${how.readOnlyRoot ? 69 : 0}$`, 'm'), where);

@@ -65,7 +65,7 @@ function tries(stdout: string): Record<string, string> {
 }
 
 const MEM_SPELLINGS = [
-  '/p/self/mem', '/p/1/mem', '/p/thread-self/../mem', '/p/self/task/../mem', '/p/self/fd/0', '/p/self/root/etc/passwd',
+  '/p/self/mem', '/p/1/mem', '/p/thread-self/../mem', '/p/self/task/../mem', '/p/self/fd/3', '/p/1/fd/1', '/p/self/fd/1/', '/p/self/root/etc/passwd',
   '/p/self/cwd', '/p/self/exe', '/p/self/environ', '/p/self/mountinfo', '/p/self/map_files', '/p/kcore', '/p/sysrq-trigger',
   '/ps/mem', '/ps/environ', '/ps/root', '/s/kernel', '/s/fs/cgroup', '/kfile', '/data/mem-rel-link', '/data/mem-abs-link',
   '/data/proc-abs-link/self/mem', '/dev/innocent-name', '/dev/kmsg', '/dev/loop-disk',
@@ -79,7 +79,7 @@ const mode = native() === null ? 'portable' : 'openat2';
       const r = await runGuestInProcess(guest('sec_special'), {
         args: ['sec_special', 'symlink', '../p/self/mem', '/data/guest-link', 'ls', '/p', 'ls', '/s', 'ls', '/ps',
           'cat', '/p/cpuinfo', 'cat', '/p/version', 'write', '/p/cpuinfo', 'write', '/p/sys/vm/drop_caches',
-          'write', '/dev/null', 'try', ...MEM_SPELLINGS, '/data/guest-link', '/p/cpuinfo', '/p/meminfo', '/p/uptime',
+          'write', '/dev/null', 'write', '/p/self/fd/1', 'write', '/p/thread-self/fd/2', 'try', ...MEM_SPELLINGS, '/data/guest-link', '/p/cpuinfo', '/p/meminfo', '/p/uptime',
           '/p/loadavg', '/dev/null', '/dev/urandom', '/data/file.txt'],
         preopens: [{ hostPath: box, guestPath: '/' }],
       });
@@ -102,6 +102,11 @@ const mode = native() === null ? 'portable' : 'openat2';
       assert.match(r.stdout, /^write \/p\/cpuinfo 2$/m);
       assert.match(r.stdout, /^write \/p\/sys\/vm\/drop_caches 2$/m);
       assert.match(r.stdout, /^write \/dev\/null 0$/m);
+      // The guest's own streams by their procfs names (where /dev/stdout and /dev/fd/N lead): its own
+      // stdout and stderr, not the executor's descriptors (fd 3 and other pids' fds stay ACCES above).
+      assert.match(r.stdout, /^write \/p\/self\/fd\/1 0$/m);
+      assert.match(r.stdout, /^write \/p\/thread-self\/fd\/2 0$/m);
+      assert.match(r.stderr, /^1$/m);
       assert.match(r.stdout, /^survived$/m);
     }
   });
