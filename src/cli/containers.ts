@@ -238,9 +238,6 @@ async function runCommand(rawArgs: string[]): Promise<number> {
   if (mode === 'oci' && ports.some((p) => p.host !== p.container)) {
     throw new UsageError('-p HOST:CONTAINER needs the same port on both sides: containers share the host network (hyrun does no port forwarding)');
   }
-  if (mode === 'embedded' && volumes.some((v) => v.readonly)) {
-    throw new UsageError('-v …:ro is not available on the embedded Wasm executor (it preopens directories writable); run as root with crun/runc installed for read-only volumes');
-  }
   const name = typeof values.name === 'string' ? values.name : undefined;
   if (name !== undefined && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name)) throw new UsageError(`--name '${name}': use letters, digits, '_', '.', '-'`);
   if (name && allRecords(store).some((r) => r.name === name)) throw new ImageError(`the name ${name} is already used by a container; remove it (hyrun rm ${name}) or choose another`);
@@ -285,11 +282,13 @@ async function runCommand(rawArgs: string[]): Promise<number> {
         module: join(finalRootfs, posix.relative('/', module)),
         args: args0,
         env: mergeEnv({ ...image.config, config: { ...image.config.config, Env: envList } }, []),
-        preopens: [{ hostPath: finalRootfs, guestPath: '/' }, ...volumes.map((v) => ({ hostPath: v.host, guestPath: v.container }))],
+        // Volumes are preopens mounted inside `/` (src/wasi/preopen.ts); `:ro` ones refuse every change with EROFS.
+        preopens: [{ hostPath: finalRootfs, guestPath: '/' }, ...volumes.map((v) => ({ hostPath: v.host, guestPath: v.container, ...(v.readonly ? { readOnly: true } : {}) }))],
         memoryLimit: memoryBytes,
         tcpListen: ports.length > 0 ? ports.map((p) => `${p.ip}:${p.host}`) : undefined,
       };
     }
+    if (mode === 'embedded') for (const v of volumes) makeMountPoint(rootfs, v.container);
     writeFileSync(join(building, 'record.json'), JSON.stringify(record, null, 2));
     renameSync(building, dir);
     if (overlay && !mountOverlay(snap, dir)) {
@@ -368,6 +367,21 @@ function copyTree(from: string, to: string): void {
       if (st.isDirectory()) for (const n of readdirSync(src)) walk(join(src, n), join(dst, n));
     };
     walk(from, to);
+  }
+}
+
+/**
+ * The directories of a volume's container path in the container's own copy of the rootfs (as a
+ * runtime creates mount points), so the guest reaches the volume through `/` too. Stops at
+ * anything that is not a directory: the volume is then reached through its own preopen only.
+ */
+function makeMountPoint(rootfs: string, container: string): void {
+  let at = rootfs;
+  for (const c of container.split('/').filter((x) => x !== '' && x !== '.')) {
+    at = join(at, c);
+    const st = lstatSync(at, { throwIfNoEntry: false });
+    if (st === undefined) mkdirSync(at, { mode: 0o755 });
+    else if (!st.isDirectory()) return;
   }
 }
 
