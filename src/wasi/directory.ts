@@ -57,9 +57,14 @@ export class DirectoryDescriptor extends Descriptor implements DirectoryAnchor {
     root.track(this);
   }
 
-  /** A directory in a read-only preopen or mount: nothing that changes it or what is opened below it. */
+  /**
+   * A directory in a read-only preopen or mount: nothing that changes it or what is opened below
+   * it. Unless a writable mount lies below it: then it keeps its rights (paths through it may
+   * lead there) and each change is judged where it lands (assertMutable).
+   */
   restrictToReading(): this {
     this.readOnly = true;
+    if (this.root.writableBelow(this.rel)) return this;
     this.rightsBase &= ~CHANGE_RIGHTS;
     this.rightsInheriting &= ~CHANGE_RIGHTS;
     return this;
@@ -81,6 +86,7 @@ export class DirectoryDescriptor extends Descriptor implements DirectoryAnchor {
 
   override setTimes(atim: bigint, mtim: bigint, fstflags: number): void {
     if (this.zone !== 'data') throw new WasiError(ERRNO.ACCES, 'kernel filesystems are read-only to guests');
+    if (this.readOnly) throw new WasiError(ERRNO.ROFS, 'read-only directory');
     setFdTimes(this.hostFd, atim, mtim, fstflags);
   }
 

@@ -115,6 +115,12 @@ export class SandboxRoot {
     return this.mountOf(rel)?.readOnly ?? this.readOnly;
   }
 
+  /** Whether a writable mount lies strictly below `rel`. */
+  writableBelow(rel: readonly string[]): boolean {
+    for (const m of this.mounts) if (!m.readOnly && m.rel.length > rel.length && rel.every((c, i) => m.rel[i] === c)) return true;
+    return false;
+  }
+
   /** Whether `rel` is a mount point or lies above one (it cannot be removed or renamed). */
   holdsMount(rel: readonly string[]): boolean {
     for (const m of this.mounts) if (m.rel.length >= rel.length && rel.every((c, i) => m.rel[i] === c)) return true;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { guest, hyrun, hyrunBin, run as runTool, type Result } from '../helpers.js';
+import { guest, hyrun, hyrunBin, READONLY_REPORT, run as runTool, type Result } from '../helpers.js';
 import { PodmanEnv } from './engines/podman.js';
 import { buildWasmImage, stageBusyboxRootfs, WASM_IMAGES } from './engines/images.js';
 import { startRegistry, type Registry } from './engines/registry.js';
@@ -84,6 +84,32 @@ describe('hyrun run IMAGE', { skip, timeout: 900_000 }, () => {
     // --rm left no container behind; the image's snapshot is kept and reused.
     assert.deepEqual(readdirSync(join(store, 'containers')).filter((n) => !n.startsWith('.')), []);
     assert.ok(readdirSync(join(store, 'snapshots')).length >= 4);
+  });
+
+  test('embedded executor: -v HOST:CTR:ro is read-only by every path the guest can take; reads work', () => {
+    const ctx = context('readonly', { 'readonly.wasm': 'eng_readonly' }, 'FROM scratch\nCOPY readonly.wasm /\nCOPY ln /\nCOPY tmp/ /tmp/\nENTRYPOINT ["/readonly.wasm"]\n');
+    symlinkSync('/data', join(ctx, 'ln'));
+    mkdirSync(join(ctx, 'tmp'));
+    writeFileSync(join(ctx, 'tmp', '.keep'), '');
+    mustH(['build', '-q', '-t', 'readonly:1', '--platform', 'wasi/wasm', ctx]);
+    const data = join(env.dir, 'ro-data');
+    const rw = join(env.dir, 'rw-data');
+    mkdirSync(join(data, 'sub'), { recursive: true });
+    mkdirSync(rw, { recursive: true });
+    writeFileSync(join(data, 'in.txt'), 'hello');
+    writeFileSync(join(data, 'sub', 'keep.txt'), 'kept');
+    const list = (): string => runTool('find', [data, '-printf', '%P %y %s %T@\n']).stdout;
+    const before = list();
+    const r = h(['run', '--rm', '-v', `${data}:/data:ro`, '-v', `${rw}:/rw`, 'readonly:1', '/data', '/rw', '/./data/x', '/ln/y', '/data/../data/z', '/rw/../data/w', '/tmp/writable'], embedded);
+    assert.equal(r.status, 0, explain(r));
+    assert.deepEqual(r.stdout.trim().split('\n'), [...READONLY_REPORT, 'create /./data/x: EROFS', 'create /ln/y: EROFS', 'create /data/../data/z: EROFS',
+      'create /rw/../data/w: EROFS', 'create /tmp/writable: ok', 'keep: kept']);
+    assert.equal(list(), before, 'the read-only volume is unchanged');
+    assert.deepEqual(readdirSync(rw), ['mine.txt'], 'the writable volume took its file');
+    // The same image with the volume writable changes it: the flag is what refuses.
+    const w = h(['run', '--rm', '-v', `${data}:/data`, '-v', `${rw}:/rw`, 'readonly:1', '/data', '/rw'], embedded);
+    assert.match(w.stdout, /^mkdir: ok$/m, explain(w));
+    assert.notEqual(list(), before);
   });
 
   test('--env-file, --annotation and --memory reach the OCI config; set-id bits only with --keep-setid', () => {
