@@ -27,6 +27,8 @@ const bundles = [
   { in: 'src/cli/main.ts', out: 'dist/hyrun.cjs', external: ['wabt'] },
   // The image commands (build, pull, push, run IMAGE, …), loaded by the CLI only when one is used.
   { in: 'src/cli/image.ts', out: 'dist/hyrun-image.cjs', external: ['wabt'] },
+  // undici's Agent, for registries named insecure whose certificate is not trusted: loaded only then.
+  { in: 'src/image/insecure-tls.ts', out: 'dist/insecure-tls.cjs', external: ['wabt'] },
   { in: 'src/wasm/executor-main.ts', out: 'dist/executor.cjs', external: ['wabt'] },
   { in: 'src/wasm/worker.ts', out: 'dist/worker.cjs', external: ['wabt'] },
   // hyrun install / doctor, loaded by the CLI only for those commands (it carries the TOML library).

@@ -320,7 +320,16 @@ describe('hyrun run IMAGE', { skip, timeout: 900_000 }, () => {
     const [hostPort, ctrPort] = [await freePort(), await freePort()];
     const id = mustH(['run', '-d', '--name', 'web', '-p', `127.0.0.1:${hostPort}:${ctrPort}`, 'busybox:1', '/bin/sh', '-c',
       `mkdir -p /www && echo forwarded from busybox > /www/index.html && exec httpd -f -p 127.0.0.1:${ctrPort} -h /www`]).stdout.trim();
-    assert.equal((JSON.parse(mustH(['ps', '--format', 'json']).stdout) as { Id: string; Mode: string }[]).find((c) => c.Id === id)?.Mode, 'oci');
+    try {
+      await servedThrough(id, hostPort, ctrPort);
+    } finally {
+      h(['rm', '-f', 'web']);
+    }
+    assert.equal(await canListen(hostPort), true, 'stop closed the forwarder');
+    assert.equal(await canListen(ctrPort), true);
+  });
+  const servedThrough = async (id: string, hostPort: number, ctrPort: number): Promise<void> => {
+    assert.equal((JSON.parse(mustH(['ps', '-a', '--format', 'json']).stdout) as { Id: string; Mode: string }[]).find((c) => c.Id === id)?.Mode, 'oci');
     const get = async (port: number): Promise<string> => {
       for (let i = 0; i < 150; i++) {
         try {
@@ -337,10 +346,9 @@ describe('hyrun run IMAGE', { skip, timeout: 900_000 }, () => {
     // No network namespace: the container's own port is the host's too (documented).
     assert.equal(await get(ctrPort), 'forwarded from busybox\n');
     mustH(['stop', '-t', '1', 'web']);
-    mustH(['rm', 'web']);
     assert.equal(await canListen(hostPort), true, 'stop closed the forwarder');
-    assert.equal(await canListen(ctrPort), true);
-  });
+    mustH(['rm', 'web']);
+  };
 
   test('as root through crun: a -p host port in use is refused with one line, no container, no mount', async () => {
     const blocker = createServer();
