@@ -30,6 +30,8 @@ const bundles = [
   { in: 'src/cli/main.ts', out: 'dist/hyrun-main.cjs', external: ['wabt'] },
   // The image commands (build, pull, push, run IMAGE, …), loaded by the CLI only when one is used.
   { in: 'src/cli/image.ts', out: 'dist/hyrun-image.cjs', external: ['wabt'] },
+  // undici's Agent, for registries named insecure whose certificate is not trusted: loaded only then.
+  { in: 'src/image/insecure-tls.ts', out: 'dist/insecure-tls.cjs', external: ['wabt'] },
   // dist/executor.cjs and dist/worker.cjs are entries like dist/hyrun.cjs (in Wasm containers too).
   { in: 'src/wasm/executor-main.ts', out: 'dist/executor-main.cjs', external: ['wabt'] },
   { in: 'src/wasm/worker.ts', out: 'dist/worker-main.cjs', external: ['wabt'] },

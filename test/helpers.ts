@@ -28,3 +28,8 @@ export function tempDir(prefix = 'hyrun-test-'): { path: string; cleanup: () => 
   const path = mkdtempSync(join(tmpdir(), prefix));
   return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
 }
+
+/** What test/guests/c/eng_readonly.c prints for a read-only directory holding in.txt = "hello" and sub/keep.txt = "kept". */
+export const READONLY_REPORT = ['read: hello', 'write on a read-only open', 'pwrite', 'ftruncate', 'posix_fallocate', 'futimens', 'open O_WRONLY then write',
+  'open O_TRUNC', 'open O_CREAT', 'mkdir', 'unlink', 'rmdir', 'rename inside', 'rename out', 'rename in', 'symlink', 'link inside', 'link in', 'utimensat', 'truncate']
+  .map((l) => (l.startsWith('read:') ? l : `${l}: EROFS`));

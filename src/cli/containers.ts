@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import {
   closeSync, cpSync, existsSync, lchownSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, readSync, fstatSync,
 } from 'node:fs';
+import type { Server, Socket } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { join, posix, resolve } from 'node:path';
 import { ImageError } from '../image/errors.js';
@@ -34,10 +35,17 @@ export interface ContainerRecord {
   rm: boolean;
   detached: boolean;
   stopSignal: string;
+  /** OCI mode: `-p HOST:CONTAINER` with different ports, forwarded by the supervising process. */
+  forwards?: PortForward[];
+  /** The supervising process (the foreground `hyrun run`, or `hyrun __supervise`). */
+  supervisor?: number;
   /** Embedded mode: what the executor is given. */
   wasm?: { module: string; args: string[]; env: string[]; preopens: { hostPath: string; guestPath: string }[]; memoryLimit?: number; tcpListen?: string[] };
   interactive: boolean;
 }
+
+/** `-p [IP:]HOST:CONTAINER`. */
+interface PortForward { ip: string; host: number; container: number }
 
 const containersDir = (store: Store): string => join(store.root, 'containers');
 const ociRoot = (store: Store): string => join(store.root, 'containers', '.oci');
@@ -172,7 +180,7 @@ export async function containerCommand(command: string, args: string[]): Promise
     case 'rm': return rmCommand(args);
     case '__supervise': {
       const store = openStore({ storage: args[0] });
-      return supervise(store, args[1], false);
+      return supervise(store, args[1], false, await receiveListeners(readRecord(store, args[1]).forwards ?? []));
     }
     default:
       throw new UsageError(`unknown command ${command}`);
@@ -235,22 +243,21 @@ async function runCommand(rawArgs: string[]): Promise<number> {
   if (mode === 'embedded' && !wasm) {
     throw new ImageError(`${image.stored.name ?? split.image} is a Linux image: running it needs root and crun or runc (apt-get install crun); Wasm images run without them`);
   }
-  if (mode === 'oci' && ports.some((p) => p.host !== p.container)) {
-    throw new UsageError('-p HOST:CONTAINER needs the same port on both sides: containers share the host network (hyrun does no port forwarding)');
-  }
-  if (mode === 'embedded' && volumes.some((v) => v.readonly)) {
-    throw new UsageError('-v …:ro is not available on the embedded Wasm executor (it preopens directories writable); run as root with crun/runc installed for read-only volumes');
-  }
+  // OCI mode shares the host's network: the same port on both sides needs nothing; different
+  // ports get a forwarder in the supervising process. Its listening sockets are bound now, before
+  // anything is created, so a port in use is refused with nothing left behind.
+  const forwards = mode === 'oci' ? ports.filter((p) => p.host !== p.container) : [];
   const name = typeof values.name === 'string' ? values.name : undefined;
   if (name !== undefined && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name)) throw new UsageError(`--name '${name}': use letters, digits, '_', '.', '-'`);
   if (name && allRecords(store).some((r) => r.name === name)) throw new ImageError(`the name ${name} is already used by a container; remove it (hyrun rm ${name}) or choose another`);
 
+  const listeners = await listenAll(forwards);
   const id = randomBytes(32).toString('hex');
   const dir = dirOf(store, id);
-  mkdirSync(containersDir(store), { recursive: true });
   const building = store.tempPath('container');
   let record: ContainerRecord;
   try {
+    mkdirSync(containersDir(store), { recursive: true });
     if (values['keep-setid'] === true && process.getuid?.() !== 0) throw new UsageError('--keep-setid needs root: set-id files are only kept for containers root runs');
     const snap = await snapshot(store, image, { keepSetid: values['keep-setid'] === true });
     mkdirSync(building, { recursive: true });
@@ -276,6 +283,7 @@ async function runCommand(rawArgs: string[]): Promise<number> {
       created: new Date().toISOString(), command: config.process!.args!, mode, status: 'created', rm: values.rm === true,
       detached: values.detach === true, stopSignal: image.config.config?.StopSignal ?? 'SIGTERM', interactive: values.interactive === true,
     };
+    if (forwards.length > 0) record.forwards = forwards;
     if (mode === 'embedded') {
       const args0 = processArgs(image.manifest, image.config, settings);
       const envList = config.process!.env!;
@@ -285,11 +293,13 @@ async function runCommand(rawArgs: string[]): Promise<number> {
         module: join(finalRootfs, posix.relative('/', module)),
         args: args0,
         env: mergeEnv({ ...image.config, config: { ...image.config.config, Env: envList } }, []),
-        preopens: [{ hostPath: finalRootfs, guestPath: '/' }, ...volumes.map((v) => ({ hostPath: v.host, guestPath: v.container }))],
+        // Volumes are preopens mounted inside `/` (src/wasi/preopen.ts); `:ro` ones refuse every change with EROFS.
+        preopens: [{ hostPath: finalRootfs, guestPath: '/' }, ...volumes.map((v) => ({ hostPath: v.host, guestPath: v.container, ...(v.readonly ? { readOnly: true } : {}) }))],
         memoryLimit: memoryBytes,
         tcpListen: ports.length > 0 ? ports.map((p) => `${p.ip}:${p.host}`) : undefined,
       };
     }
+    if (mode === 'embedded') for (const v of volumes) makeMountPoint(rootfs, v.container);
     writeFileSync(join(building, 'record.json'), JSON.stringify(record, null, 2));
     renameSync(building, dir);
     if (overlay && !mountOverlay(snap, dir)) {
@@ -300,6 +310,7 @@ async function runCommand(rawArgs: string[]): Promise<number> {
       copyTree(snap, join(dir, 'rootfs'));
     }
   } catch (e) {
+    for (const l of listeners) l.close();
     rmSync(building, { recursive: true, force: true });
     if (existsSync(dir)) removeContainerDir(dir);
     throw e;
@@ -307,13 +318,88 @@ async function runCommand(rawArgs: string[]): Promise<number> {
 
   if (record.detached) {
     const log = openSync(join(dir, 'log'), 'a');
-    const child = spawn(process.execPath, [hyrunEntry(), '__supervise', store.root, id], { detached: true, stdio: ['ignore', log, log] });
+    // The forwarder's listening sockets are inherited by the supervisor as its fds 3, 4, …
+    const fds = listeners.map((l) => (l as unknown as { _handle: { fd: number } })._handle.fd);
+    const child = spawn(process.execPath, [hyrunEntry(), '__supervise', store.root, id], { detached: true, stdio: ['ignore', log, log, ...fds] });
     closeSync(log);
+    for (const l of listeners) l.close();
     child.unref();
     process.stdout.write(`${id}\n`);
     return 0;
   }
-  return supervise(store, id, true);
+  return supervise(store, id, true, listeners);
+}
+
+/** Binds one listening socket per forward, in order; on any failure closes those bound and says which port. */
+async function listenAll(forwards: PortForward[]): Promise<Server[]> {
+  if (forwards.length === 0) return [];
+  const { createServer } = await import('node:net');
+  const bound: Server[] = [];
+  for (const f of forwards) {
+    const server = createServer({ allowHalfOpen: true });
+    try {
+      await new Promise<void>((res, rej) => {
+        server.once('error', rej);
+        server.listen({ host: f.ip, port: f.host, exclusive: true }, () => res());
+      });
+    } catch (e) {
+      for (const b of bound) b.close();
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = code === 'EADDRINUSE' ? 'is in use' : code === 'EACCES' ? 'needs privileges' : code === 'EADDRNOTAVAIL' ? 'is not an address of this machine' : `cannot be bound (${code ?? (e as Error).message})`;
+      throw new ImageError(`-p ${f.ip}:${f.host}:${f.container}: port ${f.host} on ${f.ip} ${why}; choose another host port`);
+    }
+    bound.push(server);
+  }
+  return bound;
+}
+
+/** `__supervise`: the forwarder's listening sockets, inherited from `hyrun run -d` as fds 3, 4, … (in the order of `forwards`). */
+async function receiveListeners(forwards: PortForward[]): Promise<Server[]> {
+  if (forwards.length === 0) return [];
+  const { createServer } = await import('node:net');
+  return Promise.all(forwards.map((_, i) => new Promise<Server>((res, rej) => {
+    const server = createServer({ allowHalfOpen: true });
+    server.once('error', rej);
+    server.listen({ fd: 3 + i }, () => res(server));
+  })));
+}
+
+/**
+ * Forwards each connection accepted on `listeners[i]` to 127.0.0.1:forwards[i].container, both
+ * directions, half-closes passed on. Returns a function that stops: listeners closed, connections cut.
+ */
+async function forwardPorts(forwards: PortForward[], listeners: Server[]): Promise<() => void> {
+  if (listeners.length === 0) return () => {};
+  const { connect } = await import('node:net');
+  const open = new Set<Socket>();
+  listeners.forEach((server, i) => {
+    server.on('connection', (client: Socket) => {
+      const upstream = connect({ host: '127.0.0.1', port: forwards[i].container, allowHalfOpen: true });
+      open.add(client);
+      open.add(upstream);
+      const cut = (): void => {
+        client.destroy();
+        upstream.destroy();
+        open.delete(client);
+        open.delete(upstream);
+      };
+      client.on('error', cut);
+      upstream.on('error', cut);
+      let ended = 0;
+      const halfDone = (): void => { if (++ended === 2) cut(); };
+      client.on('end', halfDone);
+      upstream.on('end', halfDone);
+      client.on('close', cut);
+      upstream.on('close', cut);
+      client.pipe(upstream);
+      upstream.pipe(client);
+    });
+  });
+  return () => {
+    for (const s of listeners) s.close();
+    for (const c of open) c.destroy();
+    open.clear();
+  };
 }
 
 const MOUNT_BINS = { mount: ['/usr/bin/mount', '/bin/mount'], umount: ['/usr/bin/umount', '/bin/umount'] };
@@ -371,6 +457,21 @@ function copyTree(from: string, to: string): void {
   }
 }
 
+/**
+ * The directories of a volume's container path in the container's own copy of the rootfs (as a
+ * runtime creates mount points), so the guest reaches the volume through `/` too. Stops at
+ * anything that is not a directory: the volume is then reached through its own preopen only.
+ */
+function makeMountPoint(rootfs: string, container: string): void {
+  let at = rootfs;
+  for (const c of container.split('/').filter((x) => x !== '' && x !== '.')) {
+    at = join(at, c);
+    const st = lstatSync(at, { throwIfNoEntry: false });
+    if (st === undefined) mkdirSync(at, { mode: 0o755 });
+    else if (!st.isDirectory()) return;
+  }
+}
+
 /** args[0] inside the rootfs: absolute; a bare name through PATH then cwd; else relative to cwd (as the Wasm handler does). */
 function findModule(rootfs: string, arg0: string, cwd: string, env: string[]): string {
   const candidates: string[] = [];
@@ -394,10 +495,12 @@ function findModule(rootfs: string, arg0: string, cwd: string, env: string[]): s
 }
 
 /** Runs a recorded container to its end; records the exit status; removes it when --rm. */
-async function supervise(store: Store, id: string, foreground: boolean): Promise<number> {
+async function supervise(store: Store, id: string, foreground: boolean, listeners: Server[] = []): Promise<number> {
   const record = readRecord(store, id);
   const dir = dirOf(store, id);
+  const stopForwarding = await forwardPorts(record.forwards ?? [], listeners);
   const finish = (code: number): number => {
+    stopForwarding();
     const r = readRecord(store, id);
     r.status = 'exited';
     r.exitCode = code;
@@ -416,6 +519,7 @@ async function supervise(store: Store, id: string, foreground: boolean): Promise
     });
     record.status = 'running';
     record.pid = child.pid;
+    record.supervisor = process.pid;
     writeRecord(store, record);
     // Signals to a foreground run reach the container (the runtime's run forwards them).
     const forward = (sig: NodeJS.Signals): void => { child.kill(sig); };
@@ -524,6 +628,9 @@ async function stopContainer(store: Store, r: ContainerRecord, timeoutS: number)
     }
     for (let i = 0; i < 100 && alive(r.pid); i++) await new Promise((res) => setTimeout(res, 50));
   }
+  // The supervisor outlives the container by its bookkeeping (and closes the -p forwarders): wait for it.
+  const supervisor = readRecordSafe(store, r.id)?.supervisor;
+  if (supervisor !== undefined && supervisor !== process.pid) for (let i = 0; i < 100 && alive(supervisor); i++) await new Promise((res) => setTimeout(res, 50));
   // The supervisor records the exit status; a SIGKILLed embedded one cannot: say it here.
   const now = readRecordSafe(store, r.id);
   if (now && now.status === 'running') {

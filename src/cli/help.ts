@@ -19,8 +19,14 @@ Wasm file mode:
 
   --env KEY=VALUE        set a guest environment variable (repeatable). The guest sees ONLY
                          these: hyrun's own environment is not inherited.
-  --dir HOST[::GUEST]    preopen directory HOST (repeatable): as HOST itself, or under the
-                         guest path GUEST (e.g. --dir /tmp/work::. or --dir ./data::/data)
+  --dir HOST[::GUEST][:ro]
+                         preopen directory HOST (repeatable): as HOST itself, or under the
+                         guest path GUEST (e.g. --dir /tmp/work::. or --dir ./data::/data).
+                         A trailing :ro makes it read-only: reads work, every change under it
+                         (write, create, truncate, remove, rename in or out, link, times) fails
+                         with EROFS and its descriptors carry no write rights (:rw, the default,
+                         may be written too). A GUEST below another preopen's (/data below /) is
+                         reached through both, under the same rules.
   --memory SIZE          cap the linear memory: bytes or 64KiB, 16MiB, 1GiB, 1G (binary units);
                          memory.grow beyond it fails in the guest
   --tcplisten HOST:PORT  preopen a listening TCP socket after the directories (repeatable)
@@ -33,7 +39,7 @@ OCI mode (runc-compatible):
 
 Image mode:
   hyrun run [--name N] [--rm] [-d] [-i] [-t] [-e K=V]... [--env-file F] [-v HOST:CTR[:ro]]...
-            [-w DIR] [--user U] [--annotation K=V]... [--memory SIZE] [-p HOST:CTR]
+            [-w DIR] [--user U] [--annotation K=V]... [--memory SIZE] [-p [IP:]HOST:CTR]...
             [--platform OS/ARCH] [--pull missing|always|never] [--tls-verify=false] [--keep-setid]
             IMAGE [ARGS...]
 
@@ -44,8 +50,15 @@ Image mode:
   is the container's. Detached containers (-d): hyrun ps [-a], logs [-f], stop [-t N], rm [-f].
   Layers are unpacked safely: no entry lands outside the root filesystem, set-id bits are
   dropped (--keep-setid, root only, keeps them), device nodes are not created (the runtime
-  provides /dev). No network namespace: containers share the host's, so -p needs HOST = CTR (on the embedded
-  executor -p HOST:CTR preopens a listening socket on HOST).
+  provides /dev). -v HOST:CTR:ro is read-only in both modes (a read-only bind mount; on the
+  embedded executor a read-only preopen: every change is EROFS).
+  -p [IP:]HOST:CTR (TCP; IP defaults to 0.0.0.0): there is no network namespace, containers share
+  the host's. Through the OCI runtime, HOST = CTR needs nothing (the container's port is the
+  host's); with different ports the process supervising the container (hyrun run, or the
+  detached supervisor) listens on IP:HOST and forwards each connection to 127.0.0.1:CTR until the
+  container ends, so the container port is reachable on the host as well. A HOST port in use is
+  refused before anything is created. On the embedded executor -p preopens a listening socket on
+  IP:HOST for the guest (sock_accept).
 
 How hyrun tells them apart, first rule that applies:
   0. image mode when an option only it has (--rm, --name, -e, -v, -i, -t, -p, -w, --user,
@@ -68,7 +81,8 @@ Examples:
   hyrun run --dir /tmp/work::. --env GREETING=hi app.wasm --verbose input.txt
   hyrun run --bundle /containers/web web1
   hyrun run --rm localhost/hello:latest
-  hyrun run -d --name web -p 8080:8080 quay.io/org/app:1.0
+  hyrun run -d --name web -p 8080:80 quay.io/org/app:1.0
+  hyrun run --rm -v ./data:/data:ro localhost/wasm-app:1
 `;
 
 const BUILD_DETAILS = `
@@ -96,7 +110,8 @@ const REGISTRY_DETAILS = `
   References are normalised as Docker and Podman do (alpine = docker.io/library/alpine:latest).
   Credentials come from hyrun login, containers' auth.json and ~/.docker/config.json; they are
   never printed. --tls-verify=false (or HYRUN_INSECURE_REGISTRIES=host:port,...) names a registry
-  insecure: only then is plain HTTP used. --platform chooses from an image index (default: the
+  insecure: only then is its TLS certificate accepted unchecked (self-signed, expired, other
+  name), and plain HTTP used when it does not speak TLS. --platform chooses from an image index (default: the
   host's, then wasi/wasm, wasip1/wasm, wasm/wasm).
 `;
 

@@ -85,11 +85,16 @@ export function parseMemorySize(text: string): number {
   return bytes;
 }
 
-/** `--dir HOST` (preopened under the same name) or `--dir HOST::GUEST`; HOST must be a directory. */
+/**
+ * `--dir HOST` (preopened under the same name) or `--dir HOST::GUEST`, either followed by `:ro`
+ * (read-only: every change under it is EROFS) or `:rw` (the default); HOST must be a directory.
+ */
 export function parseDirSpec(text: string, cwd: string = process.cwd()): Preopen {
-  const sep = text.indexOf('::');
-  const host = sep < 0 ? text : text.slice(0, sep);
-  const guestPath = sep < 0 ? text : text.slice(sep + 2);
+  const mode = /:(ro|rw)$/.exec(text);
+  const spec = mode ? text.slice(0, -3) : text;
+  const sep = spec.indexOf('::');
+  const host = sep < 0 ? spec : spec.slice(0, sep);
+  const guestPath = sep < 0 ? spec : spec.slice(sep + 2);
   if (host === '') throw new UsageError(`--dir '${text}' has an empty host directory; write HOST or HOST::GUEST`);
   if (guestPath === '') throw new UsageError(`--dir '${text}' has an empty guest path after '::'; write HOST::GUEST, e.g. ./data::/data`);
   const hostPath = resolve(cwd, host);
@@ -100,7 +105,7 @@ export function parseDirSpec(text: string, cwd: string = process.cwd()): Preopen
     throw new UsageError(`--dir '${text}': ${host} does not exist; create it or fix the path`);
   }
   if (!isDir) throw new UsageError(`--dir '${text}': ${host} is not a directory; --dir preopens directories only`);
-  return { hostPath, guestPath };
+  return mode?.[1] === 'ro' ? { hostPath, guestPath, readOnly: true } : { hostPath, guestPath };
 }
 
 function checkEnv(text: string): string {
@@ -165,7 +170,7 @@ export function parseRunArgs(args: string[], cwd: string = process.cwd()): RunRe
   const values = parseOptions(split.options);
   const { file, guestArgs } = split;
   if (file === undefined || file === '') {
-    throw new UsageError('run needs a file: hyrun run [--env K=V] [--dir HOST[::GUEST]] [--memory SIZE] FILE.wasm|FILE.wat [ARGS...]');
+    throw new UsageError('run needs a file: hyrun run [--env K=V] [--dir HOST[::GUEST][:ro]] [--memory SIZE] FILE.wasm|FILE.wat [ARGS...]');
   }
   return {
     file,

@@ -1,7 +1,8 @@
 // A small OCI distribution client on fetch: pull and push of images, indexes and Wasm artifacts.
 // - auth: anonymous first; on 401 the WWW-Authenticate challenge decides: Basic with the stored
 //   credentials, or a Bearer token from the realm (with the credentials as Basic, when there are any);
-// - plain HTTP only for registries the user names insecure (--tls-verify=false, HYRUN_INSECURE_REGISTRIES);
+// - registries the user names insecure (--tls-verify=false, HYRUN_INSECURE_REGISTRIES): TLS with any
+//   certificate (undici's Agent, loaded only when the certificate is refused), or plain HTTP;
 // - every blob and manifest is verified (digest and size) before it enters the store;
 // - push skips blobs the registry has (HEAD) and mounts those another repository of it has;
 // - retries with backoff on 5xx, 429 and dropped connections; a timeout per request.
@@ -42,6 +43,24 @@ class HttpStatusError extends ImageError {
   }
 }
 
+/** Node's fetch errors (their cause's code) that mean "the certificate is not trusted", not "no TLS". */
+const CERTIFICATE_PROBLEM = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ALTNAME|ERR_TLS_CERT/;
+
+/** The dispatcher that skips certificate checks (src/image/insecure-tls.ts): its own bundle next to this one, else the module. */
+async function loadInsecureDispatcher(origin: string): Promise<unknown> {
+  const { existsSync } = await import('node:fs');
+  const bundled = new URL('./insecure-tls.cjs', import.meta.url);
+  let mod: typeof import('./insecure-tls.js');
+  if (existsSync(bundled)) {
+    const { createRequire } = await import('node:module');
+    mod = createRequire(import.meta.url)(bundled.pathname) as typeof import('./insecure-tls.js');
+  } else {
+    const specifier = './insecure-tls.js';
+    mod = (await import(specifier)) as typeof import('./insecure-tls.js');
+  }
+  return mod.insecureDispatcher(origin);
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 // HYRUN_DEBUG=1: one stderr line per HTTP request (method, URL without query, status, time); never headers.
@@ -64,6 +83,8 @@ export class RegistryClient {
   private readonly creds?: Credentials;
   private readonly tokens = new Map<string, string>();
   private basicChallenge = false;
+  /** Set once an insecure registry's certificate was refused: requests to it skip certificate checks. */
+  private dispatcher: unknown;
   /** Bytes received and sent over the wire, for the bench. */
   bytesIn = 0;
   bytesOut = 0;
@@ -94,20 +115,30 @@ export class RegistryClient {
       let response: Response;
       const started = performance.now();
       try {
-        response = await fetch(url, { method, headers, body, redirect: init.redirect ?? 'follow', signal: AbortSignal.timeout(this.timeoutMs) });
+        response = await fetch(url, this.withDispatcher(url, { method, headers, body, redirect: init.redirect ?? 'follow', signal: AbortSignal.timeout(this.timeoutMs) }));
         debug(`${method} ${url.replace(/\?.*$/, '')} -> ${response.status} (${(performance.now() - started).toFixed(1)} ms)`);
       } catch (e) {
         debug(`${method} ${url.replace(/\?.*$/, '')} -> ${(e as Error & { cause?: { code?: string } }).cause?.code ?? (e as Error).name} (${(performance.now() - started).toFixed(1)} ms)`);
         const err = e as Error & { cause?: { code?: string; message?: string } };
         if (err.name === 'TimeoutError' || err.name === 'AbortError') lastProblem = `no answer within ${this.timeoutMs / 1000} s`;
         else lastProblem = err.cause?.code ?? err.cause?.message ?? err.message;
+        const certificate = CERTIFICATE_PROBLEM.test(err.cause?.code ?? '');
+        // An insecure registry whose certificate is not trusted: TLS without the check, from now on.
+        if (this.insecure && certificate && this.dispatcher === undefined && url.startsWith(`https://${apiHost(this.registry)}/`)) {
+          this.dispatcher = await loadInsecureDispatcher(new URL(url).origin);
+          attempt--;
+          continue;
+        }
         // An insecure registry that does not speak TLS: plain HTTP, at once and for good.
-        if (this.insecure && url.startsWith('https://') && !pathOrUrl.startsWith('http')) {
+        if (this.insecure && !certificate && url.startsWith('https://') && !pathOrUrl.startsWith('http')) {
           this.base = `http://${apiHost(this.registry)}`;
           attempt--;
           continue;
         }
-        if (!this.insecure && /EPROTO|SSL|certificate|wrong version/i.test(lastProblem)) {
+        if (!this.insecure && certificate) {
+          throw new ImageError(`${this.registry} presented a TLS certificate that is not trusted (${err.cause?.code}: ${err.cause?.message ?? 'certificate refused'}); if you trust this registry, pass --tls-verify=false or list it in HYRUN_INSECURE_REGISTRIES`);
+        }
+        if (!this.insecure && /EPROTO|SSL|wrong version/i.test(lastProblem)) {
           throw new ImageError(`cannot reach ${this.registry} over TLS (${lastProblem}); if it is a plain-HTTP registry you trust, pass --tls-verify=false`);
         }
         if (attempt < this.attempts) await sleep(this.backoff(attempt));
@@ -138,6 +169,15 @@ export class RegistryClient {
       return response;
     }
     throw new ImageError(`${this.registry}: ${method} ${pathOrUrl.replace(/\?.*$/, '')} failed after ${this.attempts} attempts: ${lastProblem}`);
+  }
+
+  /**
+   * `init` with the certificate-skipping dispatcher once the registry (named insecure) had its
+   * certificate refused. The dispatcher skips the check for the registry's origin only: a token
+   * service or a blob redirect elsewhere is checked as usual.
+   */
+  private withDispatcher<T extends object>(_url: string, init: T): T {
+    return this.dispatcher === undefined ? init : { ...init, dispatcher: this.dispatcher };
   }
 
   private backoff(attempt: number, retryAfter?: string | null): number {
@@ -171,7 +211,7 @@ export class RegistryClient {
     if (this.creds) headers.Authorization = `Basic ${Buffer.from(`${this.creds.username}:${this.creds.password}`).toString('base64')}`;
     let response: Response;
     try {
-      response = await fetch(url, { headers, signal: AbortSignal.timeout(this.timeoutMs) });
+      response = await fetch(url, this.withDispatcher(url.href, { headers, signal: AbortSignal.timeout(this.timeoutMs) }));
     } catch (e) {
       throw new ImageError(`cannot reach the token service ${url.origin} of ${this.registry}: ${(e as Error & { cause?: { code?: string } }).cause?.code ?? (e as Error).message}`);
     }

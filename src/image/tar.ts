@@ -1,9 +1,10 @@
 // Layer tarballs: writing them reproducibly (sorted entries, fixed times and owners, pax headers for
 // long names through tar-stream) and reading them (gzip, zstd or plain) entry by entry.
 import { gunzipSync, gzipSync, createGunzip } from 'node:zlib';
-import { Readable } from 'node:stream';
+import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
+import { Readable, type Transform } from 'node:stream';
 import { pack as tarPack, extract as tarExtract, type Header as Header_ } from 'tar-stream';
-import { decompress as zstdDecompress } from 'fzstd';
+import { decompress as zstdDecompress, Decompress as ZstdStream } from 'fzstd';
 import { ImageError } from './errors.js';
 import { sha256 } from './store.js';
 
@@ -68,10 +69,136 @@ export function compressionOf(blob: Buffer): 'gzip' | 'zstd' | 'none' {
   return 'none';
 }
 
-/** A readable of the decompressed tar (gzip streamed; zstd decompressed in memory: fzstd is one-shot). */
+/** A readable of the decompressed tar, streamed (gzip through zlib, zstd through fzstd's streaming decoder). */
 export function decompressedStream(blob: Buffer): Readable {
-  if (compressionOf(blob) === 'gzip') return Readable.from([blob]).pipe(createGunzip());
-  return Readable.from([decompressLayer(blob)]);
+  const kind = compressionOf(blob);
+  const source = Readable.from([blob]);
+  return kind === 'gzip' ? pipeWithErrors(source, createGunzip()) : kind === 'zstd' ? Readable.from(zstdUnits(source)) : source;
+}
+
+/**
+ * A layer file (a blob in the store) as its decompressed tar, streamed: memory stays bounded by
+ * the read buffers and the decoder's window, whatever the layer's size.
+ */
+export async function layerFileStream(path: string): Promise<Readable> {
+  const fd = openSync(path, 'r');
+  const head = Buffer.alloc(4);
+  let n: number;
+  try {
+    n = readSync(fd, head, 0, 4, 0);
+  } finally {
+    closeSync(fd);
+  }
+  const kind = compressionOf(head.subarray(0, n));
+  const source = createReadStream(path, { highWaterMark: 256 * 1024 });
+  return kind === 'gzip' ? pipeWithErrors(source, createGunzip()) : kind === 'zstd' ? Readable.from(zstdUnits(source)) : source;
+}
+
+/** `from.pipe(to)`, with an error of `from` passed on to `to` (pipe alone drops it). */
+function pipeWithErrors(from: Readable, to: Transform): Transform {
+  from.on('error', (e) => to.destroy(e));
+  return from.pipe(to);
+}
+
+/**
+ * zstd frames decoded as they stream in, with bounded memory even for a layer built to expand
+ * enormously (a block of zeros is 4 bytes that decode to 128 KiB). fzstd's Decompress emits
+ * everything a pushed chunk decodes to at once, so the input is cut at zstd's own unit boundaries
+ * (a frame header, then each block: at most 128 KiB of output) and each unit's output is handed
+ * on, under backpressure, before the next unit is pushed.
+ */
+async function* zstdUnits(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  const out: Buffer[] = [];
+  const decoder = new ZstdStream((data) => { out.push(Buffer.from(data)); });
+  let pending: Buffer = Buffer.alloc(0);
+  /** Bytes of the current unit still to pass through, once its size is known. */
+  let need = -1;
+  /** Where the splitter is: a frame's magic, its header, a block header, a block's body, the checksum. */
+  let state: 'magic' | 'header' | 'block' | 'body' | 'checksum' | 'skip' = 'magic';
+  let checksum = false;
+  let lastBlock = false;
+  const take = (n: number): Buffer | null => {
+    if (pending.length < n) return null;
+    const unit = pending.subarray(0, n);
+    pending = pending.subarray(n);
+    return unit;
+  };
+  for await (const chunk of source) {
+    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+    for (;;) {
+      let unit: Buffer | null = null;
+      if (state === 'magic') {
+        if (pending.length < 8) break;
+        const magic = pending.readUInt32LE(0);
+        if ((magic & 0xfffffff0) === 0x184d2a50) {
+          // A skippable frame: not zstd data, passed over.
+          need = 8 + pending.readUInt32LE(4);
+          state = 'skip';
+          continue;
+        }
+        if (magic !== 0xfd2fb528) throw new ImageError('not a valid zstd stream (bad frame magic)');
+        const fhd = pending[4];
+        const single = (fhd >> 5) & 1;
+        const fcsFlag = fhd >> 6;
+        const didFlag = fhd & 3;
+        checksum = ((fhd >> 2) & 1) === 1;
+        const size = 5 + (single ? 0 : 1) + [0, 1, 2, 4][didFlag] + [single ? 1 : 0, 2, 4, 8][fcsFlag];
+        unit = take(size);
+        if (unit === null) break;
+        state = 'block';
+      } else if (state === 'block') {
+        if (pending.length < 3) break;
+        const header = pending[0] | (pending[1] << 8) | (pending[2] << 16);
+        lastBlock = (header & 1) === 1;
+        const type = (header >> 1) & 3;
+        const size = header >>> 3;
+        if (type === 3) throw new ImageError('not a valid zstd stream (reserved block type)');
+        need = 3 + (type === 1 ? 1 : size);
+        state = 'body';
+        continue;
+      } else if (state === 'body') {
+        unit = take(need);
+        if (unit === null) break;
+        state = lastBlock ? (checksum ? 'checksum' : 'magic') : 'block';
+      } else if (state === 'checksum') {
+        unit = take(4);
+        if (unit === null) break;
+        state = 'magic';
+      } else {
+        const skipped = take(Math.min(need, pending.length));
+        need -= skipped!.length;
+        if (need === 0) state = 'magic';
+        if (pending.length === 0) break;
+        continue;
+      }
+      decoder.push(unit);
+      while (out.length > 0) yield out.shift()!;
+    }
+  }
+  if (state !== 'magic' || pending.length > 0) throw new ImageError('not a valid zstd stream (cut short)');
+  decoder.push(new Uint8Array(0), true);
+  while (out.length > 0) yield out.shift()!;
+}
+
+/**
+ * Calls `onEntry` for each entry of a decompressed tar stream in order, with the entry's content
+ * as a stream (which onEntry must consume or drain). Nothing is held beyond one entry's chunks.
+ */
+export async function eachTarEntry(source: Readable, onEntry: (header: TarEntry['header'], content: Readable) => Promise<void>): Promise<void> {
+  const extract = tarExtract();
+  source.on('error', (e) => extract.destroy(e));
+  source.pipe(extract);
+  try {
+    for await (const entry of extract) {
+      await onEntry(entry.header as TarEntry['header'], entry as unknown as Readable);
+      entry.resume();
+    }
+  } catch (e) {
+    if (e instanceof ImageError) throw e;
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'ENOSPC' || err.code === 'EDQUOT') throw e;
+    throw new ImageError(`not a valid layer (tar, gzip or zstd): ${err.message}`);
+  }
 }
 
 export interface TarEntry {

@@ -5,16 +5,17 @@
 // nodes are never made (Node cannot mknod; the engines provide /dev) and set-id bits are dropped
 // unless the caller keeps them (root asking for them explicitly).
 import {
-  chmodSync, existsSync, lchownSync, linkSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync,
-  utimesSync, writeFileSync,
+  chmodSync, closeSync, copyFileSync, existsSync, lchownSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, renameSync, rmSync,
+  symlinkSync, utimesSync, writeSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { ImageError } from './errors.js';
 import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from './fstree.js';
 import { MT, WASM_LAYER_TYPES, type Manifest } from './media.js';
 import type { ResolvedImage } from './resolve.js';
 import type { Store } from './store.js';
-import { decompressLayer, readTar, type TarEntry } from './tar.js';
+import { eachTarEntry, layerFileStream, type TarEntry } from './tar.js';
 
 export interface UnpackOptions {
   /** Keep setuid/setgid bits (default: dropped). */
@@ -70,32 +71,69 @@ function removePath(path: string): void {
   rmSync(path, { recursive: true, force: true });
 }
 
-/** Applies one layer (already decompressed tar entries) onto `root`. */
-export function applyLayer(root: string, entries: TarEntry[], layer: string, options: UnpackOptions = {}): void {
-  const chown = options.chown ?? process.getuid?.() === 0;
-  // Whiteouts first: they hide the layers below, not entries of this same layer.
-  for (const { header } of entries) {
-    const parts = entryParts(header.name, layer);
-    if (parts.length === 0) continue;
-    const base = parts.at(-1)!;
-    if (!base.startsWith(WHITEOUT_PREFIX)) continue;
-    const dir = resolveInRoot(root, parts.slice(0, -1), true);
-    if (base === OPAQUE_WHITEOUT) {
-      if (existsSync(dir)) for (const child of readdirSync(dir)) removePath(join(dir, child));
-    } else {
-      const victim = base.slice(WHITEOUT_PREFIX.length);
-      if (victim === '' || victim === '..' || victim === '.') continue;
-      removePath(join(dir, victim));
+/**
+ * Applies one layer's entries, in order, onto `root`, in a single pass (a layer is streamed, never
+ * held whole). Whiteouts and opaque directories hide the layers below, not entries of this same
+ * layer: the paths this layer made (and the directories above them) are remembered, and a
+ * whiteout removes everything else, descending into those directories; the result is what
+ * applying every whiteout first would give.
+ */
+class LayerWriter {
+  private readonly chown: boolean;
+  /** Host paths this layer made, and directories holding one (their lower contents may still go). */
+  private readonly made = new Set<string>();
+  private readonly holding = new Set<string>();
+  private readonly dirTimes: [string, Date][] = [];
+
+  constructor(private readonly root: string, private readonly layer: string, private readonly options: UnpackOptions) {
+    this.chown = options.chown ?? process.getuid?.() === 0;
+  }
+
+  /** Removes what the layers below have at `path`, keeping what this layer made there. */
+  private removeLower(path: string): void {
+    if (!this.made.has(path) && !this.holding.has(path)) {
+      removePath(path);
+      return;
+    }
+    let st;
+    try {
+      st = lstatSync(path);
+    } catch {
+      return;
+    }
+    if (st.isDirectory()) for (const child of readdirSync(path)) this.removeLower(join(path, child));
+  }
+
+  private remember(path: string): void {
+    this.made.add(path);
+    for (let p = dirname(path); p.length > this.root.length && p.startsWith(this.root); p = dirname(p)) {
+      if (this.holding.has(p)) break;
+      this.holding.add(p);
     }
   }
-  const dirTimes: [string, Date][] = [];
-  for (const { header, content } of entries) {
+
+  /**
+   * Makes the entry `header`; for a regular file returns the fd its content is to be written to
+   * (closed by fileDone), else null.
+   */
+  entry(header: TarEntry['header']): { fd: number; path: string; mode: number } | null {
+    const { root, layer, options } = this;
     const parts = entryParts(header.name, layer);
-    if (parts.length === 0) continue;
-    if (parts.at(-1)!.startsWith(WHITEOUT_PREFIX)) continue;
+    if (parts.length === 0) return null;
+    const base = parts.at(-1)!;
+    if (base.startsWith(WHITEOUT_PREFIX)) {
+      const dir = resolveInRoot(root, parts.slice(0, -1), true);
+      if (base === OPAQUE_WHITEOUT) {
+        if (existsSync(dir)) for (const child of readdirSync(dir)) this.removeLower(join(dir, child));
+      } else {
+        const victim = base.slice(WHITEOUT_PREFIX.length);
+        if (victim !== '' && victim !== '..' && victim !== '.') this.removeLower(join(dir, victim));
+      }
+      return null;
+    }
     const parent = resolveInRoot(root, parts.slice(0, -1), true);
     mkdirSync(parent, { recursive: true });
-    const path = join(parent, parts.at(-1)!);
+    const path = join(parent, base);
     let mode = (header.mode ?? 0o644) & 0o7777;
     if (!options.keepSetid) mode &= ~0o6000;
     let existing: ReturnType<typeof lstatSync> | undefined;
@@ -104,19 +142,18 @@ export function applyLayer(root: string, entries: TarEntry[], layer: string, opt
     } catch {
       existing = undefined;
     }
+    let fd: number | null = null;
     switch (header.type) {
       case 'directory':
         if (existing && !existing.isDirectory()) removePath(path);
         if (!existing || !existing.isDirectory()) mkdirSync(path);
         chmodSync(path, mode);
-        if (header.mtime) dirTimes.push([path, header.mtime]);
+        if (header.mtime) this.dirTimes.push([path, header.mtime]);
         break;
       case 'file':
       case 'contiguous-file':
         if (existing) removePath(path);
-        writeFileSync(path, content, { mode, flag: 'wx' });
-        chmodSync(path, mode);
-        if (header.mtime) utimesSync(path, header.mtime, header.mtime);
+        fd = openSync(path, 'wx', mode);
         break;
       case 'symlink':
         if (existing) removePath(path);
@@ -137,9 +174,24 @@ export function applyLayer(root: string, entries: TarEntry[], layer: string, opt
       }
       default:
         // character/block devices, fifos: skipped (the runtime provides /dev).
-        continue;
+        return null;
     }
-    if (chown && header.type !== 'link') {
+    this.remember(path);
+    if (fd !== null) return { fd, path, mode };
+    this.finishEntry(header, path, mode);
+    return null;
+  }
+
+  /** A regular file's content is written: close it, then its mode, times and owner. */
+  fileDone(header: TarEntry['header'], file: { fd: number; path: string; mode: number }): void {
+    closeSync(file.fd);
+    chmodSync(file.path, file.mode);
+    if (header.mtime) utimesSync(file.path, header.mtime, header.mtime);
+    this.finishEntry(header, file.path, file.mode);
+  }
+
+  private finishEntry(header: TarEntry['header'], path: string, mode: number): void {
+    if (this.chown && header.type !== 'link') {
       try {
         lchownSync(path, header.uid ?? 0, header.gid ?? 0);
         if (header.type !== 'symlink' && mode & 0o6000) chmodSync(path, mode); // chown clears set-id bits
@@ -148,10 +200,47 @@ export function applyLayer(root: string, entries: TarEntry[], layer: string, opt
       }
     }
   }
-  // Directory times last: creating entries inside changed them.
-  for (const [path, time] of dirTimes.reverse()) {
-    try { utimesSync(path, time, time); } catch { /* best effort */ }
+
+  /** Directory times last: creating entries inside changed them. */
+  finish(): void {
+    for (const [path, time] of this.dirTimes.reverse()) {
+      try { utimesSync(path, time, time); } catch { /* best effort */ }
+    }
   }
+}
+
+/** Applies one layer (decompressed tar entries already in memory) onto `root`. */
+export function applyLayer(root: string, entries: TarEntry[], layer: string, options: UnpackOptions = {}): void {
+  const writer = new LayerWriter(root, layer, options);
+  for (const { header, content } of entries) {
+    const file = writer.entry(header);
+    if (file === null) continue;
+    try {
+      writeSync(file.fd, content);
+    } catch (e) {
+      closeSync(file.fd);
+      throw e;
+    }
+    writer.fileDone(header, file);
+  }
+  writer.finish();
+}
+
+/** Applies one layer streamed from `source` (a decompressed tar) onto `root`: one entry's chunk in memory at a time. */
+export async function applyLayerStream(root: string, source: Readable, layer: string, options: UnpackOptions = {}): Promise<void> {
+  const writer = new LayerWriter(root, layer, options);
+  await eachTarEntry(source, async (header, content) => {
+    const file = writer.entry(header);
+    if (file === null) return;
+    try {
+      for await (const chunk of content) writeSync(file.fd, chunk as Buffer);
+    } catch (e) {
+      closeSync(file.fd);
+      throw e;
+    }
+    writer.fileDone(header, file);
+  });
+  writer.finish();
 }
 
 /** The module name an artifact's layer gets in its rootfs. */
@@ -179,13 +268,15 @@ export async function snapshot(store: Store, image: ResolvedImage, options: Unpa
   try {
     if (isWasmArtifact(image.manifest)) {
       const layer = image.manifest.layers[0];
-      writeFileSync(join(tmp, 'rootfs', artifactModuleName(image.manifest)), store.readBlob(layer.digest), { mode: 0o755 });
+      const module = join(tmp, 'rootfs', artifactModuleName(image.manifest));
+      copyFileSync(store.blobPath(layer.digest), module);
+      chmodSync(module, 0o755);
     } else {
       for (const layer of image.manifest.layers) {
         if (!store.hasBlob(layer.digest)) throw new ImageError(`layer ${layer.digest} is missing from the store; pull the image again`);
         if (layer.mediaType === MT.wasmLayer || layer.mediaType === MT.wasmLayerV1) continue;
-        const tar = decompressLayer(store.readBlob(layer.digest));
-        applyLayer(join(tmp, 'rootfs'), await readTar(tar), layer.digest, options);
+        // Streamed from the blob file: a layer of any size needs bounded memory (gzip and zstd alike).
+        await applyLayerStream(join(tmp, 'rootfs'), await layerFileStream(store.blobPath(layer.digest)), layer.digest, options);
       }
     }
     try {

@@ -7,6 +7,8 @@ import { FsPolicy } from './special-files.js';
 export interface Preopen {
   hostPath: string;
   guestPath: string;
+  /** Every change through or under it is refused with ROFS, and its descriptors carry no write rights. */
+  readOnly?: boolean;
 }
 
 /** Everything a WASI instance is given. Built by the executor; nothing here is global state. */

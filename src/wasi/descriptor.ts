@@ -49,6 +49,8 @@ export abstract class Descriptor {
   rightsBase: bigint;
   rightsInheriting: bigint;
   fdflags = 0;
+  /** In a read-only preopen or mount: its changing rights are gone, and asking for one is ROFS (fd.ts, path.ts). */
+  readOnly = false;
 
   constructor(rightsBase: bigint, rightsInheriting: bigint) {
     this.rightsBase = rightsBase;

@@ -4,7 +4,7 @@ import { ERRNO, FDFLAGS, FILETYPE, RIGHTS } from './constants.js';
 import { Descriptor, type Filestat } from './descriptor.js';
 import { errnoCode, WasiError } from './errors.js';
 import { filetypeOf, setFdTimes, toFilestat } from './filestat.js';
-import { FILE_RIGHTS } from './file.js';
+import { CHANGE_FILE_RIGHTS, FILE_RIGHTS } from './file.js';
 import { native, ST, statBuffer } from './native.js';
 import { anchoredHostPath, type DirectoryAnchor, type SandboxRoot } from './resolve.js';
 import { INFO_FILES, type Zone } from './special-files.js';
@@ -20,6 +20,15 @@ export const DIRECTORY_RIGHTS =
 
 /** What descriptors opened beneath a directory may get: directory rights for subdirectories, file rights for files. */
 export const DIRECTORY_INHERITING_RIGHTS = DIRECTORY_RIGHTS | FILE_RIGHTS;
+
+/** Directory rights that change something (create, remove, rename, link, re-time, truncate). */
+export const CHANGE_DIRECTORY_RIGHTS =
+  RIGHTS.PATH_CREATE_DIRECTORY | RIGHTS.PATH_CREATE_FILE | RIGHTS.PATH_LINK_SOURCE | RIGHTS.PATH_LINK_TARGET |
+  RIGHTS.PATH_RENAME_SOURCE | RIGHTS.PATH_RENAME_TARGET | RIGHTS.PATH_FILESTAT_SET_SIZE | RIGHTS.PATH_FILESTAT_SET_TIMES |
+  RIGHTS.FD_FILESTAT_SET_TIMES | RIGHTS.PATH_SYMLINK | RIGHTS.PATH_REMOVE_DIRECTORY | RIGHTS.PATH_UNLINK_FILE;
+
+/** Every right a descriptor in a read-only preopen lacks; a guest asking for one gets ROFS rather than NOTCAPABLE. */
+export const CHANGE_RIGHTS = CHANGE_DIRECTORY_RIGHTS | CHANGE_FILE_RIGHTS;
 
 /**
  * An open directory inside a sandbox root. Node has no openat, so it is named by its root-relative
@@ -51,6 +60,19 @@ export class DirectoryDescriptor extends Descriptor implements DirectoryAnchor {
     root.track(this);
   }
 
+  /**
+   * A directory in a read-only preopen or mount: nothing that changes it or what is opened below
+   * it. Unless a writable mount lies below it: then it keeps its rights (paths through it may
+   * lead there) and each change is judged where it lands (assertMutable).
+   */
+  restrictToReading(): this {
+    this.readOnly = true;
+    if (this.root.writableBelow(this.rel)) return this;
+    this.rightsBase &= ~CHANGE_RIGHTS;
+    this.rightsInheriting &= ~CHANGE_RIGHTS;
+    return this;
+  }
+
   override setFdflags(flags: number): void {
     // Only the flags meaningful to a directory; APPEND and friends make no sense here.
     if ((flags & ~(FDFLAGS.NONBLOCK)) !== 0) throw new WasiError(ERRNO.INVAL, 'flag not valid on a directory');
@@ -67,6 +89,7 @@ export class DirectoryDescriptor extends Descriptor implements DirectoryAnchor {
 
   override setTimes(atim: bigint, mtim: bigint, fstflags: number): void {
     if (this.zone !== 'data') throw new WasiError(ERRNO.ACCES, 'kernel filesystems are read-only to guests');
+    if (this.readOnly) throw new WasiError(ERRNO.ROFS, 'read-only directory');
     setFdTimes(this.hostFd, atim, mtim, fstflags);
   }
 

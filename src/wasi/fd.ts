@@ -3,6 +3,7 @@
 import { ERRNO, RIGHTS, WHENCE } from './constants.js';
 import type { WasiContext } from './context.js';
 import type { Descriptor } from './descriptor.js';
+import { CHANGE_RIGHTS } from './directory.js';
 import { WasiError } from './errors.js';
 import { writeFilestat } from './filestat.js';
 import type { ImportArea } from './host.js';
@@ -10,10 +11,18 @@ import { GuestMemory } from './memory.js';
 
 const u64 = (v: bigint | number): bigint => BigInt.asUintN(64, BigInt(v));
 
-/** The descriptor at `fd`, or NOTCAPABLE if it lacks any of `rights`. */
+/**
+ * The errno for a descriptor lacking some of `rights`: ROFS when it is in a read-only preopen and
+ * what it lacks are rights to change things (what a read-only mount answers), else NOTCAPABLE.
+ */
+export function missingRights(d: Descriptor, rights: bigint): number {
+  return d.readOnly && ((rights & ~d.rightsBase) & ~CHANGE_RIGHTS) === 0n ? ERRNO.ROFS : ERRNO.NOTCAPABLE;
+}
+
+/** The descriptor at `fd`, or NOTCAPABLE (ROFS, see missingRights) if it lacks any of `rights`. */
 export function withRights(ctx: WasiContext, fd: number, rights: bigint): Descriptor {
   const d = ctx.fds.get(fd);
-  if ((d.rightsBase & rights) !== rights) throw new WasiError(ERRNO.NOTCAPABLE, 'missing right');
+  if ((d.rightsBase & rights) !== rights) throw new WasiError(missingRights(d, rights), 'missing right');
   return d;
 }
 
@@ -35,7 +44,7 @@ export function fdImports(ctx: WasiContext): ImportArea {
 
     fd_write(fd: number, iovs: number, iovsLen: number, nwritten: number) {
       const d = fds.get(fd);
-      if ((d.rightsBase & RIGHTS.FD_WRITE) === 0n) return ERRNO.NOTCAPABLE;
+      if ((d.rightsBase & RIGHTS.FD_WRITE) === 0n) return d.readOnly ? ERRNO.ROFS : ERRNO.NOTCAPABLE;
       const mem = ctx.memory;
       const n = d.write(mem.iovecs(iovs, iovsLen));
       mem.setU32(nwritten, n);

@@ -15,6 +15,9 @@ export const FILE_RIGHTS =
 /** Rights that need the host file opened for writing (wasi-libc asks for them with O_WRONLY/O_RDWR). */
 export const WRITE_RIGHTS = RIGHTS.FD_WRITE | RIGHTS.FD_DATASYNC | RIGHTS.FD_ALLOCATE | RIGHTS.FD_FILESTAT_SET_SIZE;
 
+/** Rights that change a file (or a directory): what a descriptor in a read-only preopen never has. */
+export const CHANGE_FILE_RIGHTS = WRITE_RIGHTS | RIGHTS.FD_FILESTAT_SET_TIMES;
+
 const SYNC_FLAGS = FDFLAGS.DSYNC | FDFLAGS.RSYNC | FDFLAGS.SYNC;
 
 /**
@@ -36,6 +39,14 @@ export class FileDescriptor extends Descriptor {
     this.filetype = filetype;
     this.seekable = stat.isFile() || stat.isBlockDevice();
     this.fdflags = fdflags;
+  }
+
+  /** A file in a read-only preopen: no rights that would change it (set before it is handed out). */
+  restrictToReading(): this {
+    this.readOnly = true;
+    this.rightsBase &= ~CHANGE_FILE_RIGHTS;
+    this.rightsInheriting &= ~CHANGE_FILE_RIGHTS;
+    return this;
   }
 
   override setFdflags(flags: number): void {

@@ -25,7 +25,8 @@ import { FileDescriptor, FILE_RIGHTS, WRITE_RIGHTS } from './file.js';
 import { fastFilestatInto, fastOpenDirectory, fastOpenFile } from './fast.js';
 import { filetypeOf, setPathTimes, toFilestat, writeFilestat } from './filestat.js';
 import type { ImportArea } from './host.js';
-import { assertMutable, openVerified, resolve, type Resolved } from './resolve.js';
+import { missingRights } from './fd.js';
+import { assertMutable, assertNotMountPoint, openVerified, resolve, type Resolved } from './resolve.js';
 import { StdioDescriptor } from './stdio.js';
 
 /** What a descriptor on a kernel filesystem may do: look, never change. */
@@ -46,7 +47,7 @@ export function pathImports(ctx: WasiContext): ImportArea {
   const dirWith = (fd: number, rights: bigint): DirectoryDescriptor => {
     const d = ctx.fds.get(fd);
     if (!(d instanceof DirectoryDescriptor)) return fail(ERRNO.NOTDIR);
-    if ((d.rightsBase & rights) !== rights) fail(ERRNO.NOTCAPABLE, 'missing right');
+    if ((d.rightsBase & rights) !== rights) fail(missingRights(d, rights), 'missing right');
     return d;
   };
   const pathAt = (ptr: number, len: number): string => ctx.memory.getString(ptr, len);
@@ -72,16 +73,21 @@ export function pathImports(ctx: WasiContext): ImportArea {
       if ((dir.rightsInheriting & syncRights) !== syncRights) fail(ERRNO.NOTCAPABLE, 'sync fdflags without the right');
       const follow = (dirflags & LOOKUPFLAGS.SYMLINK_FOLLOW) !== 0;
       // A new descriptor gets at most what its parent may hand down.
-      const base = BigInt.asUintN(64, BigInt(rightsBase)) & dir.rightsInheriting;
+      const asked = BigInt.asUintN(64, BigInt(rightsBase));
+      const base = asked & dir.rightsInheriting;
       const inheriting = BigInt.asUintN(64, BigInt(rightsInheriting)) & dir.rightsInheriting;
+      // Opening to write or truncate in a read-only preopen is ROFS, as open(2) on a read-only mount.
+      const changes = trunc || (asked & WRITE_RIGHTS) !== 0n;
 
-      // An existing directory or regular file, through openat2 when that gives the same answer (fast.ts).
-      if (!creat) {
+      // An existing directory or regular file, through openat2 when that gives the same answer
+      // (fast.ts, only for roots without mounts: read-only is then the root's own flag).
+      if (!creat && !(changes && dir.root.readOnly)) {
         const text = pathAt(path, pathLen);
         if (wantDir && !trunc && (base & RIGHTS.FD_WRITE) === 0n) {
           const opened = fastOpenDirectory(dir, text);
           if (opened !== null) {
             const d = new DirectoryDescriptor(dir.root, opened.rel, opened.fd, base & DIRECTORY_RIGHTS, inheriting & DIRECTORY_INHERITING_RIGHTS);
+            if (dir.root.readOnly) d.restrictToReading();
             ctx.memory.setU32(openedFd, ctx.fds.add(d));
             return;
           }
@@ -90,6 +96,7 @@ export function pathImports(ctx: WasiContext): ImportArea {
           const opened = fastOpenFile(dir, text, follow, accessMode(base) | (trunc ? O_TRUNC : 0) | nonblock);
           if (opened !== null) {
             const file = new FileDescriptor(opened.fd, opened.stat, FILETYPE_REGULAR, base & FILE_RIGHTS, inheriting & FILE_RIGHTS, fdflags);
+            if (dir.root.readOnly) file.restrictToReading();
             ctx.memory.setU32(openedFd, ctx.fds.add(file));
             return;
           }
@@ -126,11 +133,13 @@ export function pathImports(ctx: WasiContext): ImportArea {
           const opened = openVerified(target, O_RDONLY | O_DIRECTORY);
           const rights = kernel ? KERNEL_DIRECTORY_RIGHTS : DIRECTORY_RIGHTS;
           const d = new DirectoryDescriptor(dir.root, target.rel, opened.fd, base & rights, inheriting & (kernel ? KERNEL_DIRECTORY_RIGHTS : DIRECTORY_INHERITING_RIGHTS), target.zone);
+          if (target.root.readOnlyAt(target.rel)) d.restrictToReading();
           ctx.memory.setU32(openedFd, ctx.fds.add(d));
           return;
         }
         if (wantDir) fail(ERRNO.NOTDIR);
         if (kernel && (trunc || (base & WRITE_RIGHTS) !== 0n)) fail(ERRNO.ACCES, 'kernel filesystems are read-only to guests');
+        if (changes && target.root.readOnlyAt(target.rel)) fail(ERRNO.ROFS, 'read-only directory');
         if (!policy.deviceAllowed(st)) fail(ERRNO.ACCES, 'device not allowed');
         flags |= accessMode(base) | (trunc ? O_TRUNC : 0);
       }
@@ -147,6 +156,7 @@ export function pathImports(ctx: WasiContext): ImportArea {
       }
       const fileRights = kernel ? KERNEL_FILE_RIGHTS : FILE_RIGHTS;
       const file = new FileDescriptor(opened.fd, opened.stat, filetypeOf(opened.stat), base & fileRights, inheriting & fileRights, fdflags);
+      if (target.root.readOnlyAt(target.rel)) file.restrictToReading();
       ctx.memory.setU32(openedFd, ctx.fds.add(file));
     },
 
@@ -201,6 +211,7 @@ export function pathImports(ctx: WasiContext): ImportArea {
       const st = existing(target);
       if (target.name === null) fail(ERRNO.INVAL, 'cannot remove a directory named by . or ..');
       if (!st.isDirectory()) fail(ERRNO.NOTDIR);
+      assertNotMountPoint(target);
       assertMutable(target);
       fs.rmdirSync(target.hostPath);
     },
@@ -219,6 +230,8 @@ export function pathImports(ctx: WasiContext): ImportArea {
       const st = existing(from);
       if (from.name === null || to.name === null) fail(ERRNO.BUSY, 'cannot rename . or ..');
       if (to.mustBeDir && !st.isDirectory()) fail(ERRNO.NOTDIR);
+      assertNotMountPoint(from);
+      assertNotMountPoint(to);
       assertMutable(from);
       assertMutable(to);
       // Moving an ancestor of a hidden path would carry it out of hiding under a new name.

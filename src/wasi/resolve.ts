@@ -23,7 +23,13 @@
 //    a trailing `/.` names the directory itself;
 //  - hidden guest paths (WasiOptions.hiddenPaths) look absent: looking one up, or anything below
 //    it, is NOENT; naming one as the object to create is ACCES (it "is not there", yet the guest may
-//    not create it — the name is reserved by the runtime).
+//    not create it — the name is reserved by the runtime);
+//  - a preopen whose guest path lies below another preopen's (`/data` below `/`) is *mounted* in
+//    that root: the root's path `data` leads to the inner preopen's host directory, whichever
+//    descriptor the guest starts from, so `/data/x`, `/./data/x`, a symlink `/link -> /data` and the
+//    `/data` preopen itself all reach the same file under the same rules. Each mount (and the root
+//    itself) may be read-only: every change at or below it is ROFS (assertMutable), and the mount
+//    points themselves cannot be removed or renamed (BUSY).
 //
 // Known limitation (TOCTOU): Node has no openat()/O_PATH, so after resolving, the final operation is
 // done on a host path string. Another process that swaps an intermediate directory for a symlink
@@ -55,8 +61,12 @@ export class SandboxRoot {
   level: Level;
   /** Lookups may take the addon's openat2 path (see fast.ts): set by setupPreopens once it has checked. */
   fastLookups = false;
+  /** Preopens mounted below this root, longest `rel` first (see mount()). */
+  private readonly mounts: Mount[] = [];
 
-  constructor(hostPath: string, guestPath: string, hiddenPaths: readonly string[] = [], readonly policy: FsPolicy = new FsPolicy()) {
+  constructor(hostPath: string, guestPath: string, hiddenPaths: readonly string[] = [], readonly policy: FsPolicy = new FsPolicy(),
+    /** Every change under this root is refused with ROFS (mounts below it say for themselves). */
+    readonly readOnly = false) {
     this.hostPath = hostPath.length > 1 ? hostPath.replace(/\/+$/, '') : hostPath;
     this.guestPath = posix.normalize('/' + guestPath).replace(/(.)\/+$/, '$1');
     this.isGuestRoot = this.guestPath === '/';
@@ -73,7 +83,48 @@ export class SandboxRoot {
   /** The host path of root-relative components (already validated: no `.`, `..`, `/`, NUL). */
   hostOf(rel: readonly string[]): string {
     if (rel.length === 0) return this.hostPath;
-    return this.hostPath === '/' ? '/' + rel.join('/') : this.hostPath + '/' + rel.join('/');
+    if (this.mounts.length > 0) {
+      const m = this.mountOf(rel);
+      if (m !== null) return rel.length === m.rel.length ? m.hostPath : joinHost(m.hostPath, rel.slice(m.rel.length));
+    }
+    return joinHost(this.hostPath, rel);
+  }
+
+  /**
+   * Makes root-relative path `rel` lead to host directory `hostPath` (a canonical path), as a
+   * bind mount would: a preopen whose guest path lies below this root's. Lookups through this root
+   * no longer take the addon's shortcut (openat2 would see the directory underneath).
+   */
+  mount(rel: readonly string[], hostPath: string, readOnly: boolean): void {
+    this.mounts.push({ rel: rel.slice(), hostPath: hostPath.length > 1 ? hostPath.replace(/\/+$/, '') : hostPath, readOnly });
+    this.mounts.sort((a, b) => b.rel.length - a.rel.length);
+    this.fastLookups = false;
+  }
+
+  get hasMounts(): boolean { return this.mounts.length > 0; }
+
+  /** The innermost mount at or above `rel`, or null when `rel` is on the root's own directory. */
+  private mountOf(rel: readonly string[]): Mount | null {
+    for (const m of this.mounts) if (m.rel.length <= rel.length && m.rel.every((c, i) => rel[i] === c)) return m;
+    return null;
+  }
+
+  /** Whether changes at `rel` are refused: the innermost read-only mount (or root) holding it says. */
+  readOnlyAt(rel: readonly string[]): boolean {
+    if (this.mounts.length === 0) return this.readOnly;
+    return this.mountOf(rel)?.readOnly ?? this.readOnly;
+  }
+
+  /** Whether a writable mount lies strictly below `rel`. */
+  writableBelow(rel: readonly string[]): boolean {
+    for (const m of this.mounts) if (!m.readOnly && m.rel.length > rel.length && rel.every((c, i) => m.rel[i] === c)) return true;
+    return false;
+  }
+
+  /** Whether `rel` is a mount point or lies above one (it cannot be removed or renamed). */
+  holdsMount(rel: readonly string[]): boolean {
+    for (const m of this.mounts) if (m.rel.length >= rel.length && rel.every((c, i) => m.rel[i] === c)) return true;
+    return false;
   }
 
   /** Whether the guest must not see root-relative path `rel` (anything below a hidden path is hidden too,
@@ -127,6 +178,11 @@ export class SandboxRoot {
     }
   }
 }
+
+/** A preopen mounted inside another's root (SandboxRoot.mount). */
+interface Mount { rel: string[]; hostPath: string; readOnly: boolean }
+
+const joinHost = (base: string, rel: readonly string[]): string => (base === '/' ? '/' + rel.join('/') : base + '/' + rel.join('/'));
 
 /**
  * An open directory descriptor below a root: where it is (root-relative, kept current across the
@@ -360,10 +416,17 @@ function levelBelow(root: SandboxRoot, dir: readonly string[], depth: number, ab
 
 /**
  * The target may be changed (written, created, removed, renamed, re-timed): refused (ACCES) for
- * anything on or under a kernel filesystem, its mount points included.
+ * anything on or under a kernel filesystem, its mount points included, and (ROFS) for anything
+ * in a read-only preopen or mount.
  */
 export function assertMutable(r: Resolved): void {
   if (r.parentZone !== 'data' || r.zone !== 'data') fail(ERRNO.ACCES, 'kernel filesystems are read-only to guests');
+  if (r.root.readOnlyAt(r.rel)) fail(ERRNO.ROFS, 'read-only directory');
+}
+
+/** The target may be removed or renamed: not a mount point (or a directory holding one). */
+export function assertNotMountPoint(r: Resolved): void {
+  if (r.root.holdsMount(r.rel)) fail(ERRNO.BUSY, 'a preopened directory is mounted there');
 }
 
 /** Whether two stats describe the same inode. */

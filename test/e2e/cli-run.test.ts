@@ -3,9 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { guest, guestsDir, hyrun, native, repoRoot, run, tempDir, type Result } from '../helpers.js';
+import { guest, guestsDir, hyrun, native, READONLY_REPORT, repoRoot, run, tempDir, type Result } from '../helpers.js';
 
 /** A bad-input failure: nothing on stdout, exactly one `hyrun: …` line on stderr. */
 function assertOneLineError(r: Result, status: number, pattern: RegExp): void {
@@ -55,6 +55,36 @@ test('--dir HOST preopens under the same name, HOST::GUEST under GUEST; stdin re
     assert.equal(stdin.stdout, 'piped in\n');
     const nat = run(native('diff_cat'), [join(t.path, 'note.txt')]);
     assert.equal(nat.stdout, same.stdout);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('--dir HOST::GUEST:ro: reads work, every change is EROFS by any spelling, the directory is unchanged', () => {
+  const t = tempDir('hyrun-ro-dir-');
+  try {
+    for (const d of ['root/tmp', 'ro/sub', 'rw']) mkdirSync(join(t.path, d), { recursive: true });
+    writeFileSync(join(t.path, 'ro/in.txt'), 'hello');
+    writeFileSync(join(t.path, 'ro/sub/keep.txt'), 'kept');
+    symlinkSync('/data', join(t.path, 'root/ln'));
+    const list = (): string => execFileSync('find', [join(t.path, 'ro'), '-printf', '%P %y %s %T@\n'], { encoding: 'utf8' });
+    const before = list();
+    // The volume alone (its own root), then inside a writable `/` with other spellings of its paths.
+    const alone = hyrun(['run', '--dir', `${t.path}/ro::/data:ro`, '--dir', `${t.path}/rw::/rw`, guest('eng_readonly'), '/data', '/rw']);
+    assert.equal(alone.status, 0, alone.stderr);
+    assert.deepEqual(alone.stdout.trim().split('\n'), [...READONLY_REPORT, 'keep: kept']);
+    const nested = hyrun(['run', '--dir', `${t.path}/root::/`, '--dir', `${t.path}/ro::/data:ro`, '--dir', `${t.path}/rw::/rw:rw`, guest('eng_readonly'), '/data', '/rw',
+      '/./data/x', '/ln/y', '/data/../data/z', '/rw/../data/w', '/tmp/writable']);
+    assert.equal(nested.status, 0, nested.stderr);
+    assert.deepEqual(nested.stdout.trim().split('\n'), [...READONLY_REPORT, 'create /./data/x: EROFS', 'create /ln/y: EROFS', 'create /data/../data/z: EROFS',
+      'create /rw/../data/w: EROFS', 'create /tmp/writable: ok', 'keep: kept']);
+    assert.equal(list(), before, 'nothing in the read-only directory changed');
+    assert.deepEqual(readdirSync(join(t.path, 'rw')), ['mine.txt']);
+    assert.deepEqual(readdirSync(join(t.path, 'root/tmp')), ['writable']);
+    // Without :ro the same guest changes the directory (the test can fail).
+    const rw = hyrun(['run', '--dir', `${t.path}/ro::/data`, '--dir', `${t.path}/rw::/rw`, guest('eng_readonly'), '/data', '/rw']);
+    assert.match(rw.stdout, /^mkdir: ok$/m);
+    assert.notEqual(list(), before);
   } finally {
     t.cleanup();
   }

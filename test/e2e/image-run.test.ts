@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { guest, hyrun, hyrunBin, run as runTool, type Result } from '../helpers.js';
+import { guest, hyrun, hyrunBin, READONLY_REPORT, run as runTool, type Result } from '../helpers.js';
 import { PodmanEnv } from './engines/podman.js';
 import { buildWasmImage, stageBusyboxRootfs, WASM_IMAGES } from './engines/images.js';
 import { startRegistry, type Registry } from './engines/registry.js';
@@ -17,6 +17,16 @@ import { sha256, Store } from '../../src/image/store.js';
 
 const skip = cannotRun(['docker-registry', 'podman', 'buildah', 'crun', 'setpriv', 'busybox']);
 const HELLO = 'hello from hyrun-test wasm\n';
+
+const freePort = (): Promise<number> => new Promise((resolve) => {
+  const s = createServer();
+  s.listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)); });
+});
+const canListen = (port: number): Promise<boolean> => new Promise((resolve) => {
+  const s = createServer();
+  s.once('error', () => resolve(false));
+  s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+});
 
 describe('hyrun run IMAGE', { skip, timeout: 900_000 }, () => {
   let env: PodmanEnv;
@@ -84,6 +94,33 @@ describe('hyrun run IMAGE', { skip, timeout: 900_000 }, () => {
     // --rm left no container behind; the image's snapshot is kept and reused.
     assert.deepEqual(readdirSync(join(store, 'containers')).filter((n) => !n.startsWith('.')), []);
     assert.ok(readdirSync(join(store, 'snapshots')).length >= 4);
+  });
+
+  test('embedded executor: -v HOST:CTR:ro is read-only by every path the guest can take; reads work', () => {
+    // The image: the guest, /tmp, and a symlink /ln -> /data (a way into the volume through `/`).
+    const ctx = context('readonly', { 'readonly.wasm': 'eng_readonly' }, 'FROM scratch\nCOPY readonly.wasm /\nCOPY root/ /\nENTRYPOINT ["/readonly.wasm"]\n');
+    mkdirSync(join(ctx, 'root', 'tmp'), { recursive: true });
+    writeFileSync(join(ctx, 'root', 'tmp', '.keep'), '');
+    symlinkSync('/data', join(ctx, 'root', 'ln'));
+    mustH(['build', '-q', '-t', 'readonly:1', '--platform', 'wasi/wasm', ctx]);
+    const data = join(env.dir, 'ro-data');
+    const rw = join(env.dir, 'rw-data');
+    mkdirSync(join(data, 'sub'), { recursive: true });
+    mkdirSync(rw, { recursive: true });
+    writeFileSync(join(data, 'in.txt'), 'hello');
+    writeFileSync(join(data, 'sub', 'keep.txt'), 'kept');
+    const list = (): string => runTool('find', [data, '-printf', '%P %y %s %T@\n']).stdout;
+    const before = list();
+    const r = h(['run', '--rm', '-v', `${data}:/data:ro`, '-v', `${rw}:/rw`, 'readonly:1', '/data', '/rw', '/./data/x', '/ln/y', '/data/../data/z', '/rw/../data/w', '/tmp/writable'], embedded);
+    assert.equal(r.status, 0, explain(r));
+    assert.deepEqual(r.stdout.trim().split('\n'), [...READONLY_REPORT, 'create /./data/x: EROFS', 'create /ln/y: EROFS', 'create /data/../data/z: EROFS',
+      'create /rw/../data/w: EROFS', 'create /tmp/writable: ok', 'keep: kept']);
+    assert.equal(list(), before, 'the read-only volume is unchanged');
+    assert.deepEqual(readdirSync(rw), ['mine.txt'], 'the writable volume took its file');
+    // The same image with the volume writable changes it: the flag is what refuses.
+    const w = h(['run', '--rm', '-v', `${data}:/data`, '-v', `${rw}:/rw`, 'readonly:1', '/data', '/rw'], embedded);
+    assert.match(w.stdout, /^mkdir: ok$/m, explain(w));
+    assert.notEqual(list(), before);
   });
 
   test('--env-file, --annotation and --memory reach the OCI config; set-id bits only with --keep-setid', () => {
@@ -279,6 +316,60 @@ describe('hyrun run IMAGE', { skip, timeout: 900_000 }, () => {
     mustH(['rm', 'http']);
   });
 
+  test('as root through crun: -p HOST:CONTAINER with different ports is forwarded by the supervisor; stop frees the port', async () => {
+    const [hostPort, ctrPort] = [await freePort(), await freePort()];
+    const id = mustH(['run', '-d', '--name', 'web', '-p', `127.0.0.1:${hostPort}:${ctrPort}`, 'busybox:1', '/bin/sh', '-c',
+      `mkdir -p /www && echo forwarded from busybox > /www/index.html && exec httpd -f -p 127.0.0.1:${ctrPort} -h /www`]).stdout.trim();
+    try {
+      await servedThrough(id, hostPort, ctrPort);
+    } finally {
+      h(['rm', '-f', 'web']);
+    }
+    assert.equal(await canListen(hostPort), true, 'stop closed the forwarder');
+    assert.equal(await canListen(ctrPort), true);
+  });
+  const servedThrough = async (id: string, hostPort: number, ctrPort: number): Promise<void> => {
+    assert.equal((JSON.parse(mustH(['ps', '-a', '--format', 'json']).stdout) as { Id: string; Mode: string }[]).find((c) => c.Id === id)?.Mode, 'oci');
+    const get = async (port: number): Promise<string> => {
+      for (let i = 0; i < 150; i++) {
+        try {
+          return await (await fetch(`http://127.0.0.1:${port}/index.html`, { signal: AbortSignal.timeout(5000) })).text();
+        } catch {
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+      return '';
+    };
+    assert.equal(await get(hostPort), 'forwarded from busybox\n');
+    // Several connections at once, each its own upstream connection.
+    assert.deepEqual(await Promise.all([1, 2, 3].map(() => get(hostPort))), Array(3).fill('forwarded from busybox\n'));
+    // No network namespace: the container's own port is the host's too (documented).
+    assert.equal(await get(ctrPort), 'forwarded from busybox\n');
+    mustH(['stop', '-t', '1', 'web']);
+    assert.equal(await canListen(hostPort), true, 'stop closed the forwarder');
+    mustH(['rm', 'web']);
+  };
+
+  test('as root through crun: a -p host port in use is refused with one line, no container, no mount', async () => {
+    const blocker = createServer();
+    const port = await new Promise<number>((res) => blocker.listen(0, '127.0.0.1', () => res((blocker.address() as { port: number }).port)));
+    const containers = (): string[] => readdirSync(join(store, 'containers')).filter((n) => !n.startsWith('.'));
+    const mounts = (): string => readFileSync('/proc/self/mounts', 'utf8').split('\n').filter((l) => l.includes(store)).join('\n');
+    const before = [containers(), mounts()];
+    try {
+      for (const detach of [['-d'], []]) {
+        const r = h(['run', ...detach, '--rm', '-p', `127.0.0.1:${port}:80`, 'busybox:1']);
+        assert.equal(r.status, 125, explain(r));
+        assert.equal(r.stderr, `hyrun: -p 127.0.0.1:${port}:80: port ${port} on 127.0.0.1 is in use; choose another host port\n`);
+        assert.equal(r.stdout, '');
+        assert.deepEqual([containers(), mounts()], before);
+        assert.deepEqual(tmpFiles(), []);
+      }
+    } finally {
+      blocker.close();
+    }
+  });
+
   test('an image with a hostile layer is refused at run: one line, nothing unpacked, no container', async () => {
     const { pack } = await import('tar-stream');
     const p = pack();
@@ -313,7 +404,7 @@ describe('hyrun run IMAGE', { skip, timeout: 900_000 }, () => {
     const cases: [string[], RegExp][] = [
       [['run', '--rm', '--pull', 'never', 'localhost/not-there:1'], /no image localhost\/not-there:1 in the store and --pull never/],
       [['run', '--rm', '-v', 'relative-only', 'seed:1'], /-v 'relative-only' is not HOST:CONTAINER/],
-      [['run', '--rm', '-p', '8080:80', 'busybox:1'], /same port on both sides/],
+      [['run', '--rm', '-p', '80:8080/udp', 'busybox:1'], /-p '80:8080\/udp' is not \[IP:\]HOST:CONTAINER \(TCP\)/],
       [['run', '--rm', '--memory', 'lots', 'seed:1'], /--memory 'lots' is not a size/],
       [['run', '--rm', 'seed:1', '/missing.wasm'], /missing\.wasm/],
     ];

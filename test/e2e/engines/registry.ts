@@ -1,5 +1,6 @@
 // Debian's docker-registry (distribution 2.8) owned by one test file: 127.0.0.1:<free port>,
-// filesystem storage in a temporary directory, plain HTTP (clients pass --tls-verify=false).
+// filesystem storage in a temporary directory, plain HTTP (clients pass --tls-verify=false), or
+// HTTPS with a certificate the test made (options.tls).
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,19 @@ export interface Registry {
 }
 
 async function httpOk(url: string): Promise<boolean> {
+  if (url.startsWith('https:')) {
+    // The test's own self-signed certificate: ask without checking it.
+    const { request } = await import('node:https');
+    return new Promise((resolve) => {
+      const req = request(url, { rejectUnauthorized: false, timeout: 2_000 }, (res) => {
+        res.resume();
+        resolve(res.statusCode === 200 || res.statusCode === 401);
+      });
+      req.on('error', () => resolve(false));
+      req.on('timeout', () => req.destroy());
+      req.end();
+    });
+  }
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
     return response.status === 200 || response.status === 401;
@@ -28,6 +42,8 @@ export interface RegistryOptions {
   htpasswd?: string;
   /** Bearer-token auth: the registry trusts tokens signed by the key of `rootCertBundle`'s certificate. */
   token?: { realm: string; service: string; issuer: string; rootCertBundle: string };
+  /** Serve HTTPS with this certificate and key (PEM files). */
+  tls?: { certificate: string; key: string };
 }
 
 export async function startRegistry(options: RegistryOptions = {}): Promise<Registry> {
@@ -52,6 +68,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
       '    enabled: true',
       'http:',
       `  addr: ${host}`,
+      ...(options.tls ? ['  tls:', `    certificate: ${options.tls.certificate}`, `    key: ${options.tls.key}`] : []),
       ...(options.htpasswd !== undefined ? ['auth:', '  htpasswd:', '    realm: hyrun-test-realm', `    path: ${join(dir, 'htpasswd')}`] : []),
       ...(options.token ? ['auth:', '  token:', `    realm: ${options.token.realm}`, `    service: ${options.token.service}`, `    issuer: ${options.token.issuer}`,
         `    rootcertbundle: ${options.token.rootCertBundle}`] : []),
@@ -72,7 +89,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
       }
     };
     try {
-      await waitFor(`docker-registry on ${host}`, async () => exited || (await httpOk(`http://${host}/v2/`)), 20_000);
+      await waitFor(`docker-registry on ${host}`, async () => exited || (await httpOk(`${options.tls ? 'https' : 'http'}://${host}/v2/`)), 20_000);
     } catch (error) {
       await stop();
       removeTree(dir);
