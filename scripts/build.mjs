@@ -75,6 +75,10 @@ async function codeCaches() {
   for (const [entry, body] of entries) {
     // The bundle's first line names its build (a hash of its text), for the entry to match the cache with.
     const bundle = readFileSync(join(root, 'dist', body), 'utf8');
+    // node 20 loses a script's dynamic-import hook when V8 takes its code from a cache: an import()
+    // left in these bundles (a built-in or external module) would fail only at run time.
+    const dynamic = /[^\w.$]import\((["'`])([^"'`]+)\1\)/.exec(bundle);
+    if (dynamic) throw new Error(`build: dist/${body} calls import(${dynamic[1]}${dynamic[2]}${dynamic[1]}), which fails under its code cache: use require (createRequire) instead`);
     const id = createHash('sha256').update(bundle).digest('hex').slice(0, 16);
     writeFileSync(join(root, 'dist', body), `// hyrun build ${id}\n${bundle}`);
     writeFileSync(join(root, 'dist', entry), template.replaceAll('__BODY__', body));

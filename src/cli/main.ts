@@ -26,7 +26,8 @@ async function runOci(argv: string[]): Promise<number> {
  */
 async function runEngine(command: string, argv: string[]): Promise<number> {
   const bundle = new URL('./engine.cjs', import.meta.url);
-  const mod = (existsSync(bundle) ? bundledRequire(bundle.pathname) : await import('../engine/cli.js')) as typeof import('../engine/cli.js');
+  const unbundled = '../engine/cli.js'; // a variable: esbuild must not pull the module into this bundle
+  const mod = (existsSync(bundle) ? bundledRequire(bundle.pathname) : await import(unbundled)) as typeof import('../engine/cli.js');
   return mod.runEngineCommand(command, argv);
 }
 
@@ -34,7 +35,8 @@ async function runEngine(command: string, argv: string[]): Promise<number> {
 // `hyrun run FILE.wasm` and the OCI commands never parse them. Unbundled (tests), the module itself.
 async function runImage(command: string, args: string[]): Promise<number> {
   const bundled = new URL('./hyrun-image.cjs', import.meta.url);
-  const mod = (existsSync(bundled) ? bundledRequire(bundled.pathname) : await import('./image.js')) as typeof import('./image.js');
+  const unbundled = './image.js'; // a variable: esbuild must not pull the module into this bundle
+  const mod = (existsSync(bundled) ? bundledRequire(bundled.pathname) : await import(unbundled)) as typeof import('./image.js');
   return mod.runImageCli(command, args);
 }
 
