@@ -23,7 +23,18 @@ export interface DelegateInfo {
   kind: 'crun' | 'runc' | 'other';
   /** Version string as the delegate reports it (first line of --version), for quirks. */
   version: string;
+  /**
+   * crun's build features (the `+SYSTEMD +SECCOMP …` line of --version), '' when it prints none
+   * (runc). A crun built with `+WASM:…` acts on the Wasm annotations itself.
+   */
+  features?: string;
 }
+
+/**
+ * Whether a crun was built with its own Wasm handler (`+WASM:wasmedge`, …), which acts on the Wasm
+ * annotations; true when its features are unknown.
+ */
+export const crunHasWasmHandler = (d: DelegateInfo): boolean => d.kind === 'crun' && /(^|\s)\+WASM/.test(d.features ?? '+WASM');
 
 export interface PrepareContext {
   /** Container id (already validated: [A-Za-z0-9][A-Za-z0-9_.+-]*). */

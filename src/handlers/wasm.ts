@@ -15,7 +15,7 @@ import type { WasmRunSpec } from '../wasm/engine.js';
 import { ANNOTATION_HANDLER, ANNOTATION_VARIANT, resolveEntrypoint } from './detect.js';
 import { ensureRuntimeDir, executorCommand, RUNTIME_MOUNT, runtimeMount, SPEC_ENV, type RuntimeDir } from './runtime-dir.js';
 import { collectRuntimeDirs, releaseRuntimeDir, useRuntimeDir, userFile } from './runtime-gc.js';
-import { HandlerError, type DelegateInfo, type ExecContext, type Handler, type PrepareContext } from './types.js';
+import { crunHasWasmHandler, HandlerError, type DelegateInfo, type ExecContext, type Handler, type PrepareContext } from './types.js';
 
 /**
  * What the executor is handed inside the container. `module` is process.args[0] as the user wrote
@@ -152,8 +152,10 @@ export function privateConfig(ctx: Pick<PrepareContext, 'config' | 'rootfs' | 'd
   config.process = wrapProcess(proc, rt, spec);
   config.mounts = [...(user.mounts ?? []), runtimeMount(rt) as OciMount];
   // A crun built with Wasm support (+WASM:wasmedge, as Fedora ships it) would act on these and run
-  // the executor's loader as a Wasm module itself. The user's bundle keeps them.
-  if (user.annotations) {
+  // the executor's loader as a Wasm module itself: such a crun (and any delegate hyrun cannot vouch
+  // for) gets them removed; the user's bundle keeps them. A crun without it gets them unchanged, so
+  // that its `state` is already the engine's view (lifecycle.ts, bin/hyrun).
+  if (user.annotations && !(ctx.delegate.kind === 'crun' && !crunHasWasmHandler(ctx.delegate))) {
     const { [ANNOTATION_VARIANT]: _v, [ANNOTATION_HANDLER]: _h, ...rest } = user.annotations;
     config.annotations = rest;
   }

@@ -59,18 +59,26 @@ function kindOf(path: string): DelegateInfo['kind'] {
 
 /** Delegate info whose `version` is asked from the binary only when someone reads it. */
 export function delegateInfo(path: string, kind: DelegateInfo['kind'] = kindOf(path)): DelegateInfo {
-  let version: string | undefined;
+  let probed: { version: string; features: string } | undefined;
+  const probe = (): { version: string; features: string } => {
+    if (probed === undefined) {
+      const r = spawnSync(path, ['--version'], { encoding: 'utf8', timeout: 10_000 });
+      probed = r.status === 0 ? versionLines(String(r.stdout)) : { version: '', features: '' };
+    }
+    return probed;
+  };
   return {
     path,
     kind,
-    get version() {
-      if (version === undefined) {
-        const r = spawnSync(path, ['--version'], { encoding: 'utf8', timeout: 10_000 });
-        version = r.status === 0 ? String(r.stdout).split('\n')[0]!.trim() : '';
-      }
-      return version;
-    },
+    get version() { return probe().version; },
+    get features() { return probe().features; },
   };
+}
+
+/** The first line of `--version` and crun's features line (`+SYSTEMD +SECCOMP …`, '' if none). */
+function versionLines(out: string): { version: string; features: string } {
+  const lines = out.split('\n').map((l) => l.trim());
+  return { version: lines[0] ?? '', features: lines.find((l) => l.startsWith('+')) ?? '' };
 }
 
 /**
@@ -92,32 +100,34 @@ export function crunRefusesCgroups(): boolean {
  * probe costs every create a process spawn (~5-10 ms), and the answer only changes with the binary.
  * Returns the first line, or undefined when crun does not run.
  */
-function crunVersion(crun: string, root: string | undefined): string | undefined {
+function crunVersion(crun: string, root: string | undefined): { version: string; features: string } | undefined {
   let id: string | undefined;
   const cache = root ? join(root, `@probe-${basename(crun)}`) : undefined;
   try {
     const st = statSync(crun, { bigint: true });
     id = `${crun} ${st.ino} ${st.size} ${st.mtimeNs}`;
     if (cache) {
-      const [cachedId, version] = readFileSync(cache, 'utf8').split('\n');
-      if (cachedId === id && version) return version;
+      const [cachedId, version, features] = readFileSync(cache, 'utf8').split('\n');
+      if (cachedId === id && version && features !== undefined && features.startsWith('features ')) {
+        return { version, features: features.slice('features '.length) };
+      }
     }
   } catch {
     // no cache yet (or no binary: the probe says so)
   }
   const r = spawnSync(crun, ['--version'], { encoding: 'utf8', timeout: 10_000 });
   if (r.status !== 0) return undefined;
-  const version = String(r.stdout).split('\n')[0]!.trim();
+  const probed = versionLines(String(r.stdout));
   if (cache && id) {
     try {
       mkdirSync(root!, { recursive: true, mode: 0o700 });
-      writeFileSync(`${cache}.${process.pid}`, `${id}\n${version}\n`);
+      writeFileSync(`${cache}.${process.pid}`, `${id}\n${probed.version}\nfeatures ${probed.features}\n`);
       renameSync(`${cache}.${process.pid}`, cache);
     } catch {
       // an unwritable root: probe again next time
     }
   }
-  return version;
+  return probed;
 }
 
 /**
@@ -134,11 +144,12 @@ export function resolveDelegate(override: string | undefined, root?: string): De
   }
   const crun = which('crun');
   if (crun && !crunRefusesCgroups()) {
-    const version = crunVersion(crun, root);
-    if (version !== undefined) {
+    const probed = crunVersion(crun, root);
+    if (probed !== undefined) {
       const d = delegateInfo(crun, 'crun');
-      // Known now: ociVersionFor reads it without another spawn.
-      Object.defineProperty(d, 'version', { value: version });
+      // Known now: ociVersionFor and the Wasm handler read them without another spawn.
+      Object.defineProperty(d, 'version', { value: probed.version });
+      Object.defineProperty(d, 'features', { value: probed.features });
       return d;
     }
   }

@@ -3,6 +3,7 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { constants as osConstants } from 'node:os';
+import { isDeepStrictEqual } from 'node:util';
 import { detect } from '../handlers/detect.js';
 import { getHandler } from '../handlers/index.js';
 import type { ContainerRecord, DelegateInfo, Handler } from '../handlers/types.js';
@@ -13,7 +14,7 @@ import { delegateRoot, recordedDelegate, resolveDelegate, runDelegate, type Glob
 import { randomHex } from './lazy-crypto.js';
 import { notExist, OciError } from './errors.js';
 import type { Logger } from './log.js';
-import { claimStateDir, listRecordIds, readRecord, removeStateDir, stateDir, writeRecord, writeReleaseList, writeRoute } from './state.js';
+import { claimStateDir, listRecordIds, readRecord, removeStateDir, STATE_DIRECT, stateDir, writeRecord, writeReleaseList, writeRoute } from './state.js';
 
 export interface Ctx {
   opts: GlobalOptions;
@@ -69,7 +70,16 @@ async function prepare(ctx: Ctx, id: string, f: CreateFlags): Promise<Prepared> 
     if (p.data) record.data = p.data;
     const bundleArgs = ['--bundle', bundle];
     const override = compatConfig(ctx, bundle === loaded.bundle ? loaded.config : undefined, bundle, dir, delegate);
-    if (override) bundleArgs.push('--config', override);
+    if (bundle !== loaded.bundle && delegate.kind === 'crun') {
+      // crun takes the private config with --config and keeps the user's bundle, so its `state`
+      // names the user's bundle; with the user's annotations kept too (a crun without its own Wasm
+      // handler: handlers/wasm.ts), its state is exactly the engine's view and bin/hyrun may hand
+      // `state` to it without node (the state-direct mark).
+      const privateConfig = override ?? join(bundle, 'config.json');
+      bundleArgs.splice(0, bundleArgs.length, '--bundle', loaded.bundle, '--config', privateConfig);
+      const given = parseJsonFile<OciSpec>(privateConfig, 'config').annotations;
+      if (isDeepStrictEqual(given ?? {}, loaded.config.annotations ?? {})) writeFileSync(join(dir, STATE_DIRECT), '');
+    } else if (override) bundleArgs.push('--config', override);
     writeRecord(ctx.opts.root, record);
     if (handler.releaseFiles) writeReleaseList(ctx.opts.root, id, handler.releaseFiles(record, dir));
     writeRoute(ctx.opts.root, record);

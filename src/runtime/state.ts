@@ -29,6 +29,13 @@ export function readRecord(root: string, id: string): ContainerRecord | undefine
   }
 }
 
+/**
+ * `<root>/<id>/state-direct`, written at create (before the route) when the delegate's own `state`
+ * is exactly what engines must see (user's bundle and annotations): bin/hyrun then hands `state` of
+ * that Wasm container to the delegate without node. Linux containers need no mark.
+ */
+export const STATE_DIRECT = 'state-direct';
+
 /** The route line for a record (bin/hyrun splits it on spaces: the path, which may hold some, is last). */
 export function routeText(r: Pick<ContainerRecord, 'handler' | 'delegateKind' | 'delegate' | 'bundle'>): string {
   return `${r.handler} ${r.delegateKind} ${r.delegate}\n${r.bundle}\n`;

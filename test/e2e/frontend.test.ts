@@ -4,9 +4,9 @@
 // PATH" line (status 125) and leaves nothing behind. Real crun and runc, as the engines call them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, openSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { hyrunBin, run, tempDir, type Result } from '../helpers.js';
+import { guest, hyrunBin, run, tempDir, type Result } from '../helpers.js';
 import { haveBusybox, makeBusyboxBundle } from './fixtures/rootfs.js';
 import { DELEGATES, delegateIds, hyrunEntries, lastLogLine } from './fixtures/oci.js';
 
@@ -135,6 +135,37 @@ for (const d of DELEGATES) {
       writeFileSync(route, readFileSync(route, 'utf8').replace(/^linux /, 'wasm '));
       handedOver(['state', linuxId]);
       handedOver(['delete', '--force', linuxId]);
+
+      // A real Wasm container, created by the CLI: crun (no Wasm handler of its own) was given the
+      // user's bundle and annotations, so its state is the engine's view and needs no node; runc's
+      // goes to the CLI (its bundle is hyrun's private one).
+      const wasmBundle = make('wasm-real', { args: ['/hello.wasm'], annotations: { 'module.wasm.image/variant': 'compat', 'io.example/keep': 'yes' } });
+      copyFileSync(guest('eng_hello'), join(wasmBundle, 'rootfs/hello.wasm'));
+      const wasmId = `fe-wasm-${d.name}`;
+      // The container's process keeps create's stdio open: a file, not a pipe, or create never "ends".
+      const errFile = join(t.path, 'create.err');
+      const errFd = openSync(errFile, 'w');
+      const created = run(hyrunBin, ['--root', root, '--delegate', d.path!, 'create', '--bundle', wasmBundle, wasmId], { stdio: ['ignore', errFd, errFd] });
+      closeSync(errFd);
+      assert.equal(created.status, 0, readFileSync(errFile, 'utf8'));
+      try {
+        if (d.name === 'crun') {
+          const st = run(hyrunBin, ['--root', root, '--delegate', d.path!, 'state', wasmId], { env: { PATH: tools }, stdio: ['ignore', 'pipe', 'pipe'] });
+          assert.equal(st.status, 0, st.stderr);
+          const view = JSON.parse(st.stdout) as { id: string; status: string; bundle: string; annotations: Record<string, string> };
+          assert.equal(view.id, wasmId);
+          assert.equal(view.status, 'created');
+          assert.equal(view.bundle, wasmBundle);
+          assert.deepEqual(view.annotations, { 'module.wasm.image/variant': 'compat', 'io.example/keep': 'yes' });
+          // The same answer the CLI gives.
+          const cli = run(hyrunBin, ['--root', root, '--delegate', d.path!, '--debug', 'state', wasmId], { stdio: ['ignore', 'pipe', 'pipe'] });
+          assert.deepEqual(JSON.parse(cli.stdout), view);
+        } else {
+          handedOver(['state', wasmId]);
+        }
+      } finally {
+        run(hyrunBin, ['--root', root, 'delete', '--force', wasmId]);
+      }
       const r = run(hyrunBin, ['--root', root, 'ps', linuxId], { env: { PATH: tools }, stdio: ['ignore', 'pipe', 'pipe'] });
       assert.equal(r.status, 0, r.stderr);
     } finally {
