@@ -8,6 +8,8 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <node_api.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <string.h>
 #include <stdio.h>
@@ -267,10 +269,33 @@ static napi_value js_set_title(napi_env env, napi_callback_info info) {
   return make_int(env, (int64_t)len);
 }
 
+// exitOnSignal(signal) -> 0 or -errno. From now on `signal` ends the process at once with status
+// 128 + signal: a handler (so the kernel delivers it even to PID 1 of a PID namespace) that only
+// calls _exit, which is async-signal-safe and needs no JavaScript, so it works while the guest's
+// Wasm code holds the main thread. Which signals, and when, is decided in TypeScript.
+static void exit_on_signal(int sig) { _exit(128 + sig); }
+
+static napi_value js_exit_on_signal(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int32_t sig;
+  if (get_args(env, info, 1, argv) || get_i32(env, argv[0], &sig)) return NULL;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = exit_on_signal;
+  sigfillset(&sa.sa_mask);
+  if (sigaction(sig, &sa, NULL) != 0) return make_int(env, -errno);
+  sigset_t one;
+  sigemptyset(&one);
+  sigaddset(&one, sig);
+  pthread_sigmask(SIG_UNBLOCK, &one, NULL);
+  return make_int(env, 0);
+}
+
 NAPI_MODULE_INIT() {
   static const struct { const char *name; napi_callback fn; } fns[] = {
     {"openat2", js_openat2}, {"statat2", js_statat2}, {"fstatat", js_fstatat}, {"fstat", js_fstat},
     {"fstatfs", js_fstatfs}, {"utimens", js_utimens}, {"getdents", js_getdents}, {"setTitle", js_set_title},
+    {"exitOnSignal", js_exit_on_signal},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

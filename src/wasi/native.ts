@@ -41,6 +41,8 @@ export interface Native {
   setTitle(cmdline: string, comm: string): number;
   /** linux_dirent64 records into `buf`: bytes, 0 at the end, or -errno. */
   getdents(fd: number, buf: Buffer): number;
+  /** `signal` ends the process at once with 128 + signal, from a C handler (no JS runs): 0 or -errno. Absent in older builds. */
+  exitOnSignal?(signal: number): number;
 }
 
 let cached: Native | null | undefined;

@@ -4,17 +4,21 @@
 //
 // Which thread runs the guest (guestThread()):
 // - PID 1 of a PID namespace (the executor of a Wasm container): the kernel drops signals that have
-//   no handler there, so the process installs handlers, and those JS handlers could never run while
-//   the guest spins on the main thread. The guest runs on a worker thread; the main thread
-//   supervises: it compiles the module while the worker boots, owns the sockets (io-broker.ts) and
-//   turns signals into 128+signal.
+//   no handler there, and a JS handler could never run while the guest spins on the main thread.
+//   With the addon, SIGTERM, SIGINT, SIGHUP and SIGUSR1 get a C handler that only calls
+//   _exit(128+signal) (native.ts exitOnSignal): it needs no JS, so the guest runs on the main
+//   thread, and the worker's boot (~30-40 ms of every container start, measured) is saved. Without
+//   the addon the guest runs on a worker thread and the main thread supervises: it compiles the
+//   module while the worker boots, owns the sockets (io-broker.ts) and turns signals into
+//   128+signal from JS.
 // - Anywhere else (`hyrun run` on the host, `exec` into a container): the guest runs on the main
 //   thread, and SIGTERM, SIGINT and SIGHUP keep their default action, so the process dies of the
-//   signal as a native program does. A worker boot (~25 ms) is saved. The exceptions are sockets
+//   signal as a native program does. The exceptions, here and in containers, are sockets
 //   (--tcplisten, or stdin being a socket): Node has no synchronous socket calls or readiness
-//   checks, so they need the worker and the broker; the signals still keep their default action.
+//   checks, so they need the worker and the broker.
 import { fstatSync, writeSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
+import { native } from '../wasi/native.js';
 import { codeCacheStatus } from './code-cache.js';
 import { LaunchError, type WasmRunSpec } from './engine.js';
 import { runGuest } from './guest.js';
@@ -39,14 +43,18 @@ export interface RunOptions {
 export type GuestThread = 'main' | 'worker';
 
 /**
- * The guest's thread (see the top of this file): a worker for PID 1 and for sockets (--tcplisten,
- * or a stdin that is a socket, as Node's child_process gives: only the broker can wait on it
- * without blocking for good), else the main thread.
+ * The guest's thread (see the top of this file): a worker for sockets (--tcplisten, or a stdin
+ * that is a socket, as Node's child_process gives: only the broker can wait on it without blocking
+ * for good) and for PID 1 when signals cannot be handled in C (`cSignals` false: no addon), else
+ * the main thread.
  */
-export function guestThread(spec: Pick<WasmRunSpec, 'tcpListen'>, pid = process.pid, stdinIsSocket = false): GuestThread {
-  if (pid === 1 || stdinIsSocket) return 'worker';
-  return spec.tcpListen !== undefined && spec.tcpListen.length > 0 ? 'worker' : 'main';
+export function guestThread(spec: Pick<WasmRunSpec, 'tcpListen'>, pid = process.pid, stdinIsSocket = false, cSignals = canExitOnSignalsInC()): GuestThread {
+  if (stdinIsSocket || (spec.tcpListen !== undefined && spec.tcpListen.length > 0)) return 'worker';
+  return pid === 1 && !cSignals ? 'worker' : 'main';
 }
+
+/** Whether the addon can make signals end the process from C (exitOnSignal). */
+const canExitOnSignalsInC = (): boolean => typeof native()?.exitOnSignal === 'function';
 
 const isSocket = (fd: number): boolean => {
   try {
@@ -83,8 +91,8 @@ export function statusOf(r: ResultMessage, errFd: number): number {
 
 /** Runs the module to completion and resolves to the guest's exit status; LaunchError when it cannot start. */
 export async function runWasm(spec: WasmRunSpec, options: RunOptions = {}): Promise<number> {
-  trace(`runWasm (code cache: ${codeCacheStatus()})`);
   const thread = options.thread ?? guestThread(spec, process.pid, isSocket(options.stdio?.[0] ?? 0));
+  trace(`runWasm (code cache: ${codeCacheStatus()}; guest on the ${thread} thread)`);
   if (thread === 'main') {
     if (spec.tcpListen?.length) throw new LaunchError('--tcplisten needs the guest on a worker thread', 125);
     const loaded = await loadModule(spec.module, spec.memoryLimit);
@@ -130,13 +138,29 @@ export function defaultSigusr1(): void {
   process.removeAllListeners('SIGUSR1');
 }
 
+/**
+ * SIGTERM/SIGINT/SIGHUP/SIGUSR1 end the process with 128+signal from a C handler (the addon), which
+ * works while the guest holds the main thread. False (nothing changed for the others) if one fails.
+ */
+function exitOnSignalsInC(): boolean {
+  const addon = native();
+  if (typeof addon?.exitOnSignal !== 'function') return false;
+  return SIGNALS.every((sig) => addon.exitOnSignal!(osConstants.signals[sig]) === 0);
+}
+
 /** Runs the module and exits the process with its status; LaunchErrors print one `hyrun:` line. */
 export async function executeAndExit(spec: WasmRunSpec, options: RunOptions = {}): Promise<never> {
-  if (process.pid === 1) installSignalHandlers();
-  else defaultSigusr1();
+  let thread = options.thread ?? guestThread(spec, process.pid, isSocket(options.stdio?.[0] ?? 0));
+  if (process.pid === 1) {
+    // PID 1: every signal needs a handler. On the main thread only C handlers can act in time.
+    if (thread !== 'main' || !exitOnSignalsInC()) {
+      installSignalHandlers();
+      thread = 'worker';
+    }
+  } else defaultSigusr1();
   let code: number;
   try {
-    code = await runWasm(spec, options);
+    code = await runWasm(spec, { ...options, thread });
   } catch (e) {
     if (e instanceof LaunchError) {
       stderrLine(2, e.message);

@@ -191,7 +191,7 @@ test('the executor and its worker thread start from their code caches too', () =
   });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^hello from wasi/);
-  assert.match(r.stderr, /\] [\d.]+ ms runWasm \(code cache: used\)/);
+  assert.match(r.stderr, /\] [\d.]+ ms runWasm \(code cache: used; guest on the worker thread\)/);
   assert.match(r.stderr, /worker [\d.]+ ms \(worker clock\) bundle evaluated \(code cache: used\)/);
 });
 
