@@ -155,7 +155,8 @@ export function privateConfig(ctx: Pick<PrepareContext, 'config' | 'rootfs' | 'd
   // the executor's loader as a Wasm module itself: such a crun (and any delegate hyrun cannot vouch
   // for) gets them removed; the user's bundle keeps them. A crun without it gets them unchanged, so
   // that its `state` is already the engine's view (lifecycle.ts, bin/hyrun).
-  if (user.annotations && !(ctx.delegate.kind === 'crun' && !crunHasWasmHandler(ctx.delegate))) {
+  const keepAnnotations = ctx.delegate.kind === 'crun' && !crunHasWasmHandler(ctx.delegate);
+  if (user.annotations && !keepAnnotations) {
     const { [ANNOTATION_VARIANT]: _v, [ANNOTATION_HANDLER]: _h, ...rest } = user.annotations;
     config.annotations = rest;
   }

@@ -68,18 +68,18 @@ async function prepare(ctx: Ctx, id: string, f: CreateFlags): Promise<Prepared> 
       if (loaded.config.annotations) record.annotations = loaded.config.annotations;
     }
     if (p.data) record.data = p.data;
-    const bundleArgs = ['--bundle', bundle];
     const override = compatConfig(ctx, bundle === loaded.bundle ? loaded.config : undefined, bundle, dir, delegate);
+    let bundleArgs = ['--bundle', bundle, ...(override ? ['--config', override] : [])];
     if (bundle !== loaded.bundle && delegate.kind === 'crun') {
       // crun takes the private config with --config and keeps the user's bundle, so its `state`
       // names the user's bundle; with the user's annotations kept too (a crun without its own Wasm
       // handler: handlers/wasm.ts), its state is exactly the engine's view and bin/hyrun may hand
       // `state` to it without node (the state-direct mark).
       const privateConfig = override ?? join(bundle, 'config.json');
-      bundleArgs.splice(0, bundleArgs.length, '--bundle', loaded.bundle, '--config', privateConfig);
+      bundleArgs = ['--bundle', loaded.bundle, '--config', privateConfig];
       const given = parseJsonFile<OciSpec>(privateConfig, 'config').annotations;
       if (isDeepStrictEqual(given ?? {}, loaded.config.annotations ?? {})) writeFileSync(join(dir, STATE_DIRECT), '');
-    } else if (override) bundleArgs.push('--config', override);
+    }
     writeRecord(ctx.opts.root, record);
     if (handler.releaseFiles) writeReleaseList(ctx.opts.root, id, handler.releaseFiles(record, dir));
     writeRoute(ctx.opts.root, record);

@@ -5,7 +5,7 @@ import { Descriptor, type Filestat } from './descriptor.js';
 import { errnoCode, WasiError } from './errors.js';
 import { filetypeOf, setFdTimes, toFilestat } from './filestat.js';
 import { CHANGE_FILE_RIGHTS, FILE_RIGHTS } from './file.js';
-import { native, ST, statBuffer } from './native.js';
+import { native } from './native.js';
 import { anchoredHostPath, type DirectoryAnchor, type SandboxRoot } from './resolve.js';
 import { INFO_FILES, type Zone } from './special-files.js';
 
@@ -103,7 +103,8 @@ export class DirectoryDescriptor extends Descriptor implements DirectoryAnchor {
   /** `.`, `..`, then the host entries minus hidden ones; entry i's `next` cookie is i + 1. */
   private list(): Listing {
     const n = native();
-    const self = n !== null && n.fstat(this.hostFd, nativeStat) === 0 ? nativeStatView.getBigUint64(ST.ino, true) : fs.fstatSync(this.hostFd, { bigint: true }).ino;
+    // hostFd stays on the inode it was opened on (this.ino).
+    const self = this.ino;
     // The preopen's `..` would describe a host directory outside the sandbox: report the root's own inode.
     const parentIno = this.rel.length === 0 ? self : statIno(this.root.hostOf(this.rel.slice(0, -1))) ?? self;
     const out = new ListingWriter();
@@ -253,6 +254,3 @@ function listFd(n: NonNullable<ReturnType<typeof native>>, dirFd: number, out: L
 
 /** getdents64's buffer, one per thread: a directory read is synchronous, so it is never shared. */
 const direntBuffer = Buffer.allocUnsafeSlow(64 * 1024);
-/** fstat's answer for list() (the addon's layout, native.ts). */
-const nativeStat = statBuffer();
-const nativeStatView = new DataView(nativeStat.buffer, nativeStat.byteOffset, nativeStat.byteLength);

@@ -140,7 +140,8 @@ export function defaultSigusr1(): void {
 
 /**
  * SIGTERM/SIGINT/SIGHUP/SIGUSR1 end the process with 128+signal from a C handler (the addon), which
- * works while the guest holds the main thread. False (nothing changed for the others) if one fails.
+ * works while the guest holds the main thread. False if one fails: the caller then installs JS
+ * handlers, which replace any C handler already set.
  */
 function exitOnSignalsInC(): boolean {
   const addon = native();
