@@ -286,14 +286,6 @@ export function functionBodySizes(bytes: Uint8Array, code = sections(bytes).find
 }
 
 /**
- * The module as the engine gets it: custom sections other than `name` (which trap messages use)
- * dropped — DWARF and the like are often most of a Rust module's megabytes, and V8 would copy and
- * hash them — and, with `liftoffAbove`, a compilationHints section telling V8 which tier compiles each
- * function first: TurboFan for functions up to that many bytes of code, Liftoff (with dynamic
- * tier-up) for bigger ones. Modules whose function and code sections disagree (invalid: the compiler
- * will say so) get no hints.
- */
-/**
  * The largest function body that starts in TurboFan: at most `liftoffAbove` bytes, and, smallest
  * first, no more than `budget` bytes of code in all (see flags.ts TURBOFAN_FIRST_BUDGET).
  */
@@ -308,6 +300,25 @@ export function turboFanFirstMax(sizes: number[], liftoffAbove: number, budget =
   return liftoffAbove;
 }
 
+export type FirstTier = 'TurboFan' | 'Liftoff';
+
+/**
+ * hyrun's tier rule, per defined function in index order: the tier it asks V8 to compile the
+ * function with on its first call. TurboFan up to `liftoffAbove` bytes of code (lowered by
+ * `budget`, see turboFanFirstMax), Liftoff with dynamic tier-up above.
+ */
+export function firstTiers(sizes: number[], liftoffAbove: number, budget?: number): FirstTier[] {
+  const max = budget === undefined ? liftoffAbove : turboFanFirstMax(sizes, liftoffAbove, budget);
+  return sizes.map((size) => (size > max ? 'Liftoff' : 'TurboFan'));
+}
+
+/**
+ * The module as the engine gets it: custom sections other than `name` (which trap messages use)
+ * dropped — DWARF and the like are often most of a Rust module's megabytes, and V8 would copy and
+ * hash them — and, with `liftoffAbove`, a compilationHints section telling V8 which tier compiles each
+ * function first (firstTiers). Modules whose function and code sections disagree (invalid: the
+ * compiler will say so) get no hints.
+ */
 export function moduleForEngine(bytes: Uint8Array, liftoffAbove?: number, turboFanBudget?: number): Uint8Array {
   const all = sections(bytes);
   const code = all.find((s) => s.id === 10);
@@ -315,11 +326,10 @@ export function moduleForEngine(bytes: Uint8Array, liftoffAbove?: number, turboF
   let hints: Uint8Array | undefined;
   if (liftoffAbove !== undefined && code !== undefined && funcs !== undefined) {
     const sizes = functionBodySizes(bytes, code);
-    if (turboFanBudget !== undefined) liftoffAbove = turboFanFirstMax(sizes, liftoffAbove, turboFanBudget);
     if (readULeb(bytes, funcs.start).value === sizes.length) {
       const name = new TextEncoder().encode(COMPILATION_HINTS_SECTION);
       const payload = [...writeULeb(name.length), ...name, ...writeULeb(sizes.length)];
-      for (const size of sizes) payload.push(size > liftoffAbove ? HINT_LIFTOFF_FIRST : HINT_TURBOFAN_FIRST);
+      for (const tier of firstTiers(sizes, liftoffAbove, turboFanBudget)) payload.push(tier === 'Liftoff' ? HINT_LIFTOFF_FIRST : HINT_TURBOFAN_FIRST);
       hints = Uint8Array.from([0, ...writeULeb(payload.length), ...payload]);
     }
   }
@@ -337,4 +347,20 @@ export function moduleForEngine(bytes: Uint8Array, liftoffAbove?: number, turboF
     at += p.length;
   }
   return out;
+}
+
+/**
+ * The first tiers a module's compilationHints section asks for (as hyrun writes it: one byte per
+ * function); undefined when it has none. Reads back what moduleForEngine gave the engine, for
+ * the tier trace (flags.ts).
+ */
+export function hintedFirstTiers(bytes: Uint8Array): FirstTier[] | undefined {
+  for (const s of sections(bytes)) {
+    if (s.id !== 0) continue;
+    const name = skipName(bytes, s.start);
+    if (name.name !== COMPILATION_HINTS_SECTION) continue;
+    const count = readULeb(bytes, name.next);
+    return Array.from(bytes.subarray(count.next, count.next + count.value), (hint) => (hint === HINT_LIFTOFF_FIRST ? 'Liftoff' : 'TurboFan'));
+  }
+  return undefined;
 }

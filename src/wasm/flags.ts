@@ -39,8 +39,14 @@
 //
 // HYRUN_V8_FLAGS="…" replaces the flags, set for good (benchmarks; hints are added whenever they
 // include --experimental-wasm-compilation-hints); HYRUN_V8_DEFAULTS=1 keeps V8's defaults.
+//
+// HYRUN_TRACE_TIERS=1 prints hyrun's decision on stderr, one line per compile: the flags, and the
+// first tier each function's hint asks for (T or L, in function index order), read back from the
+// bytes V8 gets. That is what tests check; which tier V8 actually reached depends on its timing
+// (node --trace-wasm-compilation-times; the bench's tier report shows it).
+import { writeSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
-import { moduleForEngine } from './binary.js';
+import { hintedFirstTiers, moduleForEngine } from './binary.js';
 
 const HINTS_FLAG = '--experimental-wasm-compilation-hints';
 
@@ -97,6 +103,7 @@ let setForGood = false;
 export function compileForEngine(bytes: Uint8Array): WebAssembly.Module {
   const flags = plan();
   const engineBytes = moduleForEngine(bytes, flags.some((f) => f.set === HINTS_FLAG) ? LIFTOFF_ABOVE : undefined, TURBOFAN_FIRST_BUDGET);
+  if (process.env.HYRUN_TRACE_TIERS === '1') traceTiers(flags, engineBytes);
   if (flags.every((f) => f.restore !== undefined)) {
     for (const f of flags) setFlagsFromString(f.set);
     try {
@@ -110,4 +117,13 @@ export function compileForEngine(bytes: Uint8Array): WebAssembly.Module {
     setForGood = true;
   }
   return new WebAssembly.Module(engineBytes);
+}
+
+/** The HYRUN_TRACE_TIERS line (see above): `[tiers] flags: …; first tiers: TTL…` ("none" without hints). */
+function traceTiers(flags: EngineFlag[], engineBytes: Uint8Array): void {
+  const tiers = hintedFirstTiers(engineBytes);
+  const letters = tiers === undefined ? 'none' : tiers.map((t) => t[0]).join('');
+  const line = Buffer.from(`[tiers] flags: ${flags.map((f) => f.set).join(' ') || 'none'}; first tiers: ${letters}\n`);
+  let off = 0;
+  while (off < line.length) off += writeSync(2, line, off);
 }

@@ -223,9 +223,9 @@ describe('containerd CRI with hyrun installed by `hyrun install containerd` (cri
       t.diagnostic(`crictl stop --timeout 10 of a spinning Wasm guest: ${ms} ms`);
       assert.equal(stop.status, 0, explain(stop));
       const st = status(app);
+      // 143 = 128 + SIGTERM; a SIGKILL after the grace period would be 137 (how long the stop took
+      // is the machine's business, so only the diagnostic above reports it).
       assert.equal(st.exitCode, 143, `${JSON.stringify(st)} after ${ms} ms`);
-      // 143 = 128 + SIGTERM; a SIGKILL after the grace period would be 137 and take 10 s.
-      assert.ok(ms < 9000, `stop took ${ms} ms`);
     } finally {
       removePod(pod);
     }

