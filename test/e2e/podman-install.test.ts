@@ -4,10 +4,10 @@
 // temporary copy of /etc/containers is bind-mounted over it; the machine's files are never touched.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { hyrun, run, type Result } from '../helpers.js';
-import { PodmanEnv, cleanStderr } from './engines/podman.js';
+import { hyrun, type Result } from '../helpers.js';
+import { cleanStderr, copyEtcContainers, PodmanEnv, runWithEtcContainers } from './engines/podman.js';
 import { buildImages, IMAGES } from './engines/images.js';
 import { cannotRun, engineFiles, explain } from './engines/tools.js';
 
@@ -20,21 +20,13 @@ describe('Podman with hyrun install podman (runtime by name)', { skip, timeout: 
   let prefix = '';
 
   /** podman in a private mount namespace where /etc/containers is the test's copy. */
-  const podman = (args: string[], runtime = 'hyrun'): Result => {
-    const { CONTAINERS_CONF: _ignored, ...rest } = env.env;
-    const globals = ['--root', env.root, '--runroot', env.runroot, '--storage-driver', env.driver, '--tmpdir', env.tmp, '--runtime', runtime];
-    return run('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', 'mount --bind "$0" /etc/containers && exec podman "$@"', etc, ...globals, ...args],
-      { env: rest, timeout: 120_000 });
-  };
+  const podman = (args: string[], runtime = 'hyrun'): Result => runWithEtcContainers(etc, env.env, ['podman', ...env.globalArgs(runtime), ...args]);
 
   before(() => {
     env = new PodmanEnv({ prefix: 'hyrun-podman-install-' });
     buildImages(env, ['busybox', 'wasmHello', 'wasmBusy']);
-    etc = join(env.dir, 'etc-containers');
-    if (existsSync('/etc/containers')) cpSync('/etc/containers', etc, { recursive: true });
-    else mkdirSync(etc);
     // The harness's settings (ulimits this machine allows, no network, cgroupfs), no runtimes.
-    writeFileSync(join(etc, 'containers.conf'), readFileSync(join(engineFiles, 'containers.conf'), 'utf8'));
+    etc = copyEtcContainers(env.dir, readFileSync(join(engineFiles, 'containers.conf'), 'utf8'));
     prefix = join(env.dir, 'prefix');
     const r = hyrun(['install', 'podman', '--config', join(etc, 'containers.conf'), '--prefix', prefix]);
     assert.equal(r.status, 0, explain(r));
@@ -68,10 +60,8 @@ describe('Podman with hyrun install podman (runtime by name)', { skip, timeout: 
     try {
       assert.equal(started.status, 0, explain(started));
       // A terminal, as a user typing it has: util-linux script(1) gives the command a pty.
-      const g = ['--root', env.root, '--runroot', env.runroot, '--storage-driver', env.driver, '--tmpdir', env.tmp, '--runtime', 'hyrun'];
-      const line = ['podman', ...g, 'exec', '-it', 'exec-it', '/nope'].map((a) => `'${a}'`).join(' ');
-      const { CONTAINERS_CONF: _ignored, ...rest } = env.env;
-      const r = run('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', 'mount --bind "$0" /etc/containers && exec script -qec "$1" /dev/null', etc, line], { env: rest, timeout: 120_000 });
+      const line = ['podman', ...env.globalArgs('hyrun'), 'exec', '-it', 'exec-it', '/nope'].map((a) => `'${a}'`).join(' ');
+      const r = runWithEtcContainers(etc, env.env, ['script', '-qec', line, '/dev/null']);
       assert.equal(r.status, 127, explain(r));
       assert.match(r.stdout, /executable file `\/nope` not found/);
       assert.doesNotMatch(r.stdout, /conmon bytes|readObjectStart/);

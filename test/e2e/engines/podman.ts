@@ -8,7 +8,7 @@
 // directory is itself on overlayfs (CI inside a container), where the kernel refuses overlay on
 // overlay: then vfs.
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hyrunBin, run, type Result } from '../../helpers.js';
@@ -117,6 +117,30 @@ hyrun-wasm = ["${hyrunBin}-wasm"]
     }
     removeTree(this.dir);
   }
+}
+
+/**
+ * A copy of the machine's /etc/containers in `dir`, with `containersConf` as its containers.conf:
+ * for tests of `hyrun install podman`, whose drop-in Podman 4.3 reads only from
+ * /etc/containers/containers.conf.d (and not when CONTAINERS_CONF is set). Returns its path.
+ */
+export function copyEtcContainers(dir: string, containersConf: string): string {
+  const etc = join(dir, 'etc-containers');
+  if (existsSync('/etc/containers')) cpSync('/etc/containers', etc, { recursive: true });
+  else mkdirSync(etc);
+  writeFileSync(join(etc, 'containers.conf'), containersConf);
+  return etc;
+}
+
+/**
+ * Runs `command` in a private mount namespace where `etc` is bind-mounted over /etc/containers, so
+ * Podman (and Buildah) read it and the machine's files are never touched; CONTAINERS_CONF is left
+ * out of `env` (it would hide the drop-ins).
+ */
+export function runWithEtcContainers(etc: string, env: NodeJS.ProcessEnv, command: string[], options: SpawnSyncOptions = {}): Result {
+  const { CONTAINERS_CONF: _ignored, ...rest } = env;
+  return run('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', 'mount --bind "$0" /etc/containers && exec "$@"', etc, ...command],
+    { env: rest, timeout: 120_000, ...options });
 }
 
 /** Podman's own run-time warning for images of another platform (the Wasm images are wasi/wasm). */
