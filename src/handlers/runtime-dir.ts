@@ -9,8 +9,9 @@
 // sibling and renamed into place, so a half-built directory is never visible and concurrent
 // creators are safe (the loser of the rename discards its copy).
 import { execFileSync } from 'node:child_process';
-import { lazyCrypto, randomHex } from '../runtime/lazy-crypto.js';
+import { lazyCrypto, randomHex } from './lazy-crypto.js';
 import { NATIVE_FILE } from '../wasi/native.js';
+import { RUNTIME_MOUNT } from '../wasm/engine.js';
 import {
   chmodSync, constants as fsConstants, copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync,
   realpathSync, renameSync, rmSync, statSync, writeFileSync,
@@ -18,8 +19,6 @@ import {
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Where the runtime directory appears inside Wasm containers (hidden from the guest). */
-export const RUNTIME_MOUNT = '/.hyrun';
 /** Default cache location for root; HYRUN_CACHE_DIR overrides it (tests). */
 export const DEFAULT_CACHE_DIR = '/var/lib/hyrun';
 
@@ -30,8 +29,6 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env, uid = proc
   const data = env.XDG_DATA_HOME || (env.HOME ? join(env.HOME, '.local/share') : undefined);
   return data ? join(data, 'hyrun') : join('/tmp', `hyrun-${uid}`);
 }
-/** Environment variable carrying the executor spec (base64 JSON) into the container. */
-export const SPEC_ENV = 'HYRUN_EXECUTOR_SPEC';
 
 export interface RuntimeDir {
   /** Host path of the prepared directory. */
