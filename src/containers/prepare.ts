@@ -78,8 +78,9 @@ function embeddedSpec(request: RunRequest, image: ResolvedImage, settings: RunSe
     module: join(finalRootfs, posix.relative('/', module)),
     args,
     env: mergeEnv({ ...image.config, config: { ...image.config.config, Env: env } }, []),
-    // Volumes are preopens mounted inside `/` (src/wasi/preopen.ts); `:ro` ones refuse every change with EROFS.
-    preopens: [{ hostPath: finalRootfs, guestPath: '/' }, ...request.volumes.map((v) => ({ hostPath: v.host, guestPath: v.container, ...(v.readonly ? { readOnly: true } : {}) }))],
+    // Volumes are mounted inside `/` (src/wasi/preopen.ts), as in a container: the guest holds
+    // only `/`, so every path resolves from there; `:ro` ones refuse every change with EROFS.
+    preopens: [{ hostPath: finalRootfs, guestPath: '/' }, ...request.volumes.map((v) => ({ hostPath: v.host, guestPath: v.container, mountOnly: true, ...(v.readonly ? { readOnly: true } : {}) }))],
     memoryLimit: request.memoryBytes,
     tcpListen: request.ports.length > 0 ? request.ports.map((p) => `${p.ip}:${p.host}`) : undefined,
   };
