@@ -33,17 +33,19 @@ const ADVICE: Record<string, number> = { normal: 0, sequential: 1, random: 2, 'w
 const NS = 1_000_000_000n;
 const datetime = (ns: bigint): Datetime => ({ seconds: ns / NS, nanoseconds: Number(ns % NS) });
 
-/** Rights that reading a directory, looking into it and opening below it need. */
-const DIRECTORY_READING = DIRECTORY_RIGHTS & ~CHANGE_DIRECTORY_RIGHTS;
 /** A file's rights other than reading and changing it (seek, tell, stat, advise, flags, poll). */
 const FILE_NEUTRAL = FILE_RIGHTS & ~(RIGHTS.FD_READ | WRITE_RIGHTS | RIGHTS.FD_FILESTAT_SET_TIMES);
 
-/** The preview1 rights a WASI 0.2 open-at asks for (masked by the parent's, and by the kind of object opened, in path-ops). */
+/**
+ * The preview1 rights a WASI 0.2 open-at asks for (masked in path-ops by the parent's and by the
+ * kind of object opened). A file gets read and write as its flags say; a directory gets what its
+ * parent may hand down whatever the flags (WASI 0.2 has no directory rights to ask for: the
+ * preview1 adapter opens them with every flag off, and wasmtime lets them inherit too).
+ */
 function rightsOf(flags: DescriptorFlags): bigint {
-  let r = FILE_NEUTRAL | DIRECTORY_READING;
+  let r = FILE_NEUTRAL | DIRECTORY_RIGHTS;
   if (flags.read) r |= RIGHTS.FD_READ;
   if (flags.write) r |= WRITE_RIGHTS | RIGHTS.FD_FILESTAT_SET_TIMES;
-  if (flags.mutateDirectory) r |= CHANGE_DIRECTORY_RIGHTS;
   return r;
 }
 
