@@ -36,7 +36,7 @@ interface Meta {
   cores: string[];
 }
 
-interface Cached { dir: string; meta: Meta }
+interface Cached { dir: string; meta: Meta; cached: boolean }
 
 /** What the glue destructures from each import object: exactly what the host must provide. */
 export function glueNeeds(glue: string): Record<string, string[]> {
@@ -71,7 +71,7 @@ export async function transpiled(path: string, bytes: Uint8Array, cacheDir: stri
   const parent = join(cacheDir, TRANSPILER_TAG);
   const dir = join(parent, digest);
   try {
-    return { dir, meta: JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as Meta };
+    return { dir, meta: JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as Meta, cached: true };
   } catch {
     // Not cached yet (or damaged: made again below).
   }
@@ -97,7 +97,7 @@ export async function transpiled(path: string, bytes: Uint8Array, cacheDir: stri
     // Another start put the same output there first: use it.
     if (!existsSync(join(dir, 'meta.json'))) throw e;
   }
-  return { dir, meta };
+  return { dir, meta, cached: false };
 }
 
 /** The glue's `instantiate`, compiled from V8's code cache beside it when there is one (written after the first run). */
@@ -160,13 +160,13 @@ export interface ComponentRun {
 
 /** Runs a command component to its end; LaunchError when it cannot start, else how it ended. */
 export async function runComponent(r: ComponentRun): Promise<ResultMessage> {
-  const { dir, meta } = await transpiled(r.path, r.bytes, r.cacheDir);
-  r.trace?.('component transpiled (or cached)');
+  const { dir, meta, cached } = await transpiled(r.path, r.bytes, r.cacheDir);
+  r.trace?.(cached ? 'component from the transpile cache' : 'component transpiled');
   const runName = commandExport(r.path, meta.exports);
   const host = new P2Host(r.options);
   try {
     const missing = unserved(meta.needs, host.importObject());
-    if (missing.length > 0) throw new LaunchError(`${r.path} imports what hyrun does not serve (it serves ${P2_WORLD}): ${missing.join(', ')}`, 126);
+    if (missing.length > 0) throw new LaunchError(`${r.path} imports what hyrun does not serve (hyrun serves ${P2_WORLD}): ${missing.join(', ')}`, 126);
     const modules = new Map<string, WebAssembly.Module>();
     let exportNames: Record<number, string> = {};
     for (const name of meta.cores) {

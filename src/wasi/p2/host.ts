@@ -14,7 +14,7 @@ import { InputStream, OutputStream, Pollable, poll } from './streams.js';
 export type ComponentImports = Record<string, Record<string, unknown>>;
 
 /** The world a command component may import: wasi:cli/command's imports without sockets (not served yet). */
-export const P2_WORLD = 'wasi:cli/command (without wasi:sockets)';
+export const P2_WORLD = 'wasi:cli/command without wasi:sockets';
 
 export class P2Host {
   readonly context: WasiContext;

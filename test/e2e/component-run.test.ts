@@ -1,0 +1,116 @@
+// `hyrun run` of WASI 0.2 command components (issue 16 §1, §6), built at test setup from our C
+// guests with jco's preview1 command adapter (scripts/build-guests.mjs): arguments, environment,
+// stdio, clocks, random, exit codes, traps, --memory, the transpile cache, bad input.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { guestsDir, hyrun, tempDir, type Result } from '../helpers.js';
+
+const component = (name: string): string => join(guestsDir, `${name}.component.wasm`);
+// One cache for the file: the first test to run a component transpiles it, the rest use it.
+const cache = tempDir('hyrun-components-');
+const env = { ...process.env, HYRUN_CACHE_DIR: cache.path };
+const run = (args: string[], input?: string, extra: NodeJS.ProcessEnv = {}): Result => hyrun(['run', ...args], { env: { ...env, ...extra }, input });
+const cachedOutputs = (dir: string): string[] => {
+  try {
+    return readdirSync(join(dir, 'components')).flatMap((tag) => readdirSync(join(dir, 'components', tag)));
+  } catch {
+    return [];
+  }
+};
+
+/** A bad-input failure: nothing on stdout, exactly one `hyrun: …` line on stderr. */
+function assertOneLineError(r: Result, status: number, pattern: RegExp): void {
+  assert.equal(r.status, status, `exit status (stderr: ${r.stderr})`);
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr, /^hyrun: [^\n]+\n$/, `one line: ${JSON.stringify(r.stderr)}`);
+  assert.match(r.stderr, pattern);
+}
+
+test('a command component gets its arguments, only the --env environment, clocks, random and stdin', () => {
+  const r = run(['--env', 'A=1', '--env', 'B=x=y', component('comp_cli'), 'stdin', 'two words'], 'piped in\n');
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, 'argc=3\nargv[1]=stdin\nargv[2]=two words\nenv A=1\nenv B=x=y\nmonotonic ok\nrealtime ok\nrandom ok\nstdin 9 bytes\n');
+  assert.equal(r.stderr, '');
+});
+
+test('detected by the binary header, not the file name', () => {
+  const t = tempDir();
+  try {
+    copyFileSync(component('hello'), join(t.path, 'app.bin'));
+    const r = run([join(t.path, 'app.bin')]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'hello from wasi, argc=1\n');
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('exit codes: exit-with-code keeps the code; the preview1 adapter\'s exit(err) is 1', () => {
+  const seven = run([component('comp_exit')]);
+  assert.equal(seven.status, 7, seven.stderr);
+  assert.equal(seven.stdout, 'exiting with 7\n');
+  // A u8: what the guest passes is taken modulo 256, as a native exit(300) is.
+  assert.equal(run([component('comp_exit'), '300']).status, 44);
+  assert.equal(run([component('comp_exit'), '0']).status, 0);
+  // The adapter (jco's, as wasmtime's) turns proc_exit(5) into wasi:cli/exit's exit(err): status 1.
+  const adapted = run([component('comp_cli'), 'exit', '5']);
+  assert.equal(adapted.status, 1, adapted.stderr);
+});
+
+test('traps: 134 with the trap and the guest frames named, output before it kept', () => {
+  const r = run([component('rt_trap')]);
+  assert.equal(r.status, 134);
+  assert.equal(r.stdout, 'about to trap: unreachable\n');
+  assert.match(r.stderr, /^hyrun: wasm trap: unreachable executed at crash_now <- main <- [^\n]*wasi:cli\/run@[\d.]+#run\n$/);
+  const div = run([component('rt_trap'), 'div0']);
+  assert.equal(div.status, 134);
+  assert.match(div.stderr, /^hyrun: wasm trap: integer divide by zero at divide <- main/);
+});
+
+test('--memory caps the component\'s memories', () => {
+  const ok = run(['--memory', '16MiB', component('hello')]);
+  assert.equal(ok.status, 0, ok.stderr);
+  assertOneLineError(run(['--memory', '64KiB', component('hello')]), 126, /needs \d+ bytes of memory at start, more than the memory limit of 65536 bytes/);
+});
+
+test('transpiled once: the second start comes from the cache and loads no transpiler', () => {
+  const t = tempDir();
+  try {
+    const trace = { HYRUN_CACHE_DIR: t.path, HYRUN_TRACE_STARTUP: '1' };
+    const first = run([component('hello')], undefined, trace);
+    assert.equal(first.status, 0, first.stderr);
+    assert.match(first.stderr, /component transpiled/);
+    assert.equal(cachedOutputs(t.path).length, 1);
+    const second = run([component('hello')], undefined, trace);
+    assert.equal(second.stdout, 'hello from wasi, argc=1\n');
+    assert.match(second.stderr, /component from the transpile cache/);
+    assert.doesNotMatch(second.stderr, /component transpiled/);
+    assert.equal(cachedOutputs(t.path).length, 1);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('bad input: a world hyrun does not serve is one line listing what is missing, 126', () => {
+  assertOneLineError(run([component('comp_unserved')]), 126,
+    /comp_unserved\.component\.wasm imports what hyrun does not serve \(hyrun serves wasi:cli\/command without wasi:sockets\): acme:made\/up, wasi:http\/types\n$/);
+});
+
+test('bad input: a component that fails validation is one line, 126, and nothing is cached', () => {
+  const t = tempDir();
+  try {
+    const bytes = readFileSync(component('hello'));
+    // A truncated component: the header says component, the rest does not hold.
+    writeFileSync(join(t.path, 'cut.wasm'), bytes.subarray(0, 5000));
+    const r = run([join(t.path, 'cut.wasm')], undefined, { HYRUN_CACHE_DIR: join(t.path, 'cache') });
+    assertOneLineError(r, 126, /cut\.wasm is not a valid WebAssembly component: /);
+    assert.deepEqual(cachedOutputs(join(t.path, 'cache')), []);
+  } finally {
+    t.cleanup();
+  }
+});
+
+after(() => cache.cleanup());
+
