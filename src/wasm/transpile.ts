@@ -3,6 +3,7 @@
 // (dist/hyrun-transpile.cjs, ~1 MB of JS and 6 MB of Wasm of its own), loaded by component.ts
 // only when a component is not in the cache yet: a cached start never loads it.
 import { transpileBytes } from '@bytecodealliance/jco-transpile';
+import { toCommonJs, TranspileError } from './glue.js';
 
 /** What the glue needs rewritten, and what it asks of the host. */
 export interface Transpiled {
@@ -14,8 +15,7 @@ export interface Transpiled {
   exports: string[];
 }
 
-/** The transpiler's error, as one line. */
-export class TranspileError extends Error {}
+export { TranspileError };
 
 /**
  * Transpiles with the WASI shim off (every wasi:* import is left to hyrun's host, by unversioned
@@ -41,19 +41,4 @@ export async function transpileComponent(bytes: Uint8Array): Promise<Transpiled>
   }
   if (glue === undefined) throw new TranspileError('the transpiler produced no glue');
   return { cores, glue: toCommonJs(glue), exports: exports.map(([name]) => name) };
-}
-
-/**
- * The ES module glue as a CommonJS body (node loads that from a code cache, and faster), with its
- * per-call debug hook (`_debugLog` reads process.env.JCO_DEBUG on every host call: about half the
- * cost of a small call) turned into an immediate return.
- */
-export function toCommonJs(glue: string): string {
-  let out = glue.replace(/^export function instantiate\(/m, 'function instantiate(');
-  out = out.replace(/^export const _util =/m, 'const _util =');
-  out = out.replace(/if \(!globalThis\?\.process\?\.env\?\.JCO_DEBUG\) \{ return; \}/, 'return;');
-  if (/^(export|import) /m.test(out) || !/^function instantiate\(/m.test(out)) {
-    throw new TranspileError('the transpiler produced glue of an unexpected shape');
-  }
-  return `${out}\nmodule.exports = { instantiate };\n`;
 }

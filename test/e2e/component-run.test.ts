@@ -3,9 +3,10 @@
 // stdio, clocks, random, exit codes, traps, --memory, the transpile cache, bad input.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { guestsDir, hyrun, tempDir, type Result } from '../helpers.js';
+import { guestsDir, hyrun, hyrunBin, tempDir, type Result } from '../helpers.js';
 
 const component = (name: string): string => join(guestsDir, `${name}.component.wasm`);
 // One cache for the file: the first test to run a component transpiles it, the rest use it.
@@ -67,6 +68,28 @@ test('traps: 134 with the trap and the guest frames named, output before it kept
   const div = run([component('rt_trap'), 'div0']);
   assert.equal(div.status, 134);
   assert.match(div.stderr, /^hyrun: wasm trap: integer divide by zero at divide <- main/);
+});
+
+/** Starts a component, sends sig once it printed `ready` (or after a while when empty), resolves with how it ended. */
+function signalled(name: string, sig: NodeJS.Signals, ready: string): Promise<{ code: number | null; signal: string | null }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(hyrunBin, ['run', component(name)], { stdio: ['pipe', 'pipe', 'pipe'], env });
+    let out = '';
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`no exit after ${sig}: ${out}`)); }, 30_000);
+    if (ready === '') setTimeout(() => child.kill(sig), 1500);
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (ready !== '' && out.includes(ready)) child.kill(sig);
+    });
+    child.on('exit', (code, signal) => { clearTimeout(timer); resolve({ code, signal }); });
+  });
+}
+
+test('signals end a component as a native program: spinning, or blocked reading stdin', async () => {
+  for (const sig of ['SIGTERM', 'SIGINT', 'SIGUSR1'] as const) {
+    assert.deepEqual(await signalled('rt_loop', sig, 'spinning\n'), { code: null, signal: sig }, sig);
+  }
+  assert.deepEqual(await signalled('rt_cat', 'SIGTERM', ''), { code: null, signal: 'SIGTERM' });
 });
 
 test('--memory caps the component\'s memories', () => {
