@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { guestsDir, hyrun, hyrunBin, tempDir, type Result } from '../helpers.js';
+import { assertOneLineError, guestsDir, hyrun, hyrunBin, tempDir, type Result } from '../helpers.js';
 
 const component = (name: string): string => join(guestsDir, `${name}.component.wasm`);
 // One cache for the file: the first test to run a component transpiles it, the rest use it.
@@ -20,14 +20,6 @@ const cachedOutputs = (dir: string): string[] => {
     return [];
   }
 };
-
-/** A bad-input failure: nothing on stdout, exactly one `hyrun: …` line on stderr. */
-function assertOneLineError(r: Result, status: number, pattern: RegExp): void {
-  assert.equal(r.status, status, `exit status (stderr: ${r.stderr})`);
-  assert.equal(r.stdout, '');
-  assert.match(r.stderr, /^hyrun: [^\n]+\n$/, `one line: ${JSON.stringify(r.stderr)}`);
-  assert.match(r.stderr, pattern);
-}
 
 test('a command component gets its arguments, only the --env environment, clocks, random and stdin', () => {
   const r = run(['--env', 'A=1', '--env', 'B=x=y', component('comp_cli'), 'stdin', 'two words'], 'piped in\n');
