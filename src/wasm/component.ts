@@ -84,8 +84,13 @@ export async function transpiled(path: string, bytes: Uint8Array, cacheDir: stri
     throw e;
   }
   const meta: Meta = { needs: glueNeeds(out.glue), exports: out.exports, cores: Object.keys(out.cores) };
-  mkdirSync(parent, { recursive: true });
-  const tmp = mkdtempSync(join(parent, '.new-'));
+  let tmp: string;
+  try {
+    mkdirSync(parent, { recursive: true });
+    tmp = mkdtempSync(join(parent, '.new-'));
+  } catch (e) {
+    throw new LaunchError(`cannot write the transpile cache in ${parent} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); set HYRUN_CACHE_DIR to a directory you may write`, 125);
+  }
   try {
     writeFileSync(join(tmp, 'glue.cjs'), out.glue);
     for (const [name, data] of Object.entries(out.cores)) writeFileSync(join(tmp, name), data);
@@ -202,6 +207,9 @@ function runInstance(glue: ReturnType<typeof loadGlue>, modules: Map<string, Web
   const ended = (e: unknown): ResultMessage => {
     if (e instanceof ProcExit) return { type: 'exit', code: e.code };
     if (isTrap(e)) return { type: 'trap', message: formatTrap(e, exportNames) };
+    // The glue's own checks of what the guest passes (a u8 out of range, a bad handle, invalid
+    // UTF-8): the guest broke the canonical ABI, which wasmtime traps on too.
+    if (thrownByGlue(e)) return { type: 'trap', message: `wasm trap: canonical ABI: ${(e as Error).message}`.replace(/\s*\n\s*/g, ' ') };
     return { type: 'error', message: `WASI host failure: ${(e as Error)?.stack ?? String(e)}` };
   };
   let exports: Record<string, Record<string, unknown>>;
@@ -211,7 +219,6 @@ function runInstance(glue: ReturnType<typeof loadGlue>, modules: Map<string, Web
     return ended(e);
   }
   trace?.('instantiated');
-  glue.saveCache();
   try {
     (exports[runName]!.run as () => void)();
     return { type: 'exit', code: 0 };
@@ -219,7 +226,17 @@ function runInstance(glue: ReturnType<typeof loadGlue>, modules: Map<string, Web
     // `run` returning err: the glue throws its payload wrapped (ComponentError); the exit status is 1, as wasmtime's.
     if ((e as { name?: string })?.name === 'ComponentError') return { type: 'exit', code: 1 };
     return ended(e);
+  } finally {
+    // After the run: the cache then holds every glue function the run compiled, not only instantiate's.
+    glue.saveCache();
   }
+}
+
+/** Whether an error was thrown by the glue's own code (its first frame is in glue.cjs), not by hyrun's host. */
+function thrownByGlue(e: unknown): boolean {
+  if (!(e instanceof Error) || typeof e.stack !== 'string') return false;
+  const first = e.stack.split('\n').find((l) => /^\s+at /.test(l));
+  return first !== undefined && /[/(]glue\.cjs:\d+:\d+\)?$/.test(first);
 }
 
 const missingCore = (name: string): never => {
