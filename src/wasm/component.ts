@@ -184,7 +184,9 @@ export async function runComponent(r: ComponentRun): Promise<ResultMessage> {
           throw e;
         }
       }
-      modules.set(name, compileForEngine(bytes));
+      // The component's own code under the modules' tier policy; the adapter and the glue's small
+      // shim modules all start in Liftoff (mostly run once; V8 tiers up what turns out hot).
+      modules.set(name, compileForEngine(bytes, modules.size === 0 ? undefined : 0));
       // The first core module is the component's own code: its export names name trap frames.
       if (modules.size === 1) exportNames = functionExportNames(bytes);
     }
