@@ -3,7 +3,7 @@
 // stdio, clocks, random, exit codes, traps, --memory, the transpile cache, bad input.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertOneLineError, guestsDir, hyrun, hyrunBin, tempDir, type Result } from '../helpers.js';
@@ -84,6 +84,22 @@ test('signals end a component as a native program: spinning, or blocked reading 
   assert.deepEqual(await signalled('rt_cat', 'SIGTERM', ''), { code: null, signal: 'SIGTERM' });
 });
 
+test('as PID 1 of a PID namespace, SIGTERM still stops a spinning component (143)', async (t) => {
+  if (spawnSync('unshare', ['--pid', '--fork', '--mount-proc', 'true']).status !== 0) return t.skip('cannot create PID namespaces here');
+  const r = await new Promise<{ code: number | null }>((resolve, reject) => {
+    const child = spawn('unshare', ['--pid', '--fork', '--mount-proc', hyrunBin, 'run', component('rt_loop')], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error('no exit after SIGTERM')); }, 30_000);
+    child.stdout.on('data', (d) => {
+      if (!String(d).includes('spinning')) return;
+      // unshare --fork: its child (node running hyrun) is PID 1 inside.
+      const pid = Number(spawnSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' }).stdout.trim().split('\n')[0]);
+      process.kill(pid, 'SIGTERM');
+    });
+    child.on('exit', (code) => { clearTimeout(timer); resolve({ code }); });
+  });
+  assert.deepEqual(r, { code: 143 });
+});
+
 test('--memory caps the component\'s memories', () => {
   const ok = run(['--memory', '16MiB', component('hello')]);
   assert.equal(ok.status, 0, ok.stderr);
@@ -111,6 +127,10 @@ test('transpiled once: the second start comes from the cache and loads no transp
 test('bad input: a world hyrun does not serve is one line listing what is missing, 126', () => {
   assertOneLineError(run([component('comp_unserved')]), 126,
     /comp_unserved\.component\.wasm imports what hyrun does not serve \(hyrun serves wasi:cli\/command without wasi:sockets\): acme:made\/up, wasi:http\/types\n$/);
+});
+
+test('bad input: sockets are not served to components yet: --tcplisten is one line, 125', () => {
+  assertOneLineError(run(['--tcplisten', '127.0.0.1:0', component('hello')]), 125, /--tcplisten is not served to components yet/);
 });
 
 test('bad input: a component that fails validation is one line, 126, and nothing is cached', () => {
