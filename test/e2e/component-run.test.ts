@@ -28,6 +28,11 @@ test('a command component gets its arguments, only the --env environment, clocks
   assert.equal(r.stderr, '');
 });
 
+test('--version names the transpiler whose glue components run on', () => {
+  const pkg = JSON.parse(readFileSync(join(guestsDir, '../../node_modules/@bytecodealliance/jco-transpile/package.json'), 'utf8')) as { version: string };
+  assert.ok(hyrun(['--version']).stdout.split('\n').includes(`components: jco-transpile@${pkg.version}`));
+});
+
 test('detected by the binary header, not the file name', () => {
   const t = tempDir();
   try {
