@@ -95,14 +95,33 @@ export async function transpiled(path: string, bytes: Uint8Array, cacheDir: stri
     writeFileSync(join(tmp, 'glue.cjs'), out.glue);
     for (const [name, data] of Object.entries(out.cores)) writeFileSync(join(tmp, name), data);
     writeFileSync(join(tmp, 'meta.json'), JSON.stringify(meta));
-    rmSync(dir, { recursive: true, force: true });
-    renameSync(tmp, dir);
+    publish(tmp, dir);
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
     // Another start put the same output there first: use it.
     if (!existsSync(join(dir, 'meta.json'))) throw e;
   }
   return { dir, meta, cached: false };
+}
+
+/**
+ * Renames the finished `tmp` to `dir`. A complete `dir` (another start's, possibly being read
+ * now) is kept and `tmp` dropped; only a damaged one (no meta.json, written last) is replaced.
+ */
+function publish(tmp: string, dir: string): void {
+  try {
+    renameSync(tmp, dir);
+    return;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
+  }
+  if (existsSync(join(dir, 'meta.json'))) {
+    rmSync(tmp, { recursive: true, force: true });
+    return;
+  }
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(tmp, dir);
 }
 
 /** The glue's `instantiate`, compiled from V8's code cache beside it when there is one (written after the first run). */

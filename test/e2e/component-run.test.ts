@@ -129,6 +129,28 @@ test('transpiled once: the second start comes from the cache and loads no transp
   }
 });
 
+test('starts racing to transpile the same component all run, and leave one complete output', async () => {
+  const t = tempDir();
+  try {
+    const one = (): Promise<{ code: number | null; out: string }> => new Promise((resolve) => {
+      const child = spawn(hyrunBin, ['run', component('comp_cli')], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...env, HYRUN_CACHE_DIR: t.path } });
+      let out = '';
+      child.stdout.on('data', (d) => { out += d; });
+      child.on('exit', (code) => resolve({ code, out }));
+    });
+    const results = await Promise.all([one(), one(), one(), one()]);
+    for (const r of results) {
+      assert.equal(r.code, 0);
+      assert.match(r.out, /^argc=1\n/);
+    }
+    assert.equal(cachedOutputs(t.path).length, 1);
+    const tagDir = join(t.path, 'components', readdirSync(join(t.path, 'components'))[0]!);
+    assert.deepEqual(readdirSync(tagDir).filter((n) => n.startsWith('.')), [], 'no temporary directories left');
+  } finally {
+    t.cleanup();
+  }
+});
+
 test('bad input: a world hyrun does not serve is one line listing what is missing, 126', () => {
   assertOneLineError(run([component('comp_unserved')]), 126,
     /comp_unserved\.component\.wasm imports what hyrun does not serve \(hyrun serves wasi:cli\/command without wasi:sockets\): acme:made\/up, wasi:http\/types\n$/);
