@@ -53,6 +53,15 @@ const fail = (errno: number): never => {
   throw new WasiError(errno);
 };
 
+/** Descriptors the guest opened (not its preopens), per instance: closed when the instance ends if the guest has not dropped them. */
+const opened = new WeakMap<WasiContext, Set<Inner>>();
+
+/** Closes what the guest of `ctx` opened and still holds. */
+export function closeOpened(ctx: WasiContext): void {
+  for (const d of opened.get(ctx) ?? []) d.close();
+  opened.delete(ctx);
+}
+
 export class Descriptor {
   constructor(readonly inner: Inner, private readonly ctx: WasiContext) {}
 
@@ -172,10 +181,13 @@ export class Descriptor {
       if (flags.fileIntegritySync) fdflags |= FDFLAGS.SYNC;
       if (flags.dataIntegritySync) fdflags |= FDFLAGS.DSYNC;
       if (flags.requestedWriteSync) fdflags |= FDFLAGS.RSYNC;
-      const opened = ops.openAt(this.ctx, this.inner, path, {
+      const d = ops.openAt(this.ctx, this.inner, path, {
         follow: pathFlags.symlinkFollow === true, oflags, rightsBase: rightsOf(flags), rightsInheriting: DIRECTORY_INHERITING_RIGHTS, fdflags,
       });
-      return new Descriptor(opened, this.ctx);
+      let held = opened.get(this.ctx);
+      if (held === undefined) opened.set(this.ctx, (held = new Set()));
+      held.add(d);
+      return new Descriptor(d, this.ctx);
     });
   }
 
@@ -207,7 +219,9 @@ export class Descriptor {
 
   [Symbol.dispose](): void {
     // The guest's preopens live as long as the instance (it may ask get-directories again).
-    if (!(this.inner instanceof PreopenDescriptor)) this.inner.close();
+    if (this.inner instanceof PreopenDescriptor) return;
+    opened.get(this.ctx)?.delete(this.inner);
+    this.inner.close();
   }
 }
 

@@ -8,7 +8,7 @@ import { setupStdio } from '../stdio.js';
 import { cliImports } from './cli.js';
 import { clockAndRandomImports } from './clocks.js';
 import { IoError } from './errors.js';
-import { Descriptor, DirectoryEntryStream, filesystemErrorCode, getDirectories } from './filesystem.js';
+import { closeOpened, Descriptor, DirectoryEntryStream, filesystemErrorCode, getDirectories } from './filesystem.js';
 import { InputStream, OutputStream, Pollable, poll } from './streams.js';
 
 export type ComponentImports = Record<string, Record<string, unknown>>;
@@ -41,8 +41,9 @@ export class P2Host {
     setupPreopens(this.context);
   }
 
-  /** Closes the preopens and standard stream reopens (files the guest opened close when their handles drop, or with the process). */
+  /** Closes what the guest opened and still holds, the preopens and the standard streams' reopens. */
   dispose(): void {
+    closeOpened(this.context);
     this.context.fds.closeAll();
   }
 }
