@@ -80,6 +80,18 @@ int main(void) {
   try_read("cap climbing link", "/cap/esc-link", 0);
   try_read("cap absolute link", "/cap/abs-link", 0);
   try_write("cap create through link", "/cap/esc-dir/planted.txt", "x\n");
+  // preview2-shim's hole: hold a directory open, rename it away, put a climbing symlink at its old
+  // name, then open through the held descriptor. Held descriptors resolve in the directory held.
+  mkdir("/victim", 0755);
+  int held = open("/victim", O_RDONLY | O_DIRECTORY);
+  result("rename away held dir", held >= 0 && rename("/victim", "/victim-moved") == 0, "");
+  result("plant climbing link", symlink("../../../../../../etc", "/victim") == 0, "");
+  int leak = openat(held, "hostname", O_RDONLY);
+  if (leak >= 0) { char buf[64] = {0}; read(leak, buf, sizeof buf - 1); printf("held fd after rename: LEAK %s\n", buf); close(leak); }
+  else result("held fd after rename", 0, "");
+  try_write("held dir still writable", "/victim-moved/inside.txt", "x\n");
+  try_read("through planted link", "/victim/hostname", 0);
+  close(held);
   // Kernel filesystems: informational files only, nothing of the process, no way back out.
   try_read("proc cpuinfo", "/proc/cpuinfo", 1);
   try_read("proc environ", "/proc/self/environ", 0);
