@@ -13,9 +13,10 @@ import type { WasiOptions } from '../wasi/context.js';
 import { ProcExit } from '../wasi/errors.js';
 import { P2Host, P2_WORLD } from '../wasi/p2/host.js';
 import { AddonRequiredError } from '../wasi/preopen.js';
-import { capMemory, functionExportNames, MemoryCapError } from './binary.js';
+import { functionExportNames } from './binary.js';
 import { LaunchError } from './engine.js';
 import { compileForEngine } from './flags.js';
+import { capToLimit } from './load.js';
 import type { ResultMessage } from './protocol.js';
 import { formatTrap, isTrap } from './trap.js';
 import type * as TranspileModule from './transpile.js';
@@ -195,14 +196,7 @@ export async function runComponent(r: ComponentRun): Promise<ResultMessage> {
     let exportNames: Record<number, string> = {};
     for (const name of meta.cores) {
       let bytes: Uint8Array = readFileSync(join(dir, name));
-      if (r.memoryLimit !== undefined) {
-        try {
-          bytes = capMemory(bytes, r.memoryLimit);
-        } catch (e) {
-          if (e instanceof MemoryCapError) throw new LaunchError(`${r.path} needs ${e.initialBytes} bytes of memory at start, more than the memory limit of ${e.capBytes} bytes`, 126);
-          throw e;
-        }
-      }
+      if (r.memoryLimit !== undefined) bytes = capToLimit(r.path, bytes, r.memoryLimit);
       // The component's own code under the modules' tier policy; the adapter and the glue's small
       // shim modules all start in Liftoff (mostly run once; V8 tiers up what turns out hot).
       modules.set(name, compileForEngine(bytes, modules.size === 0 ? undefined : 0));

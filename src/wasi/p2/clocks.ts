@@ -5,7 +5,8 @@ import { fillRandom } from '../random.js';
 import { Pollable } from './streams.js';
 
 const NS = 1_000_000_000n;
-const datetime = (ns: bigint): { seconds: bigint; nanoseconds: number } => ({ seconds: ns / NS, nanoseconds: Number(ns % NS) });
+/** wasi:clocks `datetime` from nanoseconds since the epoch (wall clock, file times). */
+export const datetime = (ns: bigint): { seconds: bigint; nanoseconds: number } => ({ seconds: ns / NS, nanoseconds: Number(ns % NS) });
 const u64 = (v: bigint): bigint => BigInt.asUintN(64, v);
 
 const randomBytes = (len: bigint): Uint8Array => {

@@ -11,6 +11,7 @@ import { WasiError } from '../errors.js';
 import { FILE_RIGHTS, WRITE_RIGHTS } from '../file.js';
 import * as ops from '../path-ops.js';
 import { PreopenDescriptor } from '../preopen.js';
+import { datetime } from './clocks.js';
 import { fsResult, IoError } from './errors.js';
 import { InputStream, OutputStream, type ByteSink, type ByteSource } from './streams.js';
 
@@ -31,7 +32,6 @@ const TYPE_NAMES: Record<number, string> = {
 const typeName = (filetype: number): string => TYPE_NAMES[filetype] ?? 'unknown';
 const ADVICE: Record<string, number> = { normal: 0, sequential: 1, random: 2, 'will-need': 3, 'dont-need': 4, 'no-reuse': 5 };
 const NS = 1_000_000_000n;
-const datetime = (ns: bigint): Datetime => ({ seconds: ns / NS, nanoseconds: Number(ns % NS) });
 
 /** A file's rights other than reading and changing it (seek, tell, stat, advise, flags, poll). */
 const FILE_NEUTRAL = FILE_RIGHTS & ~(RIGHTS.FD_READ | WRITE_RIGHTS | RIGHTS.FD_FILESTAT_SET_TIMES);
