@@ -7,10 +7,11 @@
 //   bench/kernels/NAME.c      -> build/bench/NAME.wasm + build/bench/native/NAME (both clang-14 -O2)
 //   COMPONENTS below          -> build/guests/NAME.component.wasm: the module made a WASI 0.2 command
 //                                component with jco's preview1 command adapter (wit-component's
-//                                `component new`, from jco's own packages: offline, test setup only)
+//                                `component new`, jco-transpile's copy, as bundled by npm run build)
 //
 // A C file may carry a first-line comment `// cflags: ...` with extra flags for both builds.
 import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { readdirSync, statSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, basename, extname } from 'node:path';
 
@@ -87,13 +88,14 @@ package acme:made@1.0.0 { interface up { hello: func() -> u32; } }`,
   const todo = Object.entries(COMPONENTS).filter(([name]) => !newer(join(out, 'guests', `${name}.wasm`), join(out, 'guests', `${name}.component.wasm`)));
   for (const [name] of Object.entries(COMPONENTS)) claim(join(out, 'guests', `${name}.component.wasm`), `${name}.wasm`);
   if (todo.length === 0) return;
-  // jco-transpile's copy of wasm-tools (a component itself, on jco's own WASI shim): test setup only, never at run time.
-  const { $init, tools } = await import(join(root, 'node_modules/@bytecodealliance/jco-transpile/vendor/wasm-tools.js'));
-  await $init;
+  // jco-transpile's copy of wasm-tools, bundled by `npm run build` to run on hyrun's own WASI host.
+  const bundle = join(root, 'dist/test-component-tools.cjs');
+  if (!existsSync(bundle)) { console.error('build-guests: dist/test-component-tools.cjs is missing: run npm run build first'); process.exit(1); }
+  const tools = createRequire(import.meta.url)(bundle);
   const adapter = readFileSync(jcoLib);
   for (const [name, wit] of todo) {
     let core = readFileSync(join(out, 'guests', `${name}.wasm`));
-    if (wit !== null) core = tools.componentEmbed({ binary: core, witSource: wit, world: /world ([\w-]+)/.exec(wit)[1] });
-    writeFileSync(join(out, 'guests', `${name}.component.wasm`), tools.componentNew(core, [['wasi_snapshot_preview1', adapter]]));
+    if (wit !== null) core = await tools.componentEmbed({ binary: core, witSource: wit, world: /world ([\w-]+)/.exec(wit)[1] });
+    writeFileSync(join(out, 'guests', `${name}.component.wasm`), await tools.componentNew(core, [['wasi_snapshot_preview1', adapter]]));
   }
 }
