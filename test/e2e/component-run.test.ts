@@ -33,6 +33,16 @@ test('--version names the transpiler whose glue components run on', () => {
   assert.ok(hyrun(['--version']).stdout.split('\n').includes(`components: jco-transpile@${pkg.version}`));
 });
 
+test('clock pollables: a relative and an absolute sleep through poll_oneoff wait at least as long as asked', () => {
+  // rt_clock sleeps 200 ms, then until 100 ms from now, reporting the nanoseconds each took.
+  const r = run([component('rt_clock')]);
+  assert.equal(r.status, 0, r.stderr);
+  const rel = /^sleep_rel 0 1 (\d+) /m.exec(r.stdout);
+  const abs = /^sleep_abs 0 1 (\d+)$/m.exec(r.stdout);
+  assert.ok(rel && Number(rel[1]) >= 200e6, r.stdout);
+  assert.ok(abs && Number(abs[1]) >= 100e6, r.stdout);
+});
+
 test('detected by the binary header, not the file name', () => {
   const t = tempDir();
   try {
