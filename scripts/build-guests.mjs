@@ -79,6 +79,9 @@ async function buildComponents() {
     comp_exit: `package hyrun:fixture;
 world exit-code { import wasi:cli/exit@0.2.0; }
 package wasi:cli@0.2.0 { interface exit { exit: func(status: result); exit-with-code: func(status-code: u8); } }`,
+    comp_run_err: `package hyrun:fixture;
+world run-err { export wasi:cli/run@0.2.0; }
+package wasi:cli@0.2.0 { interface run { run: func() -> result; } }`,
     comp_unserved: `package hyrun:fixture;
 world unserved { import wasi:http/types@0.2.0; import acme:made/up@1.0.0; }
 package wasi:http@0.2.0 { interface types { ping: func() -> u32; } }
@@ -96,6 +99,8 @@ package acme:made@1.0.0 { interface up { hello: func() -> u32; } }`,
   for (const [name, wit] of todo) {
     let core = readFileSync(join(out, 'guests', `${name}.wasm`));
     if (wit !== null) core = await tools.componentEmbed({ binary: core, witSource: wit, world: /world ([\w-]+)/.exec(wit)[1] });
-    writeFileSync(join(out, 'guests', `${name}.component.wasm`), await tools.componentNew(core, [['wasi_snapshot_preview1', adapter]]));
+    // The adapter only for modules that call preview1 (it wants their _start).
+    const preview1 = WebAssembly.Module.imports(new WebAssembly.Module(core)).some((i) => i.module === 'wasi_snapshot_preview1');
+    writeFileSync(join(out, 'guests', `${name}.component.wasm`), await tools.componentNew(core, preview1 ? [['wasi_snapshot_preview1', adapter]] : []));
   }
 }

@@ -239,7 +239,7 @@ function runInstance(glue: ReturnType<typeof loadGlue>, modules: Map<string, Web
     return { type: 'exit', code: 0 };
   } catch (e) {
     // `run` returning err: the glue throws its payload wrapped (ComponentError); the exit status is 1, as wasmtime's.
-    if ((e as { name?: string })?.name === 'ComponentError') return { type: 'exit', code: 1 };
+    if ((e as object | null)?.constructor?.name === 'ComponentError') return { type: 'exit', code: 1 };
     return ended(e);
   } finally {
     // After the run: the cache then holds every glue function the run compiled, not only instantiate's.

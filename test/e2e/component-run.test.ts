@@ -55,13 +55,17 @@ test('detected by the binary header, not the file name', () => {
   }
 });
 
-test('exit codes: exit-with-code keeps the code; the preview1 adapter\'s exit(err) is 1', () => {
+test('exit codes: exit-with-code keeps the code; exit(err) and run returning err are 1', () => {
   const seven = run([component('comp_exit')]);
   assert.equal(seven.status, 7, seven.stderr);
   assert.equal(seven.stdout, 'exiting with 7\n');
   // A u8: what the guest passes is taken modulo 256, as a native exit(300) is.
   assert.equal(run([component('comp_exit'), '300']).status, 44);
   assert.equal(run([component('comp_exit'), '0']).status, 0);
+  // wasi:cli/run returning err.
+  const err = run([component('comp_run_err')]);
+  assert.equal(err.status, 1, err.stderr);
+  assert.equal(err.stderr, '');
   // The adapter (jco's, as wasmtime's) turns proc_exit(5) into wasi:cli/exit's exit(err): status 1.
   const adapted = run([component('comp_cli'), 'exit', '5']);
   assert.equal(adapted.status, 1, adapted.stderr);
