@@ -82,6 +82,9 @@ package wasi:cli@0.2.0 { interface exit { exit: func(status: result); exit-with-
     comp_run_err: `package hyrun:fixture;
 world run-err { export wasi:cli/run@0.2.0; }
 package wasi:cli@0.2.0 { interface run { run: func() -> result; } }`,
+    comp_http: `package hyrun:fixture;
+world http { export wasi:http/incoming-handler@0.2.0; }
+package wasi:http@0.2.0 { interface incoming-handler { handle: func(); } }`,
     comp_unserved: `package hyrun:fixture;
 world unserved { import wasi:http/types@0.2.0; import acme:made/up@1.0.0; }
 package wasi:http@0.2.0 { interface types { ping: func() -> u32; } }
