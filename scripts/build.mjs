@@ -1,7 +1,7 @@
 // Transpiles every TypeScript file to dist/ (one output per input, no type checking: `npm run typecheck`
 // does that), then bundles the entry points whose start-up time matters into single files.
 import { build } from 'esbuild';
-import { readdirSync, statSync, existsSync, rmSync, renameSync, readFileSync, writeFileSync, mkdtempSync, mkdirSync } from 'node:fs';
+import { readdirSync, statSync, existsSync, rmSync, renameSync, readFileSync, writeFileSync, mkdtempSync, mkdirSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
@@ -15,9 +15,14 @@ const walk = (dir) => readdirSync(dir).flatMap((name) => {
 });
 const sources = ['src', 'test', 'bench'].filter((d) => existsSync(join(root, d))).flatMap((d) => walk(join(root, d)));
 
+// The component transpiler's version keys the transpile cache (src/wasm/component.ts).
+const transpilerPackage = join(root, 'node_modules/@bytecodealliance/jco-transpile');
+const transpilerVersion = JSON.parse(readFileSync(join(transpilerPackage, 'package.json'), 'utf8')).version;
+const constants = { __HYRUN_TRANSPILER__: JSON.stringify(`jco-transpile@${transpilerVersion}`) };
+
 await build({
   entryPoints: sources, outdir: join(root, 'dist'), outbase: root,
-  format: 'esm', platform: 'node', target: 'node20', logLevel: 'warning',
+  format: 'esm', platform: 'node', target: 'node20', logLevel: 'warning', define: constants,
 });
 
 // Single-file bundles: the CLI (fewer module loads at start-up) and the executor, which is copied
@@ -25,6 +30,9 @@ await build({
 // CommonJS, not ESM: node starts a CommonJS entry (and a CommonJS worker) ~4 ms faster each, and
 // every hyrun call and every Wasm container pays that. The ESM-only `import.meta.url` becomes the
 // bundle's own file URL.
+// jco's own components (its transpiler, its wasm-tools) import WASI 0.2 from preview2-shim: in the
+// bundles those imports go to hyrun's own host instead (src/wasm/transpiler-wasi.ts).
+const onHyrunsWasi = Object.fromEntries(['cli', 'filesystem', 'io', 'random'].map((n) => [`@bytecodealliance/preview2-shim/${n}`, join(root, 'src/wasm/transpiler-wasi.ts')]));
 const bundles = [
   // dist/hyrun.cjs is a small entry that starts this bundle from V8's code cache (codeCache below).
   { in: 'src/cli/main.ts', out: 'dist/hyrun-main.cjs', external: ['wabt'] },
@@ -37,6 +45,12 @@ const bundles = [
   { in: 'src/wasm/worker.ts', out: 'dist/worker-main.cjs', external: ['wabt'] },
   // hyrun install / doctor, loaded by the CLI only for those commands (it carries the TOML library).
   { in: 'src/engine/cli.ts', out: 'dist/engine.cjs', external: ['wabt'] },
+  // The component transpiler (jco-transpile and its own Wasm, copied beside it below), loaded only to
+  // transpile a component that is not cached yet. Its optimiser and minifier are never asked for.
+  // It is a component itself: its WASI imports go to hyrun's own host (src/wasm/transpiler-wasi.ts), never preview2-shim.
+  { in: 'src/wasm/transpile.ts', out: 'dist/hyrun-transpile.cjs', external: ['wabt', 'binaryen', 'oxc-minify'], alias: onHyrunsWasi },
+  // Test setup: wit-component's embed and new, for the component fixtures (scripts/build-guests.mjs), the same way.
+  { in: 'test/component-tools.ts', out: 'dist/test-component-tools.cjs', external: ['wabt', 'binaryen', 'oxc-minify'], alias: onHyrunsWasi },
   // Benchmark evidence only (bench/main-thread-run.ts), bundled like the executor for a fair timing.
   { in: 'bench/main-thread-run.ts', out: 'dist/bench/main-thread-run.cjs', external: ['wabt'] },
 ];
@@ -44,10 +58,14 @@ for (const b of bundles) {
   if (!existsSync(join(root, b.in))) continue;
   await build({
     entryPoints: [join(root, b.in)], outfile: join(root, b.out), bundle: true,
-    format: 'cjs', platform: 'node', target: 'node20', external: b.external, logLevel: 'warning',
-    define: { 'import.meta.url': '__hyrunBundleUrl' },
+    format: 'cjs', platform: 'node', target: 'node20', external: b.external, alias: b.alias, logLevel: 'warning',
+    define: { 'import.meta.url': '__hyrunBundleUrl', ...constants },
     banner: { js: "'use strict'; const __hyrunBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   });
+}
+// jco-transpile finds its Wasm beside its own file (import.meta.url): beside the bundle here.
+for (const name of readdirSync(join(transpilerPackage, 'vendor')).filter((n) => n.endsWith('.wasm'))) {
+  copyFileSync(join(transpilerPackage, 'vendor', name), join(root, 'dist', name));
 }
 // Bundles of earlier builds (ESM, .mjs): gone, so nothing can start a stale copy.
 for (const old of ['hyrun.mjs', 'executor.mjs', 'worker.mjs']) rmSync(join(root, 'dist', old), { force: true });

@@ -1,4 +1,5 @@
 // Shared by all tests: where things are, and how to run hyrun as a user would.
+import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +23,14 @@ export function run(cmd: string, args: string[], options: SpawnSyncOptions = {})
 }
 
 export const hyrun = (args: string[], options: SpawnSyncOptions = {}): Result => run(hyrunBin, args, options);
+
+/** A bad-input failure: nothing on stdout, exactly one `hyrun: …` line on stderr. */
+export function assertOneLineError(r: Result, status: number, pattern: RegExp): void {
+  assert.equal(r.status, status, `exit status (stderr: ${r.stderr})`);
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr, /^hyrun: [^\n]+\n$/, `one line: ${JSON.stringify(r.stderr)}`);
+  assert.match(r.stderr, pattern);
+}
 
 /** A fresh temporary directory, removed by the returned cleanup function. */
 export function tempDir(prefix = 'hyrun-test-'): { path: string; cleanup: () => void } {

@@ -50,6 +50,8 @@ export function versionText(): string {
     `sandbox: ${sandboxMode()}`,
     // dist/hyrun.cjs's V8 code cache of the CLI bundle (scripts/cached-entry.cjs): start-up only.
     `code cache: ${codeCacheStatus().replace('not used', 'not used (started without dist/hyrun.cjs)')}`,
+    // WASI 0.2 command components: canonical-ABI glue from this transpiler, hyrun's own host (docs/components.md).
+    `components: ${typeof __HYRUN_TRANSPILER__ === 'string' ? __HYRUN_TRANSPILER__ : 'jco-transpile'}`,
     `+WASM:v8 ${process.versions.v8}`,
     '',
   ].join('\n');

@@ -8,6 +8,9 @@ export const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
 /** Whether bytes begin with the `\0asm` magic (any version: describeNonModule tells them apart). */
 export const hasWasmMagic = (head: Uint8Array): boolean => head.length >= 4 && WASM_MAGIC.every((b, i) => head[i] === b);
 
+/** Whether a file's first 8 bytes are a component's: the Wasm magic, any version, layer 1 (the binary says so, not the file name). */
+export const isComponentHeader = (head: Uint8Array): boolean => head.length >= 8 && hasWasmMagic(head) && head[6] === 1 && head[7] === 0;
+
 /**
  * Up to `length` first bytes of a regular file; undefined when it is not one or cannot be read.
  * The type is checked before opening: opening a FIFO named by a container's or user's path would block.
@@ -194,7 +197,7 @@ export function describeNonModule(bytes: Uint8Array): string | null {
     const version = bytes[4] | (bytes[5] << 8);
     const layer = bytes[6] | (bytes[7] << 8);
     if (version === 1 && layer === 0) return null;
-    if (layer === 1) return 'a WebAssembly component (component model); only core modules (WASI preview1) are supported';
+    if (layer === 1) return 'a WebAssembly component (component model), which hyrun runs only through `hyrun run FILE` so far';
     return `a WebAssembly binary of unsupported version ${version}`;
   }
   if (startsWith([0x7f, 0x45, 0x4c, 0x46])) return 'an ELF executable (a native program)';

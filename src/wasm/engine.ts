@@ -11,7 +11,7 @@ export const SPEC_ENV = 'HYRUN_EXECUTOR_SPEC';
  * Everything else (CLI parsing, OCI bundles, containers) is plumbing outside the engine.
  */
 export interface WasmRunSpec {
-  /** Path of the .wasm or .wat module, as this process sees it. */
+  /** Path of the .wasm or .wat module (or WASI 0.2 command component), as this process sees it. */
   module: string;
   /** The guest's argv, argv[0] included. */
   args: string[];
@@ -24,6 +24,8 @@ export interface WasmRunSpec {
   memoryLimit?: number;
   /** `HOST:PORT` listening TCP sockets, preopened to the guest after the directories. */
   tcpListen?: string[];
+  /** Where transpiled components are kept (component.ts); components cannot run without it. */
+  componentCache?: string;
 }
 
 /**

@@ -94,9 +94,9 @@ let setForGood = false;
  * (binary.ts moduleForEngine, with tiering hints when the flags read them), with the flags set for
  * the compile and restored after it where that is possible.
  */
-export function compileForEngine(bytes: Uint8Array): WebAssembly.Module {
+export function compileForEngine(bytes: Uint8Array, liftoffAbove = LIFTOFF_ABOVE): WebAssembly.Module {
   const flags = plan();
-  const engineBytes = moduleForEngine(bytes, flags.some((f) => f.set === HINTS_FLAG) ? LIFTOFF_ABOVE : undefined, TURBOFAN_FIRST_BUDGET);
+  const engineBytes = moduleForEngine(bytes, flags.some((f) => f.set === HINTS_FLAG) ? liftoffAbove : undefined, TURBOFAN_FIRST_BUDGET);
   if (flags.every((f) => f.restore !== undefined)) {
     for (const f of flags) setFlagsFromString(f.set);
     try {

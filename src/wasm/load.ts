@@ -71,18 +71,20 @@ export async function prepareBinary(path: string, bytes: Uint8Array, memoryLimit
     if (path.endsWith('.wat') || looksLikeWat(bytes)) bytes = await watToBinary(path, bytes);
     else throw new LaunchError(`${path} is not a WebAssembly module: it is ${what}`, 126);
   }
-  if (memoryLimit !== undefined) {
-    if (!(memoryLimit >= 0)) throw new LaunchError(`invalid memory limit ${memoryLimit}`, 125);
-    try {
-      bytes = capMemory(bytes, memoryLimit);
-    } catch (e) {
-      if (e instanceof MemoryCapError) {
-        throw new LaunchError(`${path} needs ${e.initialBytes} bytes of memory at start, more than the memory limit of ${e.capBytes} bytes`, 126);
-      }
-      throw new LaunchError(`${path} is not a valid WebAssembly module: ${(e as Error).message}`, 126);
+  return memoryLimit === undefined ? bytes : capToLimit(path, bytes, memoryLimit);
+}
+
+/** The module with its memories capped at `memoryLimit` bytes (binary.ts capMemory); one-line LaunchErrors otherwise. */
+export function capToLimit(path: string, bytes: Uint8Array, memoryLimit: number): Uint8Array {
+  if (!(memoryLimit >= 0)) throw new LaunchError(`invalid memory limit ${memoryLimit}`, 125);
+  try {
+    return capMemory(bytes, memoryLimit);
+  } catch (e) {
+    if (e instanceof MemoryCapError) {
+      throw new LaunchError(`${path} needs ${e.initialBytes} bytes of memory at start, more than the memory limit of ${e.capBytes} bytes`, 126);
     }
+    throw new LaunchError(`${path} is not a valid WebAssembly module: ${(e as Error).message}`, 126);
   }
-  return bytes;
 }
 
 /** Compiles and checks that the module is a WASI command hyrun can link. */

@@ -5,15 +5,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { guest, guestsDir, hyrun, native, READONLY_REPORT, repoRoot, run, tempDir, type Result } from '../helpers.js';
-
-/** A bad-input failure: nothing on stdout, exactly one `hyrun: …` line on stderr. */
-function assertOneLineError(r: Result, status: number, pattern: RegExp): void {
-  assert.equal(r.status, status, `exit status (stderr: ${r.stderr})`);
-  assert.equal(r.stdout, '');
-  assert.match(r.stderr, /^hyrun: [^\n]+\n$/, `one line: ${JSON.stringify(r.stderr)}`);
-  assert.match(r.stderr, pattern);
-}
+import { assertOneLineError, guest, guestsDir, hyrun, native, READONLY_REPORT, repoRoot, run, tempDir, type Result } from '../helpers.js';
 
 test('runs the README example (text format) and a C guest', () => {
   const r = hyrun(['run', 'examples/hello.wat'], { cwd: repoRoot });
