@@ -7,6 +7,10 @@ import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { dirname } from 'node:path';
 import { join } from 'node:path';
+import { ensurePinnedNode } from './node.mjs';
+
+// Built on the node hyrun runs on: the addon against its headers, the code caches by its V8.
+ensurePinnedNode();
 
 const root = new URL('..', import.meta.url).pathname;
 const walk = (dir) => readdirSync(dir).flatMap((name) => {
@@ -17,7 +21,7 @@ const sources = ['src', 'test', 'bench'].filter((d) => existsSync(join(root, d))
 
 await build({
   entryPoints: sources, outdir: join(root, 'dist'), outbase: root,
-  format: 'esm', platform: 'node', target: 'node20', logLevel: 'warning',
+  format: 'esm', platform: 'node', target: 'node24', logLevel: 'warning',
 });
 
 // Single-file bundles: the CLI (fewer module loads at start-up) and the executor, which is copied
@@ -44,7 +48,7 @@ for (const b of bundles) {
   if (!existsSync(join(root, b.in))) continue;
   await build({
     entryPoints: [join(root, b.in)], outfile: join(root, b.out), bundle: true,
-    format: 'cjs', platform: 'node', target: 'node20', external: b.external, logLevel: 'warning',
+    format: 'cjs', platform: 'node', target: 'node24', external: b.external, logLevel: 'warning',
     define: { 'import.meta.url': '__hyrunBundleUrl' },
     banner: { js: "'use strict'; const __hyrunBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   });
@@ -53,7 +57,7 @@ for (const b of bundles) {
 for (const old of ['hyrun.mjs', 'executor.mjs', 'worker.mjs']) rmSync(join(root, 'dist', old), { force: true });
 
 // The Node-API addon (native/hyrun_native.c): compiled against the headers of the node that runs
-// this build, with the machine's C compiler, no network. Optional: without it hyrun takes its
+// this build (the pinned one: node_modules/node-linux-<arch>/include/node), with the machine's C compiler, no network. Optional: without it hyrun takes its
 // portable paths (src/wasi/native.ts), so a failure here is a warning, not an error.
 buildNative();
 
@@ -96,11 +100,13 @@ async function codeCaches() {
     writeFileSync(join(work, 'dir', 'a'), 'a');
     const env = { ...process.env, HYRUN_CODE_CACHE: 'write' };
     delete env.NODE_OPTIONS; // V8 flags there would be baked into the caches' flag hash
-    execFileSync(process.execPath, [join(root, 'dist/hyrun.cjs'), 'run', '--dir', `${join(work, 'dir')}::/t`, wasm],
+    // V8 checks a cache against its flags: train with those bin/hyrun and the executor start with.
+    const { HYRUN_ENGINE_FLAGS: flags } = await import(join(root, 'dist/src/wasm/flags.js'));
+    execFileSync(process.execPath, [...flags, join(root, 'dist/hyrun.cjs'), 'run', '--dir', `${join(work, 'dir')}::/t`, wasm],
       { env, stdio: ['ignore', 'ignore', 'pipe'] });
     // A socket on stdin (node's 'pipe') puts the executor's guest on the worker thread, as PID 1 does.
     const spec = { module: wasm, args: ['train'], env: [], preopens: [{ hostPath: join(work, 'dir'), guestPath: '/t' }] };
-    execFileSync(process.execPath, [join(root, 'dist/executor.cjs')],
+    execFileSync(process.execPath, [...flags, join(root, 'dist/executor.cjs')],
       { env: { ...env, HYRUN_EXECUTOR_SPEC: Buffer.from(JSON.stringify(spec)).toString('base64') }, input: '', stdio: ['pipe', 'ignore', 'pipe'] });
     const missing = entries.map(([, body]) => body).filter((body) => !existsSync(join(root, 'dist', `${body}.cache`)));
     if (missing.length > 0) throw new Error(`the training runs wrote no cache for ${missing.join(', ')}`);

@@ -7,6 +7,11 @@
 // flags differ, and the bundle is then compiled as `require` would. HYRUN_CODE_CACHE=write (the
 // build's training runs) writes the cache at exit. The same entry serves the CLI, the executor
 // and its worker thread.
+// hyrun needs node 24 or newer (HYRUN_NODE may name any node): written so that older ones parse it.
+if (Number(process.versions.node.split('.')[0]) < 24) {
+  process.stderr.write('hyrun: node ' + process.versions.node + ' at ' + process.execPath + ' is too old: hyrun needs node 24 or newer (unset HYRUN_NODE to use its own)\n');
+  process.exit(125);
+}
 const fs = require('node:fs');
 const { Script } = require('node:vm');
 const body = `${__dirname}/__BODY__`;

@@ -4,6 +4,7 @@
 //   oci       through hyrun's own OCI runtime (`hyrun run --bundle`), when root and crun/runc are there;
 //   embedded  a Wasm image on the WASI sandbox alone, the rootfs preopened as `/` (nothing but hyrun needed).
 // A Linux image without the OCI path gets one line naming what to install.
+import { nodeCommand } from '../runtime/self-node.js';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
@@ -320,7 +321,7 @@ async function runCommand(rawArgs: string[]): Promise<number> {
     const log = openSync(join(dir, 'log'), 'a');
     // The forwarder's listening sockets are inherited by the supervisor as its fds 3, 4, …
     const fds = listeners.map((l) => (l as unknown as { _handle: { fd: number } })._handle.fd);
-    const child = spawn(process.execPath, [hyrunEntry(), '__supervise', store.root, id], { detached: true, stdio: ['ignore', log, log, ...fds] });
+    const child = spawn(nodeCommand()[0]!, [...nodeCommand().slice(1), hyrunEntry(), '__supervise', store.root, id], { detached: true, stdio: ['ignore', log, log, ...fds] });
     closeSync(log);
     for (const l of listeners) l.close();
     child.unref();
@@ -508,13 +509,13 @@ async function supervise(store: Store, id: string, foreground: boolean, listener
     writeRecord(store, r);
     if (r.mode === 'oci') releaseRootfs(dir);
     if (r.rm) {
-      if (r.mode === 'oci') spawnSync(process.execPath, [hyrunEntry(), '--root', ociRoot(store), 'delete', '--force', id], { stdio: 'ignore' });
+      if (r.mode === 'oci') spawnSync(nodeCommand()[0]!, [...nodeCommand().slice(1), hyrunEntry(), '--root', ociRoot(store), 'delete', '--force', id], { stdio: 'ignore' });
       removeContainerDir(dir);
     }
     return code;
   };
   if (record.mode === 'oci') {
-    const child = spawn(process.execPath, [hyrunEntry(), '--root', ociRoot(store), 'run', '--bundle', dir, id], {
+    const child = spawn(nodeCommand()[0]!, [...nodeCommand().slice(1), hyrunEntry(), '--root', ociRoot(store), 'run', '--bundle', dir, id], {
       stdio: [foreground && record.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit'],
     });
     record.status = 'running';
@@ -613,7 +614,7 @@ function readRecordSafe(store: Store, id: string): ContainerRecord | undefined {
 async function stopContainer(store: Store, r: ContainerRecord, timeoutS: number): Promise<void> {
   if (r.status !== 'running' || !alive(r.pid)) return;
   const signal = (sig: string): void => {
-    if (r.mode === 'oci') spawnSync(process.execPath, [hyrunEntry(), '--root', ociRoot(store), 'kill', r.id, sig.replace(/^SIG/, '')], { stdio: 'ignore' });
+    if (r.mode === 'oci') spawnSync(nodeCommand()[0]!, [...nodeCommand().slice(1), hyrunEntry(), '--root', ociRoot(store), 'kill', r.id, sig.replace(/^SIG/, '')], { stdio: 'ignore' });
     else {
       try { process.kill(r.pid!, sig.startsWith('SIG') ? (sig as NodeJS.Signals) : (`SIG${sig}` as NodeJS.Signals)); } catch { /* gone */ }
     }
@@ -666,7 +667,7 @@ async function rmCommand(args: string[]): Promise<number> {
       if (values.force !== true) throw new ImageError(`${r.name} is running; stop it first (hyrun stop ${r.name}) or use rm -f`);
       await stopContainer(store, r, 0);
     }
-    if (r.mode === 'oci') spawnSync(process.execPath, [hyrunEntry(), '--root', ociRoot(store), 'delete', '--force', r.id], { stdio: 'ignore' });
+    if (r.mode === 'oci') spawnSync(nodeCommand()[0]!, [...nodeCommand().slice(1), hyrunEntry(), '--root', ociRoot(store), 'delete', '--force', r.id], { stdio: 'ignore' });
     removeContainerDir(dirOf(store, r.id));
     process.stdout.write(`${p}\n`);
   }

@@ -11,6 +11,8 @@
 import { execFileSync } from 'node:child_process';
 import { lazyCrypto, randomHex } from '../runtime/lazy-crypto.js';
 import { NATIVE_FILE } from '../wasi/native.js';
+import { engineStartFlags } from '../wasm/flags.js';
+import { nodeBinary, nodeDirOf } from '../runtime/self-node.js';
 import {
   chmodSync, constants as fsConstants, copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync,
   realpathSync, renameSync, rmSync, statSync, writeFileSync,
@@ -143,6 +145,12 @@ export function parseLdd(output: string): SharedObjects {
   return { loader, libs: libs.filter((l) => l !== loader) };
 }
 
+function sharedObjectsOf(node: string): SharedObjects {
+  const nd = nodeDirOf(node);
+  if (nd === undefined) return parseLdd(execFileSync('ldd', [node], { encoding: 'utf8' }));
+  return { loader: join(nd.dir, nd.loader), libs: readdirSync(nd.lib).sort().map((l) => join(nd.lib, l)) };
+}
+
 /**
  * Hard link when allowed (same filesystem, and for non-root fs.protected_hardlinks permitting),
  * else link to a private copy kept in <cache>/files, made once per source file version: a rootless
@@ -187,7 +195,7 @@ function copyTree(src: string, dst: string, store: string): void {
 /** Returns the runtime directory for the current node and build, creating it if needed. */
 export function ensureRuntimeDir(options: RuntimeDirOptions = {}): RuntimeDir {
   const cacheDir = options.cacheDir ?? defaultCacheDir();
-  const node = realpathSync(options.node ?? process.execPath);
+  const node = realpathSync(options.node ?? nodeBinary());
   const distDir = options.distDir ?? findDistDir();
   const wabt = findWabt(distDir);
   const key = cacheKey(node, distDir, wabt);
@@ -202,7 +210,9 @@ export function ensureRuntimeDir(options: RuntimeDirOptions = {}): RuntimeDir {
   try {
     mkdirSync(join(tmp, 'lib'), { recursive: true, mode: 0o755 });
     chmodSync(tmp, 0o755);
-    const so = parseLdd(execFileSync('ldd', [node], { encoding: 'utf8' }));
+    // A node directory (a release or an install: self-node.ts) already holds what node links; the
+    // host then needs no ldd. Any other node: ask ldd.
+    const so = sharedObjectsOf(node);
     const loader = basename(so.loader);
     const store = join(cacheDir, 'files');
     // A patched copy, never a link: the host's loader must stay as it is.
@@ -269,9 +279,10 @@ function finish(tmp: string, final: string, loader: string): RuntimeDir {
 
 /**
  * The container process that starts the executor: the loader runs node from the runtime dir with
- * the runtime dir's libraries only, so nothing from the image (or its absence) matters.
+ * the runtime dir's libraries only, so nothing from the image (or its absence) matters. V8's flags
+ * (the tier policy) go on node's command line: they must never be changed at run time (flags.ts).
  */
-export function executorCommand(rt: Pick<RuntimeDir, 'loader'>, nodeFlags: string[] = []): string[] {
+export function executorCommand(rt: Pick<RuntimeDir, 'loader'>, nodeFlags: string[] = engineStartFlags()): string[] {
   return [
     `${RUNTIME_MOUNT}/${rt.loader}`, '--inhibit-cache', '--library-path', `${RUNTIME_MOUNT}/lib`,
     `${RUNTIME_MOUNT}/node`, `--openssl-config=${RUNTIME_MOUNT}/${OPENSSL_CONFIG}`, ...nodeFlags,
