@@ -101,13 +101,24 @@ async function codeCaches() {
     const env = { ...process.env, HYRUN_CODE_CACHE: 'write' };
     delete env.NODE_OPTIONS; // V8 flags there would be baked into the caches' flag hash
     // V8 checks a cache against its flags: train with those bin/hyrun and the executor start with.
-    const { HYRUN_ENGINE_FLAGS: flags } = await import(join(root, 'dist/src/wasm/flags.js'));
+    // --random-seed fixes what V8 otherwise randomises per process (hash seeds, and so the layout of
+    // a code cache): two builds of a tree then make the same caches, and the release artifact the
+    // same bytes (scripts/dist.mjs). V8 leaves that flag out of the hash it checks caches against
+    // (measured on V8 14.6: cachedDataVersionTag() is the same with and without it).
+    const { HYRUN_ENGINE_FLAGS } = await import(join(root, 'dist/src/wasm/flags.js'));
+    const flags = [...HYRUN_ENGINE_FLAGS, '--random-seed=1'];
     execFileSync(process.execPath, [...flags, join(root, 'dist/hyrun.cjs'), 'run', '--dir', `${join(work, 'dir')}::/t`, wasm],
       { env, stdio: ['ignore', 'ignore', 'pipe'] });
-    // A socket on stdin (node's 'pipe') puts the executor's guest on the worker thread, as PID 1 does.
+    // The executor twice, each run writing one cache: the guest on the worker thread (a socket on
+    // stdin, node's 'pipe', puts it there, as sockets do in containers) for the worker's, then on the
+    // main thread (as PID 1 runs it with the addon) for the executor's own. Run apart, each cache
+    // is the same on every build; one run racing both threads made the executor's differ.
     const spec = { module: wasm, args: ['train'], env: [], preopens: [{ hostPath: join(work, 'dir'), guestPath: '/t' }] };
+    const specEnv = { HYRUN_EXECUTOR_SPEC: Buffer.from(JSON.stringify(spec)).toString('base64') };
     execFileSync(process.execPath, [...flags, join(root, 'dist/executor.cjs')],
-      { env: { ...env, HYRUN_EXECUTOR_SPEC: Buffer.from(JSON.stringify(spec)).toString('base64') }, input: '', stdio: ['pipe', 'ignore', 'pipe'] });
+      { env: { ...env, ...specEnv, HYRUN_CODE_CACHE: 'write:worker-main.cjs' }, input: '', stdio: ['pipe', 'ignore', 'pipe'] });
+    execFileSync(process.execPath, [...flags, join(root, 'dist/executor.cjs')],
+      { env: { ...env, ...specEnv, HYRUN_CODE_CACHE: 'write:executor-main.cjs' }, stdio: ['ignore', 'ignore', 'pipe'] });
     const missing = entries.map(([, body]) => body).filter((body) => !existsSync(join(root, 'dist', `${body}.cache`)));
     if (missing.length > 0) throw new Error(`the training runs wrote no cache for ${missing.join(', ')}`);
   } catch (error) {

@@ -8,11 +8,10 @@
 // Built once per (node binary, bundles) and cached: <cache>/runtime-<key>. Built in a temporary
 // sibling and renamed into place, so a half-built directory is never visible and concurrent
 // creators are safe (the loser of the rename discards its copy).
-import { execFileSync } from 'node:child_process';
 import { lazyCrypto, randomHex } from '../runtime/lazy-crypto.js';
 import { NATIVE_FILE } from '../wasi/native.js';
 import { engineStartFlags } from '../wasm/flags.js';
-import { nodeBinary, nodeDirOf } from '../runtime/self-node.js';
+import { nodeBinary, sharedObjectsOf } from '../runtime/self-node.js';
 import {
   chmodSync, constants as fsConstants, copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync,
   realpathSync, renameSync, rmSync, statSync, writeFileSync,
@@ -122,34 +121,7 @@ function cacheKey(node: string, distDir: string, wabt: string | undefined): stri
   return h.digest('hex').slice(0, 16);
 }
 
-interface SharedObjects { loader: string; libs: string[] }
-
-/** Parses `ldd node`: every resolved library, and the loader (the line with an absolute path and no "=>"). */
-export function parseLdd(output: string): SharedObjects {
-  let loader = '';
-  const libs: string[] = [];
-  for (const raw of output.split('\n')) {
-    const line = raw.trim();
-    if (!line) continue;
-    if (line.includes('not found')) throw new Error(`node needs a library that is missing: ${line}`);
-    const arrow = /^(\S+) => (\/\S+) \(0x[0-9a-f]+\)$/.exec(line);
-    if (arrow) {
-      libs.push(arrow[2]!);
-      continue;
-    }
-    const bare = /^(\/\S+) \(0x[0-9a-f]+\)$/.exec(line);
-    if (bare) loader = bare[1]!;
-    // anything else (linux-vdso.so.1, statically linked) has no file to copy
-  }
-  if (!loader) throw new Error('cannot find the dynamic loader of node in the output of ldd');
-  return { loader, libs: libs.filter((l) => l !== loader) };
-}
-
-function sharedObjectsOf(node: string): SharedObjects {
-  const nd = nodeDirOf(node);
-  if (nd === undefined) return parseLdd(execFileSync('ldd', [node], { encoding: 'utf8' }));
-  return { loader: join(nd.dir, nd.loader), libs: readdirSync(nd.lib).sort().map((l) => join(nd.lib, l)) };
-}
+export { parseLdd } from '../runtime/self-node.js';
 
 /**
  * Hard link when allowed (same filesystem, and for non-root fs.protected_hardlinks permitting),

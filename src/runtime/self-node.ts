@@ -3,7 +3,8 @@
 // (`lib/`) and the dynamic loader, named by the one-line file `loader`. bin/hyrun starts it through
 // that loader, so process.execPath is then the loader, not node: these helpers give the real binary
 // and the full command.
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { engineStartFlags } from '../wasm/flags.js';
 
@@ -36,6 +37,56 @@ export function nodeCommand(execPath = process.execPath): string[] {
   const nd = nodeDirOf(execPath);
   const start = nd ? [join(nd.dir, nd.loader), '--inhibit-cache', '--library-path', nd.lib, nd.node] : [execPath];
   return [...start, ...engineStartFlags()];
+}
+
+export interface SharedObjects { loader: string; libs: string[] }
+
+/** Parses `ldd node`: every resolved library, and the loader (the line with an absolute path and no "=>"). */
+export function parseLdd(output: string): SharedObjects {
+  let loader = '';
+  const libs: string[] = [];
+  for (const raw of output.split('\n')) {
+    const line = raw.trim();
+    if (!line) continue;
+    if (line.includes('not found')) throw new Error(`node needs a library that is missing: ${line}`);
+    const arrow = /^(\S+) => (\/\S+) \(0x[0-9a-f]+\)$/.exec(line);
+    if (arrow) {
+      libs.push(arrow[2]!);
+      continue;
+    }
+    const bare = /^(\/\S+) \(0x[0-9a-f]+\)$/.exec(line);
+    if (bare) loader = bare[1]!;
+    // anything else (linux-vdso.so.1, statically linked) has no file to copy
+  }
+  if (!loader) throw new Error('cannot find the dynamic loader of node in the output of ldd');
+  return { loader, libs: libs.filter((l) => l !== loader) };
+}
+
+export function sharedObjectsOf(node: string): SharedObjects {
+  const nd = nodeDirOf(node);
+  if (nd === undefined) return parseLdd(execFileSync('ldd', [node], { encoding: 'utf8' }));
+  return { loader: join(nd.dir, nd.loader), libs: readdirSync(nd.lib).sort().map((l) => join(nd.lib, l)) };
+}
+
+/**
+ * Writes a node directory for `node` at `target` (which must not exist): the binary, the libraries
+ * it links and the unchanged dynamic loader, all copied (an install or a release must not depend
+ * on the files it was made from). `hyrun install` and `npm run dist` make one; the runtime
+ * directory of Wasm containers is built from it without ldd.
+ */
+export function writeNodeDir(target: string, node = nodeBinary()): NodeDir {
+  const so = sharedObjectsOf(node);
+  const loader = basename(so.loader);
+  mkdirSync(join(target, 'lib'), { recursive: true, mode: 0o755 });
+  const put = (src: string, dst: string): void => {
+    copyFileSync(realpathSync(src), dst);
+    chmodSync(dst, 0o755);
+  };
+  put(node, join(target, 'node'));
+  put(so.loader, join(target, loader));
+  for (const lib of so.libs) put(lib, join(target, 'lib', basename(lib)));
+  writeFileSync(join(target, 'loader'), `${loader}\n`, { mode: 0o644 });
+  return { dir: target, node: join(target, 'node'), loader, lib: join(target, 'lib') };
 }
 
 /**
