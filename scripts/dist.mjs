@@ -1,4 +1,5 @@
-// `npm run dist`: the release artifact, hyrun-<version>-linux-<arch>.tar.gz in the checkout's root.
+// `npm run dist`: the release artifact, hyrun-<version>-linux-<arch>.tar.gz in the checkout's root
+// (or in OUTDIR: `node scripts/dist.mjs OUTDIR`, after `npm run build`).
 // One directory, hyrun/, that runs on a machine without node (docs/node.md):
 //   bin/hyrun, bin/hyrun-wasm   the sh front end
 //   dist/*.cjs, *.node, *.cache the bundles, the addon, the code caches (as `npm run build` made them)
@@ -25,7 +26,7 @@ if (!existsSync(join(root, 'dist/hyrun.cjs'))) {
 }
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const arch = { x64: 'x64', arm64: 'arm64' }[process.arch] ?? process.arch;
-const out = join(root, `hyrun-${pkg.version}-linux-${arch}.tar.gz`);
+const out = join(process.argv[2] ?? root, `hyrun-${pkg.version}-linux-${arch}.tar.gz`);
 const epoch = Number(process.env.SOURCE_DATE_EPOCH
   ?? execFileSync('git', ['log', '-1', '--format=%ct'], { cwd: root, encoding: 'utf8' }).trim());
 if (!Number.isInteger(epoch) || epoch < 0) throw new Error(`dist: SOURCE_DATE_EPOCH must be a number of seconds, not ${epoch}`);

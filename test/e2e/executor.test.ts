@@ -285,17 +285,18 @@ test('signals also end a guest blocked in a read, a full-pipe write, a sleep or 
   });
   const hy = `"${hyrunBin}" run`;
   // The hyrun process's status is written to a file by a subshell; a random token in the guest's
-  // argv lets pkill find exactly our process.
+  // argv lets pkill find exactly our process: node's path ends in bin/node (hyrun's own node), and
+  // the bracket keeps the pattern from matching the shell's command line, which spells it.
   const dir = tempDir();
   try {
     const { readFileSync } = await import('node:fs');
     const token = `tok${process.pid}x${Date.now()}`;
     const status = join(dir.path, 'status');
     // Reading a real pipe that stays empty (its writer sleeps).
-    await viaShell(`sleep 4 | ( ${hy} "${guest('rt_cat')}" ${token}r; echo $? > "${status}r" ) & sleep 1; pkill -TERM -f "^node .*${token}r"; wait`);
+    await viaShell(`sleep 4 | ( ${hy} "${guest('rt_cat')}" ${token}r; echo $? > "${status}r" ) & sleep 1; pkill -TERM -f "[b]in/node .*${token}r"; wait`);
     assert.equal(readFileSync(`${status}r`, 'utf8').trim(), '143');
     // Writing 16 MiB into a pipe whose reader never reads.
-    await viaShell(`( ${hy} "${guest('rt_bigwrite')}" 16 ${token}w; echo $? > "${status}w" ) | sleep 3 & sleep 1; pkill -TERM -f "^node .*${token}w"; wait`);
+    await viaShell(`( ${hy} "${guest('rt_bigwrite')}" 16 ${token}w; echo $? > "${status}w" ) | sleep 3 & sleep 1; pkill -TERM -f "[b]in/node .*${token}w"; wait`);
     assert.equal(readFileSync(`${status}w`, 'utf8').trim(), '143');
   } finally {
     dir.cleanup();
