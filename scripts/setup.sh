@@ -11,6 +11,8 @@ test_pkgs=(clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32 wabt rustc libstd
   busybox-static python3 procps containernetworking-plugins libseccomp2 libsqlite3-0 util-linux zstd curl openssl)
 
 pkgs=("${runtime_pkgs[@]}")
+# npm (Debian's, with its node) only installs hyrun's dependencies, its own Node.js among them.
+command -v npm >/dev/null || pkgs+=(npm)
 [[ "${1:-}" == "--test" ]] && pkgs+=("${test_pkgs[@]}")
 
 missing=()
