@@ -57,8 +57,9 @@ for (const b of bundles) {
 for (const old of ['hyrun.mjs', 'executor.mjs', 'worker.mjs']) rmSync(join(root, 'dist', old), { force: true });
 
 // The Node-API addon (native/hyrun_native.c): compiled against the headers of the node that runs
-// this build (the pinned one: node_modules/node-linux-<arch>/include/node), with the machine's C compiler, no network. Optional: without it hyrun takes its
-// portable paths (src/wasi/native.ts), so a failure here is a warning, not an error.
+// this build (the pinned one: node_modules/node-linux-<arch>/include/node), with the machine's C compiler, no network. Required: the Wasm sandbox resolves paths
+// only on held descriptors through it (src/wasi/native.ts), so without it every Wasm container and
+// every `hyrun run --dir` would be refused; a build that cannot make it fails.
 buildNative();
 
 // The entries and their code caches (after the addon: the training runs take its paths too). Every
@@ -136,9 +137,8 @@ function buildNative() {
   const includes = [join(dirname(process.execPath), '..', 'include', 'node'), '/usr/include/node', '/usr/local/include/node']
     .filter((d) => existsSync(join(d, 'node_api.h')));
   if (includes.length === 0) {
-    console.warn('build: node_api.h not found; building without the native addon (slower lookups, microsecond file times)');
     rmSync(out, { force: true });
-    return;
+    throw new Error(`build: node_api.h not found next to ${process.execPath} nor in /usr/include/node: the Wasm sandbox needs the addon (install node's headers)`);
   }
   const tmp = `${out}.tmp-${process.pid}`;
   try {
@@ -147,6 +147,6 @@ function buildNative() {
   } catch (error) {
     rmSync(tmp, { force: true });
     rmSync(out, { force: true });
-    console.warn(`build: the native addon did not compile; building without it: ${String(error.stderr || error.message).split('\n')[0]}`);
+    throw new Error(`build: the native addon did not compile (the Wasm sandbox needs it): ${String(error.stderr || error.message).split('\n')[0]}`);
   }
 }

@@ -41,7 +41,7 @@ export interface ContainerRecord {
   /** The supervising process (the foreground `hyrun run`, or `hyrun __supervise`). */
   supervisor?: number;
   /** Embedded mode: what the executor is given. */
-  wasm?: { module: string; args: string[]; env: string[]; preopens: { hostPath: string; guestPath: string }[]; memoryLimit?: number; tcpListen?: string[] };
+  wasm?: { module: string; args: string[]; env: string[]; preopens: { hostPath: string; guestPath: string; readOnly?: boolean; mountOnly?: boolean }[]; memoryLimit?: number; tcpListen?: string[] };
   interactive: boolean;
 }
 
@@ -294,8 +294,9 @@ async function runCommand(rawArgs: string[]): Promise<number> {
         module: join(finalRootfs, posix.relative('/', module)),
         args: args0,
         env: mergeEnv({ ...image.config, config: { ...image.config.config, Env: envList } }, []),
-        // Volumes are preopens mounted inside `/` (src/wasi/preopen.ts); `:ro` ones refuse every change with EROFS.
-        preopens: [{ hostPath: finalRootfs, guestPath: '/' }, ...volumes.map((v) => ({ hostPath: v.host, guestPath: v.container, ...(v.readonly ? { readOnly: true } : {}) }))],
+        // Volumes are mounted inside `/` (src/wasi/preopen.ts), as in a container: the guest holds
+        // only `/`, so every path resolves from there; `:ro` ones refuse every change with EROFS.
+        preopens: [{ hostPath: finalRootfs, guestPath: '/' }, ...volumes.map((v) => ({ hostPath: v.host, guestPath: v.container, mountOnly: true, ...(v.readonly ? { readOnly: true } : {}) }))],
         memoryLimit: memoryBytes,
         tcpListen: ports.length > 0 ? ports.map((p) => `${p.ip}:${p.host}`) : undefined,
       };

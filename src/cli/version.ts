@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolveDelegate } from '../runtime/delegate.js';
 import { nodeBinary, nodeSupport } from '../runtime/self-node.js';
-import { nativeStatus } from '../wasi/native.js';
+import { nativeStatus, sandboxMode } from '../wasi/native.js';
 import { codeCacheStatus } from '../wasm/code-cache.js';
 
 /** hyrun's version from its package.json, found by walking up from this file (bundled or not). */
@@ -47,8 +47,9 @@ export function versionText(): string {
     `delegate: ${delegateLine()}`,
     // The node hyrun runs on (its own, pinned: docs/node.md), and until when it gets security fixes.
     `node: ${process.versions.node} at ${nodeBinary()} (${nodeSupport()})`,
-    // The WASI host's syscall addon (openat2, utimensat, …): without it, same rules, slower lookups.
+    // The WASI host's syscall addon (openat, openat2, the *at calls, …) and what it makes of the sandbox.
     `addon: ${nativeStatus()}`,
+    `sandbox: ${sandboxMode()}`,
     // dist/hyrun.cjs's V8 code cache of the CLI bundle (scripts/cached-entry.cjs): start-up only.
     `code cache: ${codeCacheStatus().replace('not used', 'not used (started without dist/hyrun.cjs)')}`,
     `+WASM:v8 ${process.versions.v8}`,

@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultCacheDir } from '../handlers/runtime-dir.js';
 import { crunRefusesCgroups, resolveDelegate } from '../runtime/delegate.js';
+import { native, sandboxMode } from '../wasi/native.js';
 import { CONTAINERD_CONFIG, findContainerdRuntime } from './containerd.js';
 import { CRIO_CONFIG, crioConfigs } from './crio.js';
 import { EngineError } from './errors.js';
@@ -134,6 +135,9 @@ function installChecks(o: DoctorOptions): Check[] {
   } catch (error) {
     out.push({ check: 'runtime dir', status: 'fail', detail: `${cache} is not writable: ${(error as Error).message}`, fix: 'make it writable for root, or set HYRUN_CACHE_DIR' });
   }
+  // Wasm containers always have a root to resolve paths in: without the addon every one is refused.
+  if (native() !== null) out.push({ check: 'sandbox', status: 'ok', detail: `Wasm path lookups: ${sandboxMode()}` });
+  else out.push({ check: 'sandbox', status: 'fail', detail: `Wasm path lookups: ${sandboxMode()}`, fix: 'rebuild hyrun (npm run build, with a C compiler and node\'s headers) or reinstall it' });
   return out;
 }
 

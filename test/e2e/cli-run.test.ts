@@ -78,7 +78,8 @@ test('--dir HOST::GUEST:ro: reads work, every change is EROFS by any spelling, t
       '/./data/x', '/ln/y', '/data/../data/z', '/rw/../data/w', '/tmp/writable']);
     assert.equal(nested.status, 0, nested.stderr);
     assert.deepEqual(nested.stdout.trim().split('\n'), [...READONLY_REPORT, 'create /./data/x: EROFS', 'create /ln/y: EROFS', 'create /data/../data/z: EROFS',
-      'create /rw/../data/w: EROFS', 'create /tmp/writable: ok', 'keep: kept']);
+      // wasi-libc takes the `/rw` preopen for this path, and `..` above a preopen other than `/` is NOTCAPABLE.
+      'create /rw/../data/w: ENOTCAPABLE', 'create /tmp/writable: ok', 'keep: kept']);
     assert.equal(list(), before, 'nothing in the read-only directory changed');
     assert.deepEqual(readdirSync(join(t.path, 'rw')), ['mine.txt']);
     assert.deepEqual(readdirSync(join(t.path, 'root/tmp')), ['writable']);
@@ -152,8 +153,31 @@ test('--version: hyrun version, the delegate, the Wasm engine', () => {
   assert.equal(lines.at(-1), `+WASM:v8 ${process.versions.v8}`);
   // The addon: loaded when the build made it (it does here), absent with the reason otherwise.
   assert.equal(lines.find((l) => l.startsWith('addon: ')), 'addon: loaded');
+  assert.equal(lines.find((l) => l.startsWith('sandbox: ')), 'sandbox: race-free (openat2 + held descriptors)');
+  const walk = hyrun(['--version'], { env: { ...process.env, HYRUN_NO_OPENAT2: '1' } }).stdout.split('\n');
+  assert.ok(walk.includes('sandbox: race-free (held descriptors, component by component; HYRUN_NO_OPENAT2=1)'), walk.join('|'));
   const without = hyrun(['--version'], { env: { ...process.env, HYRUN_NO_NATIVE: '1' } }).stdout.split('\n');
   assert.ok(without.includes('addon: absent (HYRUN_NO_NATIVE=1)'), without.join('|'));
+  assert.ok(without.includes('sandbox: refused for guests with preopens (addon absent (HYRUN_NO_NATIVE=1))'), without.join('|'));
+});
+
+test('without the addon a guest with a preopen is refused in one line, and nothing else changes', () => {
+  const t = tempDir();
+  try {
+    const env = { ...process.env, HYRUN_NO_NATIVE: '1' };
+    const refused = hyrun(['run', '--dir', `${t.path}::/`, join(repoRoot, 'examples/hello.wat')], { env });
+    assert.equal(refused.status, 125);
+    assert.equal(refused.stdout, '');
+    const errLines = refused.stderr.trimEnd().split('\n');
+    assert.equal(errLines.length, 1, refused.stderr);
+    assert.match(errLines[0], /^hyrun: the Wasm sandbox needs hyrun's addon \(hyrun-native\.node\) .*absent \(HYRUN_NO_NATIVE=1\).*npm run build/);
+    // A guest with no preopen has no path to resolve: it runs.
+    const plain = hyrun(['run', join(repoRoot, 'examples/hello.wat')], { env });
+    assert.equal(plain.status, 0, plain.stderr);
+    assert.match(plain.stdout, /hello/i);
+  } finally {
+    t.cleanup();
+  }
 });
 
 test('the CLI starts from its code cache, and from source whenever the cache does not match the bundle', () => {
