@@ -19,6 +19,8 @@ const walk = (dir) => readdirSync(dir).flatMap((name) => {
 });
 const sources = ['src', 'test', 'bench'].filter((d) => existsSync(join(root, d))).flatMap((d) => walk(join(root, d)));
 
+// One output per source: outputs of deleted sources go too (a stale dist/test/*.test.js would still run).
+for (const d of ['src', 'test', 'bench']) rmSync(join(root, 'dist', d), { recursive: true, force: true });
 await build({
   entryPoints: sources, outdir: join(root, 'dist'), outbase: root,
   format: 'esm', platform: 'node', target: 'node24', logLevel: 'warning',
