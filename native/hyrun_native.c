@@ -59,6 +59,14 @@ static int get_i64(napi_env env, napi_value v, int64_t *out) {
   return 0;
 }
 
+static int get_buffer(napi_env env, napi_value v, void **data, size_t *length) {
+  if (napi_get_buffer_info(env, v, data, length) != napi_ok) {
+    napi_throw_type_error(env, NULL, "hyrun-native: expected a Buffer");
+    return -1;
+  }
+  return 0;
+}
+
 // Paths may hold any byte but NUL. The UTF-8 length is measured first, in bytes: a path that does
 // not fit whole is refused (-3), never cut (a cut could fall inside a multi-byte character and
 // name another file). A NUL inside the string would truncate it for the kernel: refused (-2).
@@ -237,11 +245,7 @@ static napi_value js_getdents(napi_env env, napi_callback_info info) {
   int32_t fd;
   void *data;
   size_t length;
-  if (get_args(env, info, 2, argv) || get_i32(env, argv[0], &fd)) return NULL;
-  if (napi_get_buffer_info(env, argv[1], &data, &length) != napi_ok) {
-    napi_throw_type_error(env, NULL, "hyrun-native: expected a Buffer");
-    return NULL;
-  }
+  if (get_args(env, info, 2, argv) || get_i32(env, argv[0], &fd) || get_buffer(env, argv[1], &data, &length)) return NULL;
   long n = syscall(SYS_getdents64, fd, data, length);
   return make_int(env, n < 0 ? -errno : n);
 }
@@ -328,10 +332,7 @@ static napi_value js_readlinkat(napi_env env, napi_callback_info info) {
   int p = get_dirfd_path(env, info, 3, argv, &dirfd, path);
   if (p == -1) return NULL;
   if (p < -1) return make_int(env, path_errno(p));
-  if (napi_get_buffer_info(env, argv[2], &data, &length) != napi_ok) {
-    napi_throw_type_error(env, NULL, "hyrun-native: expected a Buffer");
-    return NULL;
-  }
+  if (get_buffer(env, argv[2], &data, &length)) return NULL;
   ssize_t n = readlinkat(dirfd, path, data, length);
   return make_int(env, n < 0 ? -errno : n);
 }

@@ -19,7 +19,7 @@ import { ensurePinnedNode } from './node.mjs';
 
 ensurePinnedNode();
 const root = new URL('..', import.meta.url).pathname;
-const { writeNodeDir } = await import(join(root, 'dist/src/runtime/self-node.js'));
+const { writeNodeDir } = await import(join(root, 'dist/src/handlers/self-node.js'));
 if (!existsSync(join(root, 'dist/hyrun.cjs'))) {
   console.error('dist: hyrun is not built (npm run build)');
   process.exit(1);

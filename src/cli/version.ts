@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolveDelegate } from '../runtime/delegate.js';
-import { nodeBinary, nodeSupport } from '../runtime/self-node.js';
+import { nodeBinary, nodeSupport } from '../handlers/self-node.js';
 import { nativeStatus, sandboxMode } from '../wasi/native.js';
 import { codeCacheStatus } from '../wasm/code-cache.js';
 

@@ -2,7 +2,7 @@
 // One line per check with a fix for each failure; exit 1 when something blocks running containers
 // (no working delegate, a kernel feature missing, an engine configured for hyrun in a way that
 // cannot work). Engines that are not configured for hyrun are warnings: hyrun works without them.
-import { nodeBinary, nodeSupport } from '../runtime/self-node.js';
+import { nodeBinary, nodeSupport } from '../handlers/self-node.js';
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -16,7 +16,7 @@ import { cpSync, existsSync, statSync, lstatSync, mkdirSync, readdirSync, readFi
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EngineError } from './errors.js';
-import { nodeBinary, writeNodeDir } from '../runtime/self-node.js';
+import { nodeBinary, writeNodeDir } from '../handlers/self-node.js';
 
 const CREATED = '.created-dirs';
 /** `dir` and its ancestors that do not exist yet, outermost first. */

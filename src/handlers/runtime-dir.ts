@@ -8,10 +8,11 @@
 // Built once per (node binary, bundles) and cached: <cache>/runtime-<key>. Built in a temporary
 // sibling and renamed into place, so a half-built directory is never visible and concurrent
 // creators are safe (the loser of the rename discards its copy).
-import { lazyCrypto, randomHex } from '../runtime/lazy-crypto.js';
+import { lazyCrypto, randomHex } from './lazy-crypto.js';
 import { NATIVE_FILE } from '../wasi/native.js';
+import { RUNTIME_MOUNT } from '../wasm/engine.js';
 import { engineStartFlags } from '../wasm/flags.js';
-import { nodeBinary, sharedObjectsOf } from '../runtime/self-node.js';
+import { nodeBinary, sharedObjectsOf } from './self-node.js';
 import {
   chmodSync, constants as fsConstants, copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync,
   realpathSync, renameSync, rmSync, statSync, writeFileSync,
@@ -19,8 +20,6 @@ import {
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Where the runtime directory appears inside Wasm containers (hidden from the guest). */
-export const RUNTIME_MOUNT = '/.hyrun';
 /** Default cache location for root; HYRUN_CACHE_DIR overrides it (tests). */
 export const DEFAULT_CACHE_DIR = '/var/lib/hyrun';
 
@@ -31,8 +30,6 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env, uid = proc
   const data = env.XDG_DATA_HOME || (env.HOME ? join(env.HOME, '.local/share') : undefined);
   return data ? join(data, 'hyrun') : join('/tmp', `hyrun-${uid}`);
 }
-/** Environment variable carrying the executor spec (base64 JSON) into the container. */
-export const SPEC_ENV = 'HYRUN_EXECUTOR_SPEC';
 
 export interface RuntimeDir {
   /** Host path of the prepared directory. */
@@ -121,7 +118,7 @@ function cacheKey(node: string, distDir: string, wabt: string | undefined): stri
   return h.digest('hex').slice(0, 16);
 }
 
-export { parseLdd } from '../runtime/self-node.js';
+export { parseLdd } from './self-node.js';
 
 /**
  * Hard link when allowed (same filesystem, and for non-root fs.protected_hardlinks permitting),

@@ -8,12 +8,13 @@
 // mounts the runtime dir. The user's bundle is never written.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { ANNOTATION_HANDLER, ANNOTATION_VARIANT } from '../oci/annotations.js';
 import { configForDelegate } from '../oci/config.js';
 import type { OciMount, OciProcess, OciSpec } from '../oci/spec.js';
 import { hasWasmMagic, readFileHead } from '../wasm/binary.js';
-import type { WasmRunSpec } from '../wasm/engine.js';
-import { ANNOTATION_HANDLER, ANNOTATION_VARIANT, resolveEntrypoint } from './detect.js';
-import { ensureRuntimeDir, executorCommand, RUNTIME_MOUNT, runtimeMount, SPEC_ENV, type RuntimeDir } from './runtime-dir.js';
+import { RUNTIME_MOUNT, SPEC_ENV, type WasmRunSpec } from '../wasm/engine.js';
+import { resolveEntrypoint } from './detect.js';
+import { ensureRuntimeDir, executorCommand, runtimeMount, type RuntimeDir } from './runtime-dir.js';
 import { collectRuntimeDirs, releaseRuntimeDir, useRuntimeDir, userFile } from './runtime-gc.js';
 import { crunHasWasmHandler, HandlerError, type DelegateInfo, type ExecContext, type Handler, type PrepareContext } from './types.js';
 

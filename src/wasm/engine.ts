@@ -1,5 +1,11 @@
 import type { Preopen } from '../wasi/context.js';
 
+// How a Wasm container's executor (executor-main.ts) meets what src/handlers prepared for it.
+/** Where the runtime directory appears inside Wasm containers (hidden from the guest). */
+export const RUNTIME_MOUNT = '/.hyrun';
+/** Environment variable carrying the executor spec (base64 JSON) into the container. */
+export const SPEC_ENV = 'HYRUN_EXECUTOR_SPEC';
+
 /**
  * What the Wasm engine is asked to do: "run this WASI context, return an exit code".
  * Everything else (CLI parsing, OCI bundles, containers) is plumbing outside the engine.

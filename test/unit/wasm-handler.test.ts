@@ -9,7 +9,8 @@ import { tempDir, repoRoot } from '../helpers.js';
 import {
   executorSpec, linearMemoryCap, privateConfig, specEnv, wasmHandler, type ContainerSpec,
 } from '../../src/handlers/wasm.js';
-import { defaultCacheDir, ensureRuntimeDir, executorCommand, parseLdd, patchLoader, RUNTIME_MOUNT, SPEC_ENV } from '../../src/handlers/runtime-dir.js';
+import { defaultCacheDir, ensureRuntimeDir, executorCommand, parseLdd, patchLoader } from '../../src/handlers/runtime-dir.js';
+import { RUNTIME_MOUNT, SPEC_ENV } from '../../src/wasm/engine.js';
 import { ociVersionFor } from '../../src/oci/config.js';
 import type { OciSpec } from '../../src/oci/spec.js';
 import type { ContainerRecord, DelegateInfo } from '../../src/handlers/types.js';
