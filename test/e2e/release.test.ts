@@ -4,9 +4,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot, run, runWithoutNode, tempDir } from '../helpers.js';
+import { guest, repoRoot, run, runWithoutNode, tempDir } from '../helpers.js';
+import { haveBusybox, makeBusyboxBundle } from './fixtures/rootfs.js';
 
 const skip = process.getuid?.() !== 0 ? 'needs root (a mount namespace hides node)' : !existsSync(join(repoRoot, 'dist/hyrun.cjs')) ? 'not built' : false;
 const HELLO_WAT = `(module
@@ -70,5 +71,21 @@ describe('the release artifact', { skip, timeout: 300_000 }, () => {
     assert.match(v.stdout, new RegExp(`^node: \\S+ at ${host}/usr/local/lib/hyrun/${id}/node/node `, 'm'), v.stderr);
     const again = runWithoutNode(installed, ['run', join(dir, 'hello.wat')]);
     assert.deepEqual([again.status, again.stdout], [0, 'hello from a release\n'], again.stderr);
+  });
+
+  test('a Wasm container through the installed copy, node hidden: its executor runs the copy\'s node', { skip: !haveBusybox() && 'busybox-static is not installed' }, () => {
+    const host = join(t.path, 'host');
+    const installed = join(host, 'usr/local/bin/hyrun');
+    const bundle = makeBusyboxBundle(join(t.path, 'wasm-bundle'), {
+      args: ['/hello.wasm'], annotations: { 'module.wasm.image/variant': 'compat' }, files: { 'hello.wasm': readFileSync(guest('eng_hello')) },
+    });
+    const r = runWithoutNode(installed, ['--root', join(t.path, 'oci-root'), 'run', '--bundle', bundle, `release-${process.pid}`],
+      { env: { HYRUN_CACHE_DIR: join(t.path, 'cache') } });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /hello from hyrun-test wasm/);
+    // The runtime directory mounted into the container holds the copy's node (same size: the same binary).
+    const [rt] = readdirSync(join(t.path, 'cache')).filter((n) => n.startsWith('runtime-'));
+    const id = readlinkSync(join(host, 'usr/local/lib/hyrun/current'));
+    assert.equal(statSync(join(t.path, 'cache', rt!, 'node')).size, statSync(join(host, 'usr/local/lib/hyrun', id, 'node/node')).size);
   });
 });
