@@ -45,8 +45,12 @@ export function runWithoutNode(cmd: string, args: string[], options: SpawnSyncOp
   writeFileSync(empty, '');
   const script = 'while [ "$1" != -- ]; do mount --bind "$EMPTY" "$1" || exit 99; shift; done; shift; ' +
     'if command -v node >/dev/null && node --version >/dev/null 2>&1; then echo "node still runs" >&2; exit 98; fi; exec "$@"';
-  return run('unshare', ['-m', 'sh', '-c', script, 'sh', ...nodes, '--', cmd, ...args], {
-    ...options,
-    env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ...(options.env ?? {}), EMPTY: empty },
-  });
+  try {
+    return run('unshare', ['-m', 'sh', '-c', script, 'sh', ...nodes, '--', cmd, ...args], {
+      ...options,
+      env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ...(options.env ?? {}), EMPTY: empty },
+    });
+  } finally {
+    rmSync(empty, { force: true });
+  }
 }
