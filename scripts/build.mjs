@@ -7,6 +7,10 @@ import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { dirname } from 'node:path';
 import { join } from 'node:path';
+import { ensurePinnedNode } from './node.mjs';
+
+// Built on the node hyrun runs on: the addon against its headers, the code caches by its V8.
+ensurePinnedNode();
 
 const root = new URL('..', import.meta.url).pathname;
 const walk = (dir) => readdirSync(dir).flatMap((name) => {
@@ -20,9 +24,11 @@ const transpilerPackage = join(root, 'node_modules/@bytecodealliance/jco-transpi
 const transpilerVersion = JSON.parse(readFileSync(join(transpilerPackage, 'package.json'), 'utf8')).version;
 const constants = { __HYRUN_TRANSPILER__: JSON.stringify(`jco-transpile@${transpilerVersion}`) };
 
+// One output per source: outputs of deleted sources go too (a stale dist/test/*.test.js would still run).
+for (const d of ['src', 'test', 'bench']) rmSync(join(root, 'dist', d), { recursive: true, force: true });
 await build({
   entryPoints: sources, outdir: join(root, 'dist'), outbase: root,
-  format: 'esm', platform: 'node', target: 'node20', logLevel: 'warning', define: constants,
+  format: 'esm', platform: 'node', target: 'node24', logLevel: 'warning', define: constants,
 });
 
 // Single-file bundles: the CLI (fewer module loads at start-up) and the executor, which is copied
@@ -58,7 +64,7 @@ for (const b of bundles) {
   if (!existsSync(join(root, b.in))) continue;
   await build({
     entryPoints: [join(root, b.in)], outfile: join(root, b.out), bundle: true,
-    format: 'cjs', platform: 'node', target: 'node20', external: b.external, alias: b.alias, logLevel: 'warning',
+    format: 'cjs', platform: 'node', target: 'node24', external: b.external, alias: b.alias, logLevel: 'warning',
     define: { 'import.meta.url': '__hyrunBundleUrl', ...constants },
     banner: { js: "'use strict'; const __hyrunBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   });
@@ -71,7 +77,7 @@ for (const name of readdirSync(join(transpilerPackage, 'vendor')).filter((n) => 
 for (const old of ['hyrun.mjs', 'executor.mjs', 'worker.mjs']) rmSync(join(root, 'dist', old), { force: true });
 
 // The Node-API addon (native/hyrun_native.c): compiled against the headers of the node that runs
-// this build, with the machine's C compiler, no network. Required: the Wasm sandbox resolves paths
+// this build (the pinned one: node_modules/node-linux-<arch>/include/node), with the machine's C compiler, no network. Required: the Wasm sandbox resolves paths
 // only on held descriptors through it (src/wasi/native.ts), so without it every Wasm container and
 // every `hyrun run --dir` would be refused; a build that cannot make it fails.
 buildNative();
@@ -115,12 +121,25 @@ async function codeCaches() {
     writeFileSync(join(work, 'dir', 'a'), 'a');
     const env = { ...process.env, HYRUN_CODE_CACHE: 'write' };
     delete env.NODE_OPTIONS; // V8 flags there would be baked into the caches' flag hash
-    execFileSync(process.execPath, [join(root, 'dist/hyrun.cjs'), 'run', '--dir', `${join(work, 'dir')}::/t`, wasm],
+    // V8 checks a cache against its flags: train with those bin/hyrun and the executor start with.
+    // --random-seed fixes what V8 otherwise randomises per process (hash seeds, and so the layout of
+    // a code cache): two builds of a tree then make the same caches, and the release artifact the
+    // same bytes (scripts/dist.mjs). V8 leaves that flag out of the hash it checks caches against
+    // (measured on V8 14.6: cachedDataVersionTag() is the same with and without it).
+    const { HYRUN_ENGINE_FLAGS } = await import(join(root, 'dist/src/wasm/flags.js'));
+    const flags = [...HYRUN_ENGINE_FLAGS, '--random-seed=1'];
+    execFileSync(process.execPath, [...flags, join(root, 'dist/hyrun.cjs'), 'run', '--dir', `${join(work, 'dir')}::/t`, wasm],
       { env, stdio: ['ignore', 'ignore', 'pipe'] });
-    // A socket on stdin (node's 'pipe') puts the executor's guest on the worker thread, as PID 1 does.
+    // The executor twice, each run writing one cache: the guest on the worker thread (a socket on
+    // stdin, node's 'pipe', puts it there, as sockets do in containers) for the worker's, then on the
+    // main thread (as PID 1 runs it with the addon) for the executor's own. Run apart, each cache
+    // is the same on every build; one run racing both threads made the executor's differ.
     const spec = { module: wasm, args: ['train'], env: [], preopens: [{ hostPath: join(work, 'dir'), guestPath: '/t' }] };
-    execFileSync(process.execPath, [join(root, 'dist/executor.cjs')],
-      { env: { ...env, HYRUN_EXECUTOR_SPEC: Buffer.from(JSON.stringify(spec)).toString('base64') }, input: '', stdio: ['pipe', 'ignore', 'pipe'] });
+    const specEnv = { HYRUN_EXECUTOR_SPEC: Buffer.from(JSON.stringify(spec)).toString('base64') };
+    execFileSync(process.execPath, [...flags, join(root, 'dist/executor.cjs')],
+      { env: { ...env, ...specEnv, HYRUN_CODE_CACHE: 'write:worker-main.cjs' }, input: '', stdio: ['pipe', 'ignore', 'pipe'] });
+    execFileSync(process.execPath, [...flags, join(root, 'dist/executor.cjs')],
+      { env: { ...env, ...specEnv, HYRUN_CODE_CACHE: 'write:executor-main.cjs' }, stdio: ['ignore', 'ignore', 'pipe'] });
     const missing = entries.map(([, body]) => body).filter((body) => !existsSync(join(root, 'dist', `${body}.cache`)));
     if (missing.length > 0) throw new Error(`the training runs wrote no cache for ${missing.join(', ')}`);
   } catch (error) {

@@ -189,6 +189,7 @@ ${flagLines(GLOBAL_FLAGS).join('\n')}
 
   --help, -h      show this help          --version, -v   print version information
 
+hyrun runs on its own Node.js (--version names it); HYRUN_NODE=PATH picks another, 24 or newer.
 Run 'hyrun help COMMAND' for one command.
 `;
 }

@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolveDelegate } from '../runtime/delegate.js';
+import { nodeBinary, nodeSupport } from '../handlers/self-node.js';
 import { nativeStatus, sandboxMode } from '../wasi/native.js';
 import { codeCacheStatus } from '../wasm/code-cache.js';
 
@@ -44,7 +45,8 @@ export function versionText(): string {
   return [
     `hyrun version ${hyrunVersion()}`,
     `delegate: ${delegateLine()}`,
-    `node: ${process.versions.node}`,
+    // The node hyrun runs on (its own, pinned: docs/node.md), and until when it gets security fixes.
+    `node: ${process.versions.node} at ${nodeBinary()} (${nodeSupport()})`,
     // The WASI host's syscall addon (openat, openat2, the *at calls, …) and what it makes of the sandbox.
     `addon: ${nativeStatus()}`,
     `sandbox: ${sandboxMode()}`,

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { isWasmImage } from '../image/container-config.js';
 import { ImageError } from '../image/errors.js';
 import { findImage, type ResolvedImage } from '../image/resolve.js';
-import { hyrunEntry } from './oci-runtime.js';
+import { hyrunEntry, onHyrunNode } from './oci-runtime.js';
 import { listenAll, listenerFds } from './ports.js';
 import { prepareContainer } from './prepare.js';
 import { allRecords, containerDir, type ContainerRecord, type RunMode } from './records.js';
@@ -37,7 +37,7 @@ export async function runContainer(request: RunRequest): Promise<RunOutcome> {
   if (!record.detached) return { id: record.id, detached: false, exitCode: await supervise(store, record.id, true, listeners) };
   const log = openSync(join(containerDir(store, record.id), 'log'), 'a');
   // The forwarder's listening sockets are inherited by the supervisor as its fds 3, 4, …
-  const child = spawn(process.execPath, [hyrunEntry(), '__supervise', store.root, record.id], { detached: true, stdio: ['ignore', log, log, ...listenerFds(listeners)] });
+  const child = spawn(...onHyrunNode([hyrunEntry(), '__supervise', store.root, record.id]), { detached: true, stdio: ['ignore', log, log, ...listenerFds(listeners)] });
   closeSync(log);
   for (const l of listeners) l.close();
   child.unref();

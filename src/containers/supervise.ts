@@ -6,7 +6,7 @@ import { openSync } from 'node:fs';
 import type { Server } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import type { Store } from '../image/store.js';
-import { ociRuntimeArgs, ociRuntimeQuietly } from './oci-runtime.js';
+import { ociRuntimeArgs, ociRuntimeQuietly, onHyrunNode } from './oci-runtime.js';
 import { forwardPorts, receiveListeners } from './ports.js';
 import { containerDir, readRecord, writeRecord } from './records.js';
 import type { SuperviseRequest } from './requests.js';
@@ -41,7 +41,7 @@ export async function supervise(store: Store, id: string, foreground: boolean, l
     return code;
   };
   if (record.mode === 'oci') {
-    const child = spawn(process.execPath, ociRuntimeArgs(store, 'run', '--bundle', dir, id), {
+    const child = spawn(...onHyrunNode(ociRuntimeArgs(store, 'run', '--bundle', dir, id)), {
       stdio: [foreground && record.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit'],
     });
     record.status = 'running';

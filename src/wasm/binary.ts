@@ -263,16 +263,6 @@ export function functionExportNames(bytes: Uint8Array): Record<number, string> {
   return out;
 }
 
-/** Name of V8's (experimental, 2019) custom section with one compilation hint byte per defined function. */
-export const COMPILATION_HINTS_SECTION = 'compilationHints';
-
-/**
- * Hint bytes in that section: bits 0–1 strategy (1 = lazy), bits 2–3 first tier (1 = Liftoff,
- * 2 = TurboFan), bits 4–5 top tier (0 = the engine's choice, i.e. dynamic tier-up).
- */
-export const HINT_TURBOFAN_FIRST = 1 | (2 << 2);
-export const HINT_LIFTOFF_FIRST = 1 | (1 << 2);
-
 /** Body size in bytes of every defined function, in index order (from the code section). */
 export function functionBodySizes(bytes: Uint8Array, code = sections(bytes).find((s) => s.id === 10)): number[] {
   if (code === undefined) return [];
@@ -291,46 +281,13 @@ export function functionBodySizes(bytes: Uint8Array, code = sections(bytes).find
 /**
  * The module as the engine gets it: custom sections other than `name` (which trap messages use)
  * dropped — DWARF and the like are often most of a Rust module's megabytes, and V8 would copy and
- * hash them — and, with `liftoffAbove`, a compilationHints section telling V8 which tier compiles each
- * function first: TurboFan for functions up to that many bytes of code, Liftoff (with dynamic
- * tier-up) for bigger ones. Modules whose function and code sections disagree (invalid: the compiler
- * will say so) get no hints.
+ * hash them.
  */
-/**
- * The largest function body that starts in TurboFan: at most `liftoffAbove` bytes, and, smallest
- * first, no more than `budget` bytes of code in all (see flags.ts TURBOFAN_FIRST_BUDGET).
- */
-export function turboFanFirstMax(sizes: number[], liftoffAbove: number, budget = Infinity): number {
-  let total = 0;
-  let max = 0;
-  for (const size of [...sizes].filter((x) => x <= liftoffAbove).sort((a, b) => a - b)) {
-    if (total + size > budget) return max;
-    total += size;
-    max = size;
-  }
-  return liftoffAbove;
-}
-
-export function moduleForEngine(bytes: Uint8Array, liftoffAbove?: number, turboFanBudget?: number): Uint8Array {
+export function moduleForEngine(bytes: Uint8Array): Uint8Array {
   const all = sections(bytes);
-  const code = all.find((s) => s.id === 10);
-  const funcs = all.find((s) => s.id === 3);
-  let hints: Uint8Array | undefined;
-  if (liftoffAbove !== undefined && code !== undefined && funcs !== undefined) {
-    const sizes = functionBodySizes(bytes, code);
-    if (turboFanBudget !== undefined) liftoffAbove = turboFanFirstMax(sizes, liftoffAbove, turboFanBudget);
-    if (readULeb(bytes, funcs.start).value === sizes.length) {
-      const name = new TextEncoder().encode(COMPILATION_HINTS_SECTION);
-      const payload = [...writeULeb(name.length), ...name, ...writeULeb(sizes.length)];
-      for (const size of sizes) payload.push(size > liftoffAbove ? HINT_LIFTOFF_FIRST : HINT_TURBOFAN_FIRST);
-      hints = Uint8Array.from([0, ...writeULeb(payload.length), ...payload]);
-    }
-  }
   const parts: Uint8Array[] = [bytes.subarray(0, 8)];
   for (const s of all) {
     if (s.id === 0 && skipName(bytes, s.start).name !== 'name') continue;
-    // V8 wants the hints right before the code section.
-    if (s === code && hints !== undefined) parts.push(hints);
     parts.push(bytes.subarray(s.headerStart, s.end));
   }
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));

@@ -197,9 +197,8 @@ export async function runComponent(r: ComponentRun): Promise<ResultMessage> {
     for (const name of meta.cores) {
       let bytes: Uint8Array = readFileSync(join(dir, name));
       if (r.memoryLimit !== undefined) bytes = capToLimit(r.path, bytes, r.memoryLimit);
-      // The component's own code under the modules' tier policy; the adapter and the glue's small
-      // shim modules all start in Liftoff (mostly run once; V8 tiers up what turns out hot).
-      modules.set(name, compileForEngine(bytes, modules.size === 0 ? undefined : 0));
+      // Every core module under the engine's flags (flags.ts: given when node starts).
+      modules.set(name, compileForEngine(bytes));
       // The first core module is the component's own code: its export names name trap frames.
       if (modules.size === 1) exportNames = functionExportNames(bytes);
     }

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { PREVIEW1_FUNCTIONS } from '../wasi/host.js';
 import { capMemory, functionExportNames, cappedImportMax, describeNonModule, looksLikeWat, MemoryCapError, memoryImports, PAGE } from './binary.js';
 import { LaunchError } from './engine.js';
-import { compileForEngine, compileNeedsBootedWorker } from './flags.js';
+import { compileForEngine } from './flags.js';
 
 export interface MemoryImportPlan { module: string; name: string; initial: number; maximum?: number; shared: boolean }
 
@@ -126,15 +126,10 @@ export async function compileChecked(path: string, bytes: Uint8Array, memoryLimi
   return { module, memoryImport, exportNames: functionExportNames(bytes) };
 }
 
-/**
- * The whole path from a file name to a compiled, checked module. `untilBooted` is awaited between
- * preparing the bytes and compiling when compiling changes engine flags for good (the executor
- * waits there for its worker to finish booting: see flags.ts for why).
- */
-export async function loadModule(path: string, memoryLimit?: number, untilBooted?: () => Promise<void>): Promise<LoadedModule> {
+/** The whole path from a file name to a compiled, checked module. */
+export async function loadModule(path: string, memoryLimit?: number): Promise<LoadedModule> {
   const raw = await readModuleFile(path);
   const bytes = await prepareBinary(path, raw, memoryLimit);
-  if (compileNeedsBootedWorker()) await untilBooted?.();
   return compileChecked(path, bytes, memoryLimit);
 }
 

@@ -6,6 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { assertOneLineError, guest, guestsDir, hyrun, native, READONLY_REPORT, repoRoot, run, tempDir, type Result } from '../helpers.js';
+import { HYRUN_ENGINE_FLAGS } from '../../src/wasm/flags.js';
 
 test('runs the README example (text format) and a C guest', () => {
   const r = hyrun(['run', 'examples/hello.wat'], { cwd: repoRoot });
@@ -177,6 +178,8 @@ test('the CLI starts from its code cache, and from source whenever the cache doe
   const t = tempDir();
   try {
     for (const d of ['bin', 'dist']) execFileSync('cp', ['-r', join(repoRoot, d), join(t.path, d)]);
+    // The copy's front end finds the pinned node where a checkout has it.
+    symlinkSync(join(repoRoot, 'node_modules'), join(t.path, 'node_modules'));
     const copy = join(t.path, 'bin/hyrun');
     const versionOf = (): string[] => run(copy, ['--version']).stdout.split('\n');
     assert.ok(versionOf().includes('code cache: used'), 'a plain copy (new mtimes) keeps its cache');
@@ -201,7 +204,8 @@ test('the CLI starts from its code cache, and from source whenever the cache doe
 test('the executor and its worker thread start from their code caches too', () => {
   // The executor as a Wasm container starts it, with a socket on stdin so the guest gets the worker thread.
   const spec = { module: guest('hello'), args: ['hello'], env: [], preopens: [] };
-  const r = spawnSync(process.execPath, [join(repoRoot, 'dist/executor.cjs')], {
+  // With the V8 flags a container's executor starts with (flags.ts): V8 checks its caches against them.
+  const r = spawnSync(process.execPath, [...HYRUN_ENGINE_FLAGS, join(repoRoot, 'dist/executor.cjs')], {
     env: { ...process.env, HYRUN_EXECUTOR_SPEC: Buffer.from(JSON.stringify(spec)).toString('base64'), HYRUN_TRACE_STARTUP: '1' },
     stdio: ['pipe', 'pipe', 'pipe'], input: '', encoding: 'utf8',
   });
