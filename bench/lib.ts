@@ -29,8 +29,8 @@ export const HYRUN: Engine = {
   name: 'hyrun',
   argv: (wasm, args, dirs = []) => [hyrunBin, 'run', ...dirs.flatMap(([h, g]) => ['--dir', `${h}::${g}`]), wasm, ...args],
 };
-/** hyrun on its portable paths only (no Node-API addon): the same sandbox rules, node's fs calls. */
-export const HYRUN_NO_ADDON: Engine = { ...HYRUN, name: 'hyrun (no addon)', env: { HYRUN_NO_NATIVE: '1' } };
+/** hyrun without openat2 (a kernel before 5.6, or a seccomp profile refusing it): every lookup walks its components on held descriptors. */
+export const HYRUN_WALK: Engine = { ...HYRUN, name: 'hyrun (no openat2)', env: { HYRUN_NO_OPENAT2: '1' } };
 export const NODE_WASI: Engine = {
   name: 'node:wasi',
   argv: (wasm, args, dirs = []) => [process.execPath, '--no-warnings', nodeWasiRunner, ...dirs.flatMap(([h, g]) => ['--dir', `${h}::${g}`]), wasm, ...args],

@@ -1,7 +1,8 @@
 // hyrun's Node-API addon: thin wrappers over Linux syscalls that node does not expose.
 // It decides nothing. Every function takes plain numbers/strings, makes one syscall (or a fixed
 // short sequence), and returns a result or a negative errno; all policy lives in TypeScript
-// (src/wasi/native.ts and its callers). hyrun works without this addon, with the same rules.
+// (src/wasi/native.ts and its callers). The sandbox needs it: every lookup a guest causes is made
+// on held directory descriptors (the *at calls below), which node's path-taking fs cannot do.
 #define NAPI_VERSION 8
 #define _GNU_SOURCE
 #include <errno.h>
@@ -58,18 +59,38 @@ static int get_i64(napi_env env, napi_value v, int64_t *out) {
   return 0;
 }
 
-// Paths may hold any byte but NUL; a NUL inside the string would truncate it, so it is refused.
-static int get_path(napi_env env, napi_value v, char *buf) {
-  size_t len;
-  if (napi_get_value_string_utf8(env, v, buf, PATH_BYTES, &len) != napi_ok) {
-    napi_throw_type_error(env, NULL, "hyrun-native: expected a string");
+static int get_buffer(napi_env env, napi_value v, void **data, size_t *length) {
+  if (napi_get_buffer_info(env, v, data, length) != napi_ok) {
+    napi_throw_type_error(env, NULL, "hyrun-native: expected a Buffer");
     return -1;
   }
-  if (len >= PATH_BYTES - 1 || strlen(buf) != len) return -2;
   return 0;
 }
 
-// The (dirfd, path, ...) calls: -1 when an exception is pending, -2 for a path with a NUL inside.
+// Paths may hold any byte but NUL. The UTF-8 length is measured first, in bytes: a path that does
+// not fit whole is refused (-3), never cut (a cut could fall inside a multi-byte character and
+// name another file). A NUL inside the string would truncate it for the kernel: refused (-2).
+static int get_path(napi_env env, napi_value v, char *buf) {
+  size_t need, len;
+  if (napi_get_value_string_utf8(env, v, NULL, 0, &need) != napi_ok) {
+    napi_throw_type_error(env, NULL, "hyrun-native: expected a string");
+    return -1;
+  }
+  // PATH_MAX counts the terminating NUL, as the kernel does.
+  if (need >= PATH_BYTES - 1) return -3;
+  if (napi_get_value_string_utf8(env, v, buf, PATH_BYTES, &len) != napi_ok || len != need) {
+    napi_throw_type_error(env, NULL, "hyrun-native: expected a string");
+    return -1;
+  }
+  if (strlen(buf) != len) return -2;
+  return 0;
+}
+
+// get_path's refusals as the errno the caller returns.
+static int path_errno(int p) { return p == -3 ? -ENAMETOOLONG : -EINVAL; }
+
+// The (dirfd, path, ...) calls: -1 when an exception is pending, -2 for a path with a NUL inside,
+// -3 for one too long.
 static int get_dirfd_path(napi_env env, napi_callback_info info, size_t want, napi_value *argv, int32_t *dirfd, char *path) {
   if (get_args(env, info, want, argv) || get_i32(env, argv[0], dirfd)) return -1;
   return get_path(env, argv[1], path);
@@ -92,7 +113,7 @@ static napi_value js_openat2(napi_env env, napi_callback_info info) {
   char path[PATH_BYTES];
   int p = get_dirfd_path(env, info, 5, argv, &dirfd, path);
   if (p == -1) return NULL;
-  if (p == -2) return make_int(env, -EINVAL);
+  if (p < -1) return make_int(env, path_errno(p));
   if (get_i32(env, argv[2], &flags) || get_i32(env, argv[3], &mode) || get_i32(env, argv[4], &resolve)) return NULL;
   return make_int(env, do_openat2(dirfd, path, flags, mode, (uint64_t)(uint32_t)resolve));
 }
@@ -136,7 +157,7 @@ static napi_value js_statat2(napi_env env, napi_callback_info info) {
   char path[PATH_BYTES];
   int p = get_dirfd_path(env, info, 5, argv, &dirfd, path);
   if (p == -1) return NULL;
-  if (p == -2) return make_int(env, -EINVAL);
+  if (p < -1) return make_int(env, path_errno(p));
   if (get_i32(env, argv[2], &flags) || get_i32(env, argv[3], &resolve) || get_stat_out(env, argv[4], &out)) return NULL;
   long fd = do_openat2(dirfd, path, flags | O_PATH, 0, (uint64_t)(uint32_t)resolve);
   if (fd < 0) return make_int(env, fd);
@@ -158,7 +179,7 @@ static napi_value js_fstatat(napi_env env, napi_callback_info info) {
   char path[PATH_BYTES];
   int p = get_dirfd_path(env, info, 4, argv, &dirfd, path);
   if (p == -1) return NULL;
-  if (p == -2) return make_int(env, -EINVAL);
+  if (p < -1) return make_int(env, path_errno(p));
   if (get_i32(env, argv[2], &flags) || get_stat_out(env, argv[3], &out)) return NULL;
   struct stat st;
   if (fstatat(dirfd, path, &st, flags) != 0) return make_int(env, -errno);
@@ -203,7 +224,7 @@ static napi_value js_utimens(napi_env env, napi_callback_info info) {
   if (has_path) {
     int p = get_path(env, argv[1], path);
     if (p == -1) return NULL;
-    if (p == -2) return make_int(env, -EINVAL);
+    if (p < -1) return make_int(env, path_errno(p));
   }
   if (get_i64(env, argv[2], &ns[0]) || get_i64(env, argv[3], &ns[1])) return NULL;
   if (napi_get_value_bool(env, argv[4], &nofollow) != napi_ok) return NULL;
@@ -224,11 +245,7 @@ static napi_value js_getdents(napi_env env, napi_callback_info info) {
   int32_t fd;
   void *data;
   size_t length;
-  if (get_args(env, info, 2, argv) || get_i32(env, argv[0], &fd)) return NULL;
-  if (napi_get_buffer_info(env, argv[1], &data, &length) != napi_ok) {
-    napi_throw_type_error(env, NULL, "hyrun-native: expected a Buffer");
-    return NULL;
-  }
+  if (get_args(env, info, 2, argv) || get_i32(env, argv[0], &fd) || get_buffer(env, argv[1], &data, &length)) return NULL;
   long n = syscall(SYS_getdents64, fd, data, length);
   return make_int(env, n < 0 ? -errno : n);
 }
@@ -241,7 +258,9 @@ static napi_value js_set_title(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   char title[PATH_BYTES], comm[PATH_BYTES];
   if (get_args(env, info, 2, argv)) return NULL;
-  if (get_path(env, argv[0], title) == -1 || get_path(env, argv[1], comm) == -1) return NULL;
+  int pt = get_path(env, argv[0], title), pc = pt == -1 ? -1 : get_path(env, argv[1], comm);
+  if (pt == -1 || pc == -1) return NULL;
+  if (pt < -1 || pc < -1) return make_int(env, -EINVAL);
   FILE *f = fopen("/proc/self/stat", "re");
   if (f == NULL) return make_int(env, -errno);
   char line[4096];
@@ -267,6 +286,125 @@ static napi_value js_set_title(napi_env env, napi_callback_info info) {
   memcpy((void *)(uintptr_t)start, title, len);
   prctl(PR_SET_NAME, comm, 0, 0, 0);
   return make_int(env, (int64_t)len);
+}
+
+// openat(dirfd, name, flags, mode, out) -> fd, or -errno; fstat of the new descriptor goes into
+// `out` (layout as statat2), so each step of a component-by-component walk is one call. The kernel
+// resolves `name` as it likes: callers pass a single component with O_NOFOLLOW (src/wasi/resolve.ts).
+static napi_value js_openat(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  int32_t dirfd, flags, mode;
+  uint64_t *out;
+  char path[PATH_BYTES];
+  int p = get_dirfd_path(env, info, 5, argv, &dirfd, path);
+  if (p == -1) return NULL;
+  if (p < -1) return make_int(env, path_errno(p));
+  if (get_i32(env, argv[2], &flags) || get_i32(env, argv[3], &mode) || get_stat_out(env, argv[4], &out)) return NULL;
+  int fd = openat(dirfd, path, flags | O_CLOEXEC, (mode_t)mode);
+  if (fd < 0) return make_int(env, -errno);
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    int e = errno;
+    close(fd);
+    return make_int(env, -e);
+  }
+  fill_stat(&st, out);
+  return make_int(env, fd);
+}
+
+// close(fd) -> 0 or -errno.
+static napi_value js_close(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int32_t fd;
+  if (get_args(env, info, 1, argv) || get_i32(env, argv[0], &fd)) return NULL;
+  return make_int(env, close(fd) == 0 ? 0 : -errno);
+}
+
+// readlinkat(dirfd, name, buffer) -> bytes of the link's text written into buffer, or -errno.
+// A text as long as the buffer may have been cut: callers give PATH_MAX bytes and treat a full
+// buffer as too long.
+static napi_value js_readlinkat(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  int32_t dirfd;
+  char path[PATH_BYTES];
+  void *data;
+  size_t length;
+  int p = get_dirfd_path(env, info, 3, argv, &dirfd, path);
+  if (p == -1) return NULL;
+  if (p < -1) return make_int(env, path_errno(p));
+  if (get_buffer(env, argv[2], &data, &length)) return NULL;
+  ssize_t n = readlinkat(dirfd, path, data, length);
+  return make_int(env, n < 0 ? -errno : n);
+}
+
+// mkdirat(dirfd, name, mode) -> 0 or -errno.
+static napi_value js_mkdirat(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  int32_t dirfd, mode;
+  char path[PATH_BYTES];
+  int p = get_dirfd_path(env, info, 3, argv, &dirfd, path);
+  if (p == -1) return NULL;
+  if (p < -1) return make_int(env, path_errno(p));
+  if (get_i32(env, argv[2], &mode)) return NULL;
+  return make_int(env, mkdirat(dirfd, path, (mode_t)mode) == 0 ? 0 : -errno);
+}
+
+// unlinkat(dirfd, name, flags) -> 0 or -errno (flags: AT_REMOVEDIR for a directory).
+static napi_value js_unlinkat(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  int32_t dirfd, flags;
+  char path[PATH_BYTES];
+  int p = get_dirfd_path(env, info, 3, argv, &dirfd, path);
+  if (p == -1) return NULL;
+  if (p < -1) return make_int(env, path_errno(p));
+  if (get_i32(env, argv[2], &flags)) return NULL;
+  return make_int(env, unlinkat(dirfd, path, flags) == 0 ? 0 : -errno);
+}
+
+// The two-name calls: (olddirfd, oldname, newdirfd, newname, ...).
+static int get_two_paths(napi_env env, napi_callback_info info, size_t want, napi_value *argv, int32_t *oldfd, char *oldp, int32_t *newfd, char *newp) {
+  int p = get_dirfd_path(env, info, want, argv, oldfd, oldp);
+  if (p != 0) return p;
+  if (get_i32(env, argv[2], newfd)) return -1;
+  return get_path(env, argv[3], newp);
+}
+
+// renameat(olddirfd, oldname, newdirfd, newname) -> 0 or -errno.
+static napi_value js_renameat(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  int32_t oldfd, newfd;
+  char oldp[PATH_BYTES], newp[PATH_BYTES];
+  int p = get_two_paths(env, info, 4, argv, &oldfd, oldp, &newfd, newp);
+  if (p == -1) return NULL;
+  if (p < -1) return make_int(env, path_errno(p));
+  return make_int(env, renameat(oldfd, oldp, newfd, newp) == 0 ? 0 : -errno);
+}
+
+// linkat(olddirfd, oldname, newdirfd, newname) -> 0 or -errno. Never follows a symlink source.
+static napi_value js_linkat(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  int32_t oldfd, newfd;
+  char oldp[PATH_BYTES], newp[PATH_BYTES];
+  int p = get_two_paths(env, info, 4, argv, &oldfd, oldp, &newfd, newp);
+  if (p == -1) return NULL;
+  if (p < -1) return make_int(env, path_errno(p));
+  return make_int(env, linkat(oldfd, oldp, newfd, newp, 0) == 0 ? 0 : -errno);
+}
+
+// symlinkat(text, dirfd, name) -> 0 or -errno.
+static napi_value js_symlinkat(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  int32_t dirfd;
+  char text[PATH_BYTES], path[PATH_BYTES];
+  if (get_args(env, info, 3, argv)) return NULL;
+  int t = get_path(env, argv[0], text);
+  if (t == -1) return NULL;
+  if (t < -1) return make_int(env, path_errno(t));
+  if (get_i32(env, argv[1], &dirfd)) return NULL;
+  int p = get_path(env, argv[2], path);
+  if (p == -1) return NULL;
+  if (p < -1) return make_int(env, path_errno(p));
+  return make_int(env, symlinkat(text, dirfd, path) == 0 ? 0 : -errno);
 }
 
 // exitOnSignal(signal) -> 0 or -errno. From now on `signal` ends the process at once with status
@@ -295,7 +433,9 @@ NAPI_MODULE_INIT() {
   static const struct { const char *name; napi_callback fn; } fns[] = {
     {"openat2", js_openat2}, {"statat2", js_statat2}, {"fstatat", js_fstatat}, {"fstat", js_fstat},
     {"fstatfs", js_fstatfs}, {"utimens", js_utimens}, {"getdents", js_getdents}, {"setTitle", js_set_title},
-    {"exitOnSignal", js_exit_on_signal},
+    {"exitOnSignal", js_exit_on_signal}, {"openat", js_openat}, {"close", js_close}, {"readlinkat", js_readlinkat},
+    {"mkdirat", js_mkdirat}, {"unlinkat", js_unlinkat}, {"renameat", js_renameat}, {"linkat", js_linkat},
+    {"symlinkat", js_symlinkat},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

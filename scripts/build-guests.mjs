@@ -5,10 +5,14 @@
 //   test/guests/wat/NAME.wat  -> build/guests/NAME.wasm (wat2wasm)
 //   test/guests/rust/NAME.rs  -> build/guests/NAME.wasm (/usr/bin/rustc --target wasm32-wasi)
 //   bench/kernels/NAME.c      -> build/bench/NAME.wasm + build/bench/native/NAME (both clang-14 -O2)
+//   COMPONENTS below          -> build/guests/NAME.component.wasm: the module made a WASI 0.2 command
+//                                component with jco's preview1 command adapter (wit-component's
+//                                `component new`, jco-transpile's copy, as bundled by npm run build)
 //
 // A C file may carry a first-line comment `// cflags: ...` with extra flags for both builds.
 import { execFileSync } from 'node:child_process';
-import { readdirSync, statSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { readdirSync, statSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, basename, extname } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -60,4 +64,46 @@ for (const src of list(join(root, 'test/guests/rust'), '.rs')) {
 }
 mkdirSync(join(out, 'bench'), { recursive: true });
 for (const src of list(join(root, 'bench/kernels'), '.c')) buildC(src, join(out, 'bench'), 'clang-14');
+await buildComponents();
 console.log(`build-guests: ${seen.size} workloads up to date in build/`);
+
+/**
+ * Command components for test/e2e/component-*.test.ts, from the modules built above. A module that
+ * calls WASI 0.2 itself (comp_exit: wasi:cli/exit's exit-with-code, which the preview1 adapter never
+ * calls; comp_unserved: interfaces hyrun does not serve) gets its WIT embedded first: the world
+ * given here, with the interfaces it imports written as nested packages.
+ */
+async function buildComponents() {
+  const COMPONENTS = {
+    hello: null, rt_trap: null, rt_loop: null, rt_cat: null, rt_clock: null, comp_cli: null, comp_fs: null,
+    comp_exit: `package hyrun:fixture;
+world exit-code { import wasi:cli/exit@0.2.0; }
+package wasi:cli@0.2.0 { interface exit { exit: func(status: result); exit-with-code: func(status-code: u8); } }`,
+    comp_run_err: `package hyrun:fixture;
+world run-err { export wasi:cli/run@0.2.0; }
+package wasi:cli@0.2.0 { interface run { run: func() -> result; } }`,
+    comp_http: `package hyrun:fixture;
+world http { export wasi:http/incoming-handler@0.2.0; }
+package wasi:http@0.2.0 { interface incoming-handler { handle: func(); } }`,
+    comp_unserved: `package hyrun:fixture;
+world unserved { import wasi:http/types@0.2.0; import acme:made/up@1.0.0; }
+package wasi:http@0.2.0 { interface types { ping: func() -> u32; } }
+package acme:made@1.0.0 { interface up { hello: func() -> u32; } }`,
+  };
+  const jcoLib = join(root, 'node_modules/@bytecodealliance/jco/lib/wasi_snapshot_preview1.command.wasm');
+  const todo = Object.entries(COMPONENTS).filter(([name]) => !newer(join(out, 'guests', `${name}.wasm`), join(out, 'guests', `${name}.component.wasm`)));
+  for (const [name] of Object.entries(COMPONENTS)) claim(join(out, 'guests', `${name}.component.wasm`), `${name}.wasm`);
+  if (todo.length === 0) return;
+  // jco-transpile's copy of wasm-tools, bundled by `npm run build` to run on hyrun's own WASI host.
+  const bundle = join(root, 'dist/test-component-tools.cjs');
+  if (!existsSync(bundle)) { console.error('build-guests: dist/test-component-tools.cjs is missing: run npm run build first'); process.exit(1); }
+  const tools = createRequire(import.meta.url)(bundle);
+  const adapter = readFileSync(jcoLib);
+  for (const [name, wit] of todo) {
+    let core = readFileSync(join(out, 'guests', `${name}.wasm`));
+    if (wit !== null) core = await tools.componentEmbed({ binary: core, witSource: wit, world: /world ([\w-]+)/.exec(wit)[1] });
+    // The adapter only for modules that call preview1 (it wants their _start).
+    const preview1 = WebAssembly.Module.imports(new WebAssembly.Module(core)).some((i) => i.module === 'wasi_snapshot_preview1');
+    writeFileSync(join(out, 'guests', `${name}.component.wasm`), await tools.componentNew(core, preview1 ? [['wasi_snapshot_preview1', adapter]] : []));
+  }
+}

@@ -5,8 +5,13 @@
 // hyrun start). The cache is used only with the build it was made from (the bundle's first line
 // names the build, and so does the cache's header); V8 refuses it itself when node, V8 or its
 // flags differ, and the bundle is then compiled as `require` would. HYRUN_CODE_CACHE=write (the
-// build's training runs) writes the cache at exit. The same entry serves the CLI, the executor
+// build's training runs) writes the cache at exit; write:BODY only BODY's. The same entry serves the CLI, the executor
 // and its worker thread.
+// hyrun needs node 24 or newer (HYRUN_NODE may name any node): written so that older ones parse it.
+if (Number(process.versions.node.split('.')[0]) < 24) {
+  process.stderr.write('hyrun: node ' + process.versions.node + ' at ' + process.execPath + ' is too old: hyrun needs node 24 or newer (unset HYRUN_NODE to use its own)\n');
+  process.exit(125);
+}
 const fs = require('node:fs');
 const { Script } = require('node:vm');
 const body = `${__dirname}/__BODY__`;
@@ -28,7 +33,8 @@ const { USE_MAIN_CONTEXT_DEFAULT_LOADER } = require('node:vm').constants ?? {};
 const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`,
   { filename: body, cachedData, importModuleDynamically: USE_MAIN_CONTEXT_DEFAULT_LOADER ?? ((specifier) => import(specifier)) });
 globalThis[Symbol.for('hyrun.codeCache')] = cachedData === undefined ? 'absent' : script.cachedDataRejected ? 'refused by V8' : 'used';
-if (process.env.HYRUN_CODE_CACHE === 'write' && build !== undefined) {
+const writeCache = process.env.HYRUN_CODE_CACHE;
+if ((writeCache === 'write' || writeCache === 'write:__BODY__') && build !== undefined) {
   const write = () => {
     const tmp = `${body}.cache.${process.pid}.${require('node:worker_threads').threadId}`;
     fs.writeFileSync(tmp, Buffer.concat([Buffer.from(`${build}\n`, 'latin1'), script.createCachedData()]));

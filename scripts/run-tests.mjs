@@ -4,6 +4,10 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { ensurePinnedNode } from './node.mjs';
+
+// The tests run on hyrun's pinned node (they spawn process.execPath for node children).
+ensurePinnedNode();
 
 const root = new URL('..', import.meta.url).pathname;
 const walk = (dir) => readdirSync(dir).flatMap((n) => {

@@ -11,6 +11,8 @@ test_pkgs=(clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32 wabt rustc libstd
   busybox-static python3 procps containernetworking-plugins libseccomp2 libsqlite3-0 util-linux zstd curl openssl)
 
 pkgs=("${runtime_pkgs[@]}")
+# npm (Debian's, with its node) only installs hyrun's dependencies, its own Node.js among them.
+command -v npm >/dev/null || pkgs+=(npm)
 [[ "${1:-}" == "--test" ]] && pkgs+=("${test_pkgs[@]}")
 
 missing=()
@@ -21,7 +23,14 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# npm ci also installs hyrun's own Node.js (the node-linux-<arch> package pinned in package-lock.json):
+# the build, the CLI, the executor, the tests and the bench run on it; the system's node only runs npm.
 if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules ]]; then npm ci --no-audit --no-fund --loglevel=error; fi
+case $(uname -m) in x86_64) arch=x64 ;; aarch64) arch=arm64 ;; *) arch=$(uname -m) ;; esac
+if ! node_modules/node-linux-$arch/bin/node --version >/dev/null 2>&1; then
+  echo "setup: the pinned Node.js (npm package node-linux-$arch) is missing or does not run on this machine" >&2
+  exit 1
+fi
 npm run --silent build
 
 if [[ "${1:-}" == "--test" ]]; then

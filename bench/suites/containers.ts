@@ -22,6 +22,8 @@ import { alive, pidsWithArg, removeTree, sleepSync, waitUntil } from '../../test
 
 const ROUNDS = Number(process.env.HYRUN_BENCH_CONTAINER_RUNS ?? 12);
 const WARMUP = 2;
+/** Idle Wasm containers started at once for the density row. */
+const DENSITY = 50;
 const STOP_RUNS = 5;
 const HELLO = 'hello from hyrun-test wasm\n';
 const RT = '/.nodewasi';
@@ -298,6 +300,28 @@ export async function run(): Promise<Section> {
       stopRows.push([`podman stop: ${c.name}`, '', fmtMs(median(times)), `exit ${[...codes].join('/')}`]);
     }
 
+    // --- density: idle Wasm containers under Podman, the memory each costs (PSS of the container's
+    // process, the executor: shared pages such as node's text count once, split among the sharers)
+    progress(`containers: density (${DENSITY} idle Wasm containers)`);
+    const pssKb: number[] = [];
+    const names = Array.from({ length: DENSITY }, (_, i) => `bench-density-${i}-${process.pid}`);
+    try {
+      for (const name of names) {
+        const started = env.podman(['run', '--detach', '--name', name, IMAGES.wasmBusy, '/busy.wasm', 'sleep'], { runtime: hyrunBin });
+        if (started.status !== 0) throw new Error(`podman run ${name}: ${started.stderr}`);
+      }
+      const pids = names.map((name) => Number(env.podman(['inspect', '--format', '{{.State.Pid}}', name]).stdout.trim()));
+      // Let each executor finish starting (a container is "running" before its guest is).
+      spawnSync('sleep', ['2']);
+      for (const pid of pids) {
+        const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+        pssKb.push(Number(/^Pss:\s+(\d+) kB/m.exec(rollup)![1]));
+      }
+    } finally {
+      env.podman(['rm', '--force', '--time', '0', ...names]);
+    }
+    const pssMb = pssKb.reduce((a, b) => a + b, 0) / pssKb.length / 1024;
+
     // --- table and targets
     const node = median(nodeMs);
     const step = (i: number, k: keyof Steps): number => median(ociMs[i]!.map((x) => x[k]));
@@ -310,6 +334,7 @@ export async function run(): Promise<Section> {
     rows.push(['`hyrun --version`', fmtMs(median(hyrunVersionMs)), '', 'one hyrun CLI start']);
     if (caBundle) rows.push(['bare `node -e 0`, NODE_EXTRA_CA_CERTS set', fmtMs(median(nodeCaMs)), '', 'the environment of this machine (not used above)']);
     rows.push(...stopRows);
+    rows.push([`density: ${DENSITY} idle Wasm containers (Podman)`, '', '', `mean PSS per container ${pssMb.toFixed(1)} MB (the executor's process)`]);
     const exec = Object.fromEntries(sleepers.map((v, i) => [v.name, median(execMs[i]!)])) as Record<string, number>;
     for (const v of sleepers) rows.push([`exec probe: ${v.name}`, fmtMs(exec[v.name]!), '', '`exec` of /bin/true into a running busybox container']);
 
@@ -334,6 +359,11 @@ export async function run(): Promise<Section> {
         description: 'Wasm hello through Podman: hyrun / crun + node:wasi runner in the same image ≤ 1.5×',
         measured: fmtTargetRatio(wasmRatioPodman),
         met: wasmRatioPodman <= 1.5,
+      },
+      {
+        description: `${DENSITY} idle Wasm containers under Podman: mean PSS per container ≤ 8 MB`,
+        measured: `${pssMb.toFixed(1)} MB`,
+        met: pssMb <= 8,
       },
       {
         description: 'hyrun Wasm hello / crun + node:wasi hello (OCI CLI) ≤ 1.3×',

@@ -5,18 +5,23 @@ set -eu
 host="${HOST_ROOT:-/host}"
 engine="${ENGINE:-containerd}"
 restart="--restart"
+# The label step runs on hyrun's own node (the image has no other): through its loader, with its libraries.
+hyrun_node() {
+  read -r ld < /opt/hyrun/node/loader
+  "/opt/hyrun/node/$ld" --inhibit-cache --library-path /opt/hyrun/node/lib /opt/hyrun/node/node "$@"
+}
 [ "${NO_RESTART:-}" = 1 ] && restart=""
 case "${ACTION:-install}" in
   install)
     hyrun install "$engine" --host-root "$host" $restart
-    node /installer/label-node.cjs set
+    hyrun_node /installer/label-node.cjs set
     echo "hyrun-node-installer: installed"
     ;;
   uninstall)
     if hyrun install "$engine" --host-root "$host" --uninstall $restart; then :; else
       echo "hyrun-node-installer: nothing (more) to uninstall"
     fi
-    node /installer/label-node.cjs remove
+    hyrun_node /installer/label-node.cjs remove
     echo "hyrun-node-installer: uninstalled"
     ;;
   *)

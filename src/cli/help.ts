@@ -12,10 +12,12 @@ const RUN_DETAILS = `
 Wasm file mode:
   hyrun run [OPTIONS] [--] FILE.wasm|FILE.wat [ARGS...]
 
-  Runs one WASI preview1 module. Everything after FILE goes to the guest untouched, even
-  arguments that look like options; the guest's argv[0] is FILE as given. The exit status is
-  the guest's; 125 means hyrun's own error (bad options), 126 the file cannot be run (not Wasm),
-  127 the file was not found.
+  Runs one WASI preview1 module, or a WASI 0.2 command component (told apart by the file's
+  header; a component is transpiled once into hyrun's cache, see docs/components.md).
+  Everything after FILE goes to the guest untouched, even arguments that look like options;
+  the guest's argv[0] is FILE as given. The exit status is the guest's; 125 means hyrun's own
+  error (bad options), 126 the file cannot be run (not Wasm, or a component importing what
+  hyrun does not serve), 127 the file was not found.
 
   --env KEY=VALUE        set a guest environment variable (repeatable). The guest sees ONLY
                          these: hyrun's own environment is not inherited.
@@ -187,6 +189,7 @@ ${flagLines(GLOBAL_FLAGS).join('\n')}
 
   --help, -h      show this help          --version, -v   print version information
 
+hyrun runs on its own Node.js (--version names it); HYRUN_NODE=PATH picks another, 24 or newer.
 Run 'hyrun help COMMAND' for one command.
 `;
 }

@@ -1,43 +1,16 @@
 // The image commands: build, images, inspect, tag, rmi, save, load, prune, pull, push, login,
-// logout, and `run IMAGE` with ps/logs/stop/rm for its containers. Parsing lives here; the work is
-// in src/image. Every ImageError becomes one `hyrun:` line and exit status 125 (or its own).
+// logout (registry.ts), and `run IMAGE` with ps/logs/stop/rm for its containers (containers.ts).
+// Parsing lives here; the work is in src/image and src/containers. Every ImageError becomes one
+// `hyrun:` line and exit status 125 (or its own).
 import { resolve } from 'node:path';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ImageError } from '../image/errors.js';
 import { isIndex, type ImageIndex, type Manifest } from '../image/media.js';
 import { candidateNames, findImage, formatPlatform, localName, parsePlatform } from '../image/resolve.js';
-import { defaultStoreRoot, Store } from '../image/store.js';
+import type { Store } from '../image/store.js';
 import { printError, UsageError } from './errors.js';
+import { keyValues, openStore, parse, say, strings } from './image-flags.js';
 
 export const IMAGE_COMMANDS = ['build', 'images', 'inspect', 'tag', 'rmi', 'save', 'load', 'prune', 'pull', 'push', 'login', 'logout', 'logs', 'stop', 'rm'] as const;
-
-type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
-
-/** parseArgs with hyrun's one-line errors; `storage` is accepted by every command. */
-export function parse(command: string, args: string[], options: ParseArgsConfig['options'], positionals = true): { values: Values; positionals: string[] } {
-  try {
-    const r = parseArgs({ args, options: { storage: { type: 'string' }, ...options }, strict: true, allowPositionals: positionals });
-    return { values: r.values as Values, positionals: r.positionals };
-  } catch (e) {
-    const msg = (e as Error).message.split('\n', 1)[0].replace(/\. To specify a positional.*$/, '');
-    throw new UsageError(`${command}: ${msg}; see 'hyrun help ${command}'`);
-  }
-}
-
-export const openStore = (values: Values): Store => new Store(typeof values.storage === 'string' ? resolve(values.storage) : defaultStoreRoot());
-
-const strings = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? [v] : []);
-
-/** K=V pairs from repeated flags. */
-export function keyValues(flag: string, list: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const kv of list) {
-    const eq = kv.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--${flag} '${kv}' is not KEY=VALUE`);
-    out[kv.slice(0, eq)] = kv.slice(eq + 1);
-  }
-  return out;
-}
 
 function sourceDateEpoch(): number | undefined {
   const v = process.env.SOURCE_DATE_EPOCH;
@@ -45,8 +18,6 @@ function sourceDateEpoch(): number | undefined {
   if (!/^\d+$/.test(v)) throw new UsageError(`SOURCE_DATE_EPOCH='${v}' is not a number of seconds`);
   return Number(v);
 }
-
-const say = (line: string): void => { process.stderr.write(`${line}\n`); };
 
 /**
  * Entry point of dist/hyrun-image.cjs. Bad input is printed here as one line and returned as the

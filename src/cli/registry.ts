@@ -1,12 +1,10 @@
 // `hyrun pull`, `push`, `login`, `logout`.
 import { readFileSync } from 'node:fs';
 import { UsageError } from './errors.js';
-import { openStore, parse } from './image.js';
+import { openStore, parse, say } from './image-flags.js';
 import { removeCredentials, saveCredentials } from '../image/auth.js';
 import { pullImage, pushImage, RegistryClient } from '../image/registry.js';
 import { parsePlatform } from '../image/resolve.js';
-
-const say = (line: string): void => { process.stderr.write(`${line}\n`); };
 
 function tlsVerify(value: unknown): boolean {
   if (value === undefined || value === 'true') return true;

@@ -3,6 +3,7 @@
 // executor, which owns signals, the worker thread and the exit status.
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { defaultCacheDir } from '../handlers/runtime-dir.js';
 import type { Preopen } from '../wasi/context.js';
 import { hasWasmMagic, readFileHead } from '../wasm/binary.js';
 import type { WasmRunSpec } from '../wasm/engine.js';
@@ -214,6 +215,7 @@ export function toSpec(req: RunRequest): WasmRunSpec {
     preopens: req.preopens,
     memoryLimit: req.memoryLimit,
     tcpListen: req.tcpListen.length > 0 ? req.tcpListen : undefined,
+    componentCache: join(defaultCacheDir(), 'components'),
   };
 }
 

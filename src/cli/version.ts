@@ -4,7 +4,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolveDelegate } from '../runtime/delegate.js';
-import { nativeStatus } from '../wasi/native.js';
+import { nodeBinary, nodeSupport } from '../handlers/self-node.js';
+import { nativeStatus, sandboxMode } from '../wasi/native.js';
 import { codeCacheStatus } from '../wasm/code-cache.js';
 
 /** hyrun's version from its package.json, found by walking up from this file (bundled or not). */
@@ -44,11 +45,15 @@ export function versionText(): string {
   return [
     `hyrun version ${hyrunVersion()}`,
     `delegate: ${delegateLine()}`,
-    `node: ${process.versions.node}`,
-    // The WASI host's syscall addon (openat2, utimensat, …): without it, same rules, slower lookups.
+    // The node hyrun runs on (its own, pinned: docs/node.md), and until when it gets security fixes.
+    `node: ${process.versions.node} at ${nodeBinary()} (${nodeSupport()})`,
+    // The WASI host's syscall addon (openat, openat2, the *at calls, …) and what it makes of the sandbox.
     `addon: ${nativeStatus()}`,
+    `sandbox: ${sandboxMode()}`,
     // dist/hyrun.cjs's V8 code cache of the CLI bundle (scripts/cached-entry.cjs): start-up only.
     `code cache: ${codeCacheStatus().replace('not used', 'not used (started without dist/hyrun.cjs)')}`,
+    // WASI 0.2 command components: canonical-ABI glue from this transpiler, hyrun's own host (docs/components.md).
+    `components: ${typeof __HYRUN_TRANSPILER__ === 'string' ? __HYRUN_TRANSPILER__ : 'jco-transpile'}`,
     `+WASM:v8 ${process.versions.v8}`,
     '',
   ].join('\n');

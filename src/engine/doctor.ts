@@ -2,6 +2,7 @@
 // One line per check with a fix for each failure; exit 1 when something blocks running containers
 // (no working delegate, a kernel feature missing, an engine configured for hyrun in a way that
 // cannot work). Engines that are not configured for hyrun are warnings: hyrun works without them.
+import { nodeBinary, nodeSupport } from '../handlers/self-node.js';
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultCacheDir } from '../handlers/runtime-dir.js';
 import { crunRefusesCgroups, resolveDelegate } from '../runtime/delegate.js';
+import { native, sandboxMode } from '../wasi/native.js';
 import { CONTAINERD_CONFIG, findContainerdRuntime } from './containerd.js';
 import { CRIO_CONFIG, crioConfigs } from './crio.js';
 import { EngineError } from './errors.js';
@@ -110,9 +112,11 @@ function kernelChecks(): Check[] {
     seccomp
       ? { check: 'seccomp', status: 'ok', detail: 'available' }
       : { check: 'seccomp', status: 'fail', detail: 'the kernel has no seccomp', fix: 'use a kernel with CONFIG_SECCOMP' },
-    node >= 20
-      ? { check: 'node', status: 'ok', detail: `node ${process.versions.node} (V8 ${process.versions.v8}) at ${process.execPath}` }
-      : { check: 'node', status: 'fail', detail: `node ${process.versions.node} is too old`, fix: 'install node 20 or newer' },
+    node < 24
+      ? { check: 'node', status: 'fail', detail: `node ${process.versions.node} at ${nodeBinary()} is too old`, fix: 'unset HYRUN_NODE (hyrun brings its own node), or point it at node 24 or newer' }
+      : nodeSupport().startsWith('supported')
+        ? { check: 'node', status: 'ok', detail: `node ${process.versions.node} (V8 ${process.versions.v8}) at ${nodeBinary()}, ${nodeSupport()}` }
+        : { check: 'node', status: 'warn', detail: `node ${process.versions.node} at ${nodeBinary()}: ${nodeSupport()}`, fix: 'install a newer hyrun release (each brings a maintained node)' },
   ];
 }
 
@@ -131,6 +135,9 @@ function installChecks(o: DoctorOptions): Check[] {
   } catch (error) {
     out.push({ check: 'runtime dir', status: 'fail', detail: `${cache} is not writable: ${(error as Error).message}`, fix: 'make it writable for root, or set HYRUN_CACHE_DIR' });
   }
+  // Wasm containers always have a root to resolve paths in: without the addon every one is refused.
+  if (native() !== null) out.push({ check: 'sandbox', status: 'ok', detail: `Wasm path lookups: ${sandboxMode()}` });
+  else out.push({ check: 'sandbox', status: 'fail', detail: `Wasm path lookups: ${sandboxMode()}`, fix: 'rebuild hyrun (npm run build, with a C compiler and node\'s headers) or reinstall it' });
   return out;
 }
 

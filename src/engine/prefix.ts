@@ -1,19 +1,22 @@
 // hyrun's own copy under the install prefix, which engine configs point at (never the checkout, which
 // may move or go away):
-//   PREFIX/lib/hyrun/<version>-<hash>/  package.json, bin/{hyrun,hyrun-wasm}, dist/*.cjs (+ *.node), node_modules/wabt
+//   PREFIX/lib/hyrun/<version>-<hash>/  package.json, bin/{hyrun,hyrun-wasm}, dist/*.cjs (+ *.node), node_modules/wabt,
+//                                       node/ (the node hyrun runs on, its libraries and loader: bin/hyrun
+//                                       starts that one, never a node from PATH; self-node.ts)
 //   PREFIX/lib/hyrun/current            symlink to the version directory in use (swapped by rename)
 //   PREFIX/bin/hyrun, PREFIX/bin/hyrun-wasm   symlinks through current
 //   PREFIX/lib/hyrun/engines/*.json     what each engine install changed (for --uninstall)
-// An upgrade adds a new version directory and renames a new `current` over the old one: a caller
+// An upgrade adds a new version directory (with its own node) and renames a new `current` over the old one: a caller
 // starting at that moment sees the old or the new copy, never half of one. The previous version
 // directory is kept (a hyrun call already running may still load files from it); older ones go.
 // Running Wasm containers do not use this copy at all: they mount the runtime directory built in
 // hyrun's cache (docs/wasm-containers.md), so they keep working across upgrades.
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, statSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EngineError } from './errors.js';
+import { nodeBinary, writeNodeDir } from '../handlers/self-node.js';
 
 const CREATED = '.created-dirs';
 /** `dir` and its ancestors that do not exist yet, outermost first. */
@@ -64,9 +67,11 @@ function versionOf(root: string): string {
   }
 }
 
-/** `<version>-<hash of the bundles and bin/>`: a new build gets a new directory name. */
+/** `<version>-<hash of the bundles, bin/ and node>`: a new build or a new node gets a new directory name. */
 export function buildId(root: string): string {
   const h = createHash('sha256');
+  // Its version and size name the node well enough (hashing its ~120 MB would slow every install).
+  h.update(`node ${process.versions.node} ${process.arch} ${statSync(nodeBinary()).size}\n`);
   for (const b of bundles(root)) h.update(`${b}\n`).update(readFileSync(join(root, 'dist', b)));
   for (const b of readdirSync(join(root, 'bin')).sort()) {
     const p = join(root, 'bin', b);
@@ -84,6 +89,9 @@ export interface PrefixPlan {
   /** What will be done, for --dry-run and the summary. */
   steps: string[];
 }
+
+/** A version directory with its entry points and its node. */
+const complete = (dir: string): boolean => ['dist/hyrun.cjs', 'dist/executor.cjs', 'node/loader'].every((f) => existsSync(join(dir, f)));
 
 const linkTarget = (path: string): string | undefined => {
   try {
@@ -104,9 +112,10 @@ export function planPrefix(prefix: string): PrefixPlan {
     }
   }
   const currentId = linkTarget(l.current);
-  const upToDate = currentId === id && existsSync(join(l.libDir, id, 'dist/hyrun.cjs')) && linkTarget(l.bin) !== undefined && linkTarget(l.wasmBin) !== undefined;
+  const upToDate = currentId === id && complete(join(l.libDir, id)) && linkTarget(l.bin) !== undefined && linkTarget(l.wasmBin) !== undefined;
   const steps = upToDate ? [] : [
     `copy hyrun ${id} (bin/, dist/*.cjs, node_modules/wabt) from ${source} to ${join(l.libDir, id)}`,
+    `copy node ${process.versions.node} (${nodeBinary()}, its libraries and loader) to ${join(l.libDir, id, 'node')}`,
     `point ${l.current} at it${currentId ? ` (was ${currentId})` : ''}`,
     `link ${l.bin} and ${l.wasmBin}`,
   ];
@@ -122,7 +131,7 @@ export function installPrefix(plan: PrefixPlan): void {
   mkdirSync(l.libDir, { recursive: true, mode: 0o755 });
   if (created.length > 0 && !existsSync(join(l.libDir, CREATED))) writeFileSync(join(l.libDir, CREATED), `${created.filter((d) => d !== l.libDir).join('\n')}\n`);
   const final = join(l.libDir, id);
-  if (!existsSync(join(final, 'dist/hyrun.cjs'))) {
+  if (!complete(final)) {
     const tmp = join(l.libDir, `.tmp-${id}-${process.pid}`);
     rmSync(tmp, { recursive: true, force: true });
     try {
@@ -131,6 +140,8 @@ export function installPrefix(plan: PrefixPlan): void {
       for (const b of bundles(source)) cpSync(join(source, 'dist', b), join(tmp, 'dist', b));
       const wabt = join(source, 'node_modules/wabt');
       if (existsSync(wabt)) cpSync(wabt, join(tmp, 'node_modules/wabt'), { recursive: true, dereference: true });
+      // The node this hyrun runs on, with what it links: the host needs no node of its own.
+      writeNodeDir(join(tmp, 'node'));
       writeFileSync(join(tmp, 'package.json'), `${JSON.stringify({ name: 'hyrun', version: versionOf(source), private: true, type: 'module' }, null, 2)}\n`);
       rmSync(final, { recursive: true, force: true });
       renameSync(tmp, final);
@@ -187,5 +198,5 @@ export function installedCopy(prefix: string): { id: string; complete: boolean }
   const l = layout(prefix);
   const id = linkTarget(l.current);
   if (!id) return undefined;
-  return { id, complete: existsSync(join(l.libDir, id, 'dist/hyrun.cjs')) && existsSync(join(l.libDir, id, 'dist/executor.cjs')) };
+  return { id, complete: complete(join(l.libDir, id)) };
 }

@@ -3,16 +3,11 @@
 // (that is the delegate's or the executor's error to report, with its own wording).
 import { lstatSync, readlinkSync } from 'node:fs';
 import { posix } from 'node:path';
+import { ANNOTATION_CRI_TYPE, ANNOTATION_CRIO_TYPE, ANNOTATION_HANDLER, ANNOTATION_VARIANT } from '../oci/annotations.js';
 import type { OciSpec } from '../oci/spec.js';
 import { hasWasmMagic, readFileHead } from '../wasm/binary.js';
 import type { HandlerName } from './types.js';
 
-export const ANNOTATION_HANDLER = 'run.oci.handler';
-export const ANNOTATION_VARIANT = 'module.wasm.image/variant';
-export const ANNOTATION_CRI_TYPE = 'io.kubernetes.cri.container-type';
-export const ANNOTATION_CRIO_TYPE = 'io.kubernetes.cri-o.ContainerType';
-/** Every annotation detection reads (advertised in `features` as potentially unsafe). */
-export const DETECTION_ANNOTATIONS = [ANNOTATION_VARIANT, ANNOTATION_HANDLER, ANNOTATION_CRI_TYPE, ANNOTATION_CRIO_TYPE];
 /** Binary name that makes every (non-sandbox) container Wasm. */
 export const WASM_BINARY_NAME = 'hyrun-wasm';
 

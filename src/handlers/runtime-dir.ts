@@ -8,9 +8,11 @@
 // Built once per (node binary, bundles) and cached: <cache>/runtime-<key>. Built in a temporary
 // sibling and renamed into place, so a half-built directory is never visible and concurrent
 // creators are safe (the loser of the rename discards its copy).
-import { execFileSync } from 'node:child_process';
-import { lazyCrypto, randomHex } from '../runtime/lazy-crypto.js';
+import { lazyCrypto, randomHex } from './lazy-crypto.js';
 import { NATIVE_FILE } from '../wasi/native.js';
+import { RUNTIME_MOUNT } from '../wasm/engine.js';
+import { engineStartFlags } from '../wasm/flags.js';
+import { nodeBinary, sharedObjectsOf } from './self-node.js';
 import {
   chmodSync, constants as fsConstants, copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync,
   realpathSync, renameSync, rmSync, statSync, writeFileSync,
@@ -18,8 +20,6 @@ import {
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Where the runtime directory appears inside Wasm containers (hidden from the guest). */
-export const RUNTIME_MOUNT = '/.hyrun';
 /** Default cache location for root; HYRUN_CACHE_DIR overrides it (tests). */
 export const DEFAULT_CACHE_DIR = '/var/lib/hyrun';
 
@@ -30,8 +30,6 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env, uid = proc
   const data = env.XDG_DATA_HOME || (env.HOME ? join(env.HOME, '.local/share') : undefined);
   return data ? join(data, 'hyrun') : join('/tmp', `hyrun-${uid}`);
 }
-/** Environment variable carrying the executor spec (base64 JSON) into the container. */
-export const SPEC_ENV = 'HYRUN_EXECUTOR_SPEC';
 
 export interface RuntimeDir {
   /** Host path of the prepared directory. */
@@ -120,28 +118,7 @@ function cacheKey(node: string, distDir: string, wabt: string | undefined): stri
   return h.digest('hex').slice(0, 16);
 }
 
-interface SharedObjects { loader: string; libs: string[] }
-
-/** Parses `ldd node`: every resolved library, and the loader (the line with an absolute path and no "=>"). */
-export function parseLdd(output: string): SharedObjects {
-  let loader = '';
-  const libs: string[] = [];
-  for (const raw of output.split('\n')) {
-    const line = raw.trim();
-    if (!line) continue;
-    if (line.includes('not found')) throw new Error(`node needs a library that is missing: ${line}`);
-    const arrow = /^(\S+) => (\/\S+) \(0x[0-9a-f]+\)$/.exec(line);
-    if (arrow) {
-      libs.push(arrow[2]!);
-      continue;
-    }
-    const bare = /^(\/\S+) \(0x[0-9a-f]+\)$/.exec(line);
-    if (bare) loader = bare[1]!;
-    // anything else (linux-vdso.so.1, statically linked) has no file to copy
-  }
-  if (!loader) throw new Error('cannot find the dynamic loader of node in the output of ldd');
-  return { loader, libs: libs.filter((l) => l !== loader) };
-}
+export { parseLdd } from './self-node.js';
 
 /**
  * Hard link when allowed (same filesystem, and for non-root fs.protected_hardlinks permitting),
@@ -187,7 +164,7 @@ function copyTree(src: string, dst: string, store: string): void {
 /** Returns the runtime directory for the current node and build, creating it if needed. */
 export function ensureRuntimeDir(options: RuntimeDirOptions = {}): RuntimeDir {
   const cacheDir = options.cacheDir ?? defaultCacheDir();
-  const node = realpathSync(options.node ?? process.execPath);
+  const node = realpathSync(options.node ?? nodeBinary());
   const distDir = options.distDir ?? findDistDir();
   const wabt = findWabt(distDir);
   const key = cacheKey(node, distDir, wabt);
@@ -202,7 +179,9 @@ export function ensureRuntimeDir(options: RuntimeDirOptions = {}): RuntimeDir {
   try {
     mkdirSync(join(tmp, 'lib'), { recursive: true, mode: 0o755 });
     chmodSync(tmp, 0o755);
-    const so = parseLdd(execFileSync('ldd', [node], { encoding: 'utf8' }));
+    // A node directory (a release or an install: self-node.ts) already holds what node links; the
+    // host then needs no ldd. Any other node: ask ldd.
+    const so = sharedObjectsOf(node);
     const loader = basename(so.loader);
     const store = join(cacheDir, 'files');
     // A patched copy, never a link: the host's loader must stay as it is.
@@ -269,9 +248,10 @@ function finish(tmp: string, final: string, loader: string): RuntimeDir {
 
 /**
  * The container process that starts the executor: the loader runs node from the runtime dir with
- * the runtime dir's libraries only, so nothing from the image (or its absence) matters.
+ * the runtime dir's libraries only, so nothing from the image (or its absence) matters. V8's flags
+ * (the tier policy) go on node's command line: they must never be changed at run time (flags.ts).
  */
-export function executorCommand(rt: Pick<RuntimeDir, 'loader'>, nodeFlags: string[] = []): string[] {
+export function executorCommand(rt: Pick<RuntimeDir, 'loader'>, nodeFlags: string[] = engineStartFlags()): string[] {
   return [
     `${RUNTIME_MOUNT}/${rt.loader}`, '--inhibit-cache', '--library-path', `${RUNTIME_MOUNT}/lib`,
     `${RUNTIME_MOUNT}/node`, `--openssl-config=${RUNTIME_MOUNT}/${OPENSSL_CONFIG}`, ...nodeFlags,

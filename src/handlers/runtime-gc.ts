@@ -13,7 +13,7 @@
 // directory cannot be collected between another build's create choosing it and registering.
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { lazyCrypto } from '../runtime/lazy-crypto.js';
+import { lazyCrypto } from './lazy-crypto.js';
 
 const LOCK = '.gc.lock';
 /** A lock older than this was left by a process that died holding it. */

@@ -3,8 +3,9 @@
 // undici dispatcher, and this one skips certificate checks for that registry's origin only (a
 // redirect to another host, blob storage say, is checked as usual). Bundled on its own
 // (dist/insecure-tls.cjs, with undici) and loaded only when such a registry answers with a
-// certificate error, so no other command pays for undici. undici is pinned to the version node
-// 20.20 bundles (6.24.1), whose fetch drives this dispatcher.
+// certificate error, so no other command pays for undici. undici is pinned to the version hyrun's
+// node bundles (node 26.12.1: 8.12.2), whose fetch drives this dispatcher: node 26's fetch refused
+// a dispatcher of undici 6 (UND_ERR_INVALID_ARG). Bump it with the node package.
 import { Agent, Pool } from 'undici';
 
 const agents = new Map<string, Agent>();

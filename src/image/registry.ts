@@ -46,6 +46,14 @@ class HttpStatusError extends ImageError {
 /** Node's fetch errors (their cause's code) that mean "the certificate is not trusted", not "no TLS". */
 const CERTIFICATE_PROBLEM = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ALTNAME|ERR_TLS_CERT/;
 
+/**
+ * Node's reason for refusing a certificate, without the advice node 26 appends for its own users
+ * ("…; if the root CA is installed locally, try running Node.js with --use-system-ca"): hyrun's
+ * users start hyrun, not node, and the message says what they can do.
+ */
+const certificateReason = (message: string | undefined): string =>
+  (message ?? 'certificate refused').replace(/; if the root CA is installed locally, try running Node\.js with --use-system-ca$/, '');
+
 /** The dispatcher that skips certificate checks (src/image/insecure-tls.ts): its own bundle next to this one, else the module. */
 async function loadInsecureDispatcher(origin: string): Promise<unknown> {
   const { existsSync } = await import('node:fs');
@@ -136,7 +144,7 @@ export class RegistryClient {
           continue;
         }
         if (!this.insecure && certificate) {
-          throw new ImageError(`${this.registry} presented a TLS certificate that is not trusted (${err.cause?.code}: ${err.cause?.message ?? 'certificate refused'}); if you trust this registry, pass --tls-verify=false or list it in HYRUN_INSECURE_REGISTRIES`);
+          throw new ImageError(`${this.registry} presented a TLS certificate that is not trusted (${err.cause?.code}: ${certificateReason(err.cause?.message)}); if you trust this registry, pass --tls-verify=false or list it in HYRUN_INSECURE_REGISTRIES`);
         }
         if (!this.insecure && /EPROTO|SSL|wrong version/i.test(lastProblem)) {
           throw new ImageError(`cannot reach ${this.registry} over TLS (${lastProblem}); if it is a plain-HTTP registry you trust, pass --tls-verify=false`);

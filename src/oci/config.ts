@@ -1,7 +1,7 @@
 // Reading and checking a bundle's config.json. Every refusal is one line: what is wrong, what to do.
 import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { OciError } from '../runtime/errors.js';
+import { OciError } from './errors.js';
 import type { OciSpec } from './spec.js';
 
 /** runc's rule for container ids (also keeps ids safe as directory names). */

@@ -1,6 +1,6 @@
 // `features`: the delegate's own document when it has one (runc >= 1.1), else one describing what
 // hyrun can promise through the delegate; plus what hyrun adds (Wasm, the detection annotations).
-import { DETECTION_ANNOTATIONS } from '../handlers/detect.js';
+import { DETECTION_ANNOTATIONS } from './annotations.js';
 import type { OciFeatures } from './spec.js';
 
 /** Advertised in features.annotations (as crun advertises run.oci.crun.wasm). */

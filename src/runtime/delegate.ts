@@ -7,7 +7,7 @@ import { accessSync, constants, mkdirSync, readFileSync, renameSync, statSync, w
 import { basename, delimiter, isAbsolute, join, resolve } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import type { DelegateInfo } from '../handlers/types.js';
-import { OciError } from './errors.js';
+import { OciError } from '../oci/errors.js';
 import type { LogFormat } from './log.js';
 
 /** Global flags, as given before the command. */

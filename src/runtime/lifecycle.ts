@@ -6,13 +6,13 @@ import { constants as osConstants } from 'node:os';
 import { isDeepStrictEqual } from 'node:util';
 import { detect } from '../handlers/detect.js';
 import { getHandler } from '../handlers/index.js';
+import { randomHex } from '../handlers/lazy-crypto.js';
 import type { ContainerRecord, DelegateInfo, Handler } from '../handlers/types.js';
 import { HandlerError } from '../handlers/types.js';
 import { configForDelegate, loadBundle, parseJsonFile } from '../oci/config.js';
+import { notExist, OciError } from '../oci/errors.js';
 import type { OciProcess, OciSpec, OciState } from '../oci/spec.js';
 import { delegateRoot, recordedDelegate, resolveDelegate, runDelegate, type GlobalOptions } from './delegate.js';
-import { randomHex } from './lazy-crypto.js';
-import { notExist, OciError } from './errors.js';
 import type { Logger } from './log.js';
 import { claimStateDir, listRecordIds, readRecord, removeStateDir, STATE_DIRECT, stateDir, writeRecord, writeReleaseList, writeRoute } from './state.js';
 

@@ -12,7 +12,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, 
 import { join, resolve } from 'node:path';
 import type { ContainerRecord } from '../handlers/types.js';
 import { parseJsonFile } from '../oci/config.js';
-import { OciError } from './errors.js';
+import { OciError } from '../oci/errors.js';
 
 export const DEFAULT_ROOT = '/run/hyrun';
 export const stateDir = (root: string, id: string): string => join(root, id);

@@ -9,6 +9,12 @@ export interface Preopen {
   guestPath: string;
   /** Every change through or under it is refused with ROFS, and its descriptors carry no write rights. */
   readOnly?: boolean;
+  /**
+   * Only mounted in the preopen whose guest path holds it, as a container's volume is a mount in
+   * its root: the guest gets no descriptor of its own for it, so paths such as `/v/../x` resolve
+   * from `/` exactly as in a container (a preopen of its own would bound `..` at `/v`).
+   */
+  mountOnly?: boolean;
 }
 
 /** Everything a WASI instance is given. Built by the executor; nothing here is global state. */

@@ -41,15 +41,16 @@ const notDir = (): never => {
  * errno a descriptor of no particular kind gives; subclasses (stdio, file, directory, preopen,
  * socket) override only what they support, so the import table dispatches on objects.
  *
- * Rights are checked in the import layer (src/wasi/fd.ts, path.ts) against `rightsBase` before
- * the method is called, so methods here need not re-check them.
+ * Rights are checked before the method is called, against `rightsBase`: by preview1's import
+ * layer (src/wasi/fd.ts, path-ops.ts) and WASI 0.2's descriptor (p2/filesystem.ts), so methods
+ * here need not re-check them.
  */
 export abstract class Descriptor {
   abstract readonly filetype: number;
   rightsBase: bigint;
   rightsInheriting: bigint;
   fdflags = 0;
-  /** In a read-only preopen or mount: its changing rights are gone, and asking for one is ROFS (fd.ts, path.ts). */
+  /** In a read-only preopen or mount: its changing rights are gone, and asking for one is ROFS (fd.ts, path-ops.ts). */
   readOnly = false;
 
   constructor(rightsBase: bigint, rightsInheriting: bigint) {

@@ -3,10 +3,10 @@ import * as fs from 'node:fs';
 import { ERRNO, FDFLAGS, FILETYPE, RIGHTS } from './constants.js';
 import { Descriptor, type Filestat } from './descriptor.js';
 import { errnoCode, WasiError } from './errors.js';
-import { filetypeOf, setFdTimes, toFilestat } from './filestat.js';
+import { setFdTimes, toFilestat } from './filestat.js';
 import { CHANGE_FILE_RIGHTS, FILE_RIGHTS } from './file.js';
-import { native } from './native.js';
-import { anchoredHostPath, type DirectoryAnchor, type SandboxRoot } from './resolve.js';
+import { ST, statBuffer, type Native } from './native.js';
+import { addon, AT_SYMLINK_NOFOLLOW, hostError, O_DIRECTORY, type DirectoryAnchor, type SandboxRoot } from './resolve.js';
 import { INFO_FILES, type Zone } from './special-files.js';
 
 /** Rights of a directory descriptor itself (wasmtime's set for directories). */
@@ -31,12 +31,10 @@ export const CHANGE_DIRECTORY_RIGHTS =
 export const CHANGE_RIGHTS = CHANGE_DIRECTORY_RIGHTS | CHANGE_FILE_RIGHTS;
 
 /**
- * An open directory inside a sandbox root. Node has no openat, so it is named by its root-relative
- * components `rel`, and every path under it is resolved from there by resolve.ts — after checking
- * that `rel` still leads to the inode (dev/ino) it was opened on (anchoredHostPath). When the guest
- * renames it (or a directory above it), path_rename updates `rel`; when someone else moves or
- * replaces it, lookups through it are NOENT rather than landing on whatever has the old name now.
- * It also holds a host fd (O_DIRECTORY|O_NOFOLLOW) for fstat/futimes/fsync.
+ * An open directory inside a sandbox root: a held host descriptor (O_RDONLY|O_DIRECTORY), from
+ * which every path under it is resolved (resolve.ts), so it stays the directory it was opened on
+ * whatever anyone renames. `rel`, its root-relative place, is bookkeeping for mounts and hidden
+ * paths: the guest's own renames keep it current (path_rename), and nothing is reached through it.
  */
 export class DirectoryDescriptor extends Descriptor implements DirectoryAnchor {
   readonly filetype = FILETYPE.DIRECTORY;
@@ -45,6 +43,7 @@ export class DirectoryDescriptor extends Descriptor implements DirectoryAnchor {
   /** `dev` as a number, for comparisons on hot paths without making a BigInt (dev_t fits in 2^53). */
   readonly devNumber: number;
   readonly ino: bigint;
+  readonly inoNumber: number;
   /** fd_readdir listing taken at cookie 0 and kept, so cookies stay stable across calls. */
   private listing: Listing | null = null;
   private closed = false;
@@ -57,6 +56,7 @@ export class DirectoryDescriptor extends Descriptor implements DirectoryAnchor {
     this.dev = st.dev;
     this.devNumber = Number(st.dev);
     this.ino = st.ino;
+    this.inoNumber = Number(st.ino);
     root.track(this);
   }
 
@@ -102,34 +102,25 @@ export class DirectoryDescriptor extends Descriptor implements DirectoryAnchor {
 
   /** `.`, `..`, then the host entries minus hidden ones; entry i's `next` cookie is i + 1. */
   private list(): Listing {
-    const n = native();
+    const n = addon();
     // hostFd stays on the inode it was opened on (this.ino).
     const self = this.ino;
     // The preopen's `..` would describe a host directory outside the sandbox: report the root's own inode.
-    const parentIno = this.rel.length === 0 ? self : statIno(this.root.hostOf(this.rel.slice(0, -1))) ?? self;
+    let parentIno = self;
+    if (this.rel.length > 0 && n.fstatat(this.hostFd, '..', AT_SYMLINK_NOFOLLOW, entryStat) === 0) parentIno = new DataView(entryStat.buffer).getBigUint64(ST.ino, true);
     const out = new ListingWriter();
     out.add(self, FILETYPE.DIRECTORY, DOT, 0, 1);
     out.add(parentIno, FILETYPE.DIRECTORY, DOT_DOT, 0, 2);
     // A kernel filesystem's directory lists only what may be reached in it (special-files.ts).
     if (this.zone === 'closed') return out.finish();
-    const hidden = this.zone === 'procRoot' ? null : this.root.hiddenNamesIn(this.rel);
+    const hidden = this.zone === 'procRoot' ? null : this.root.hiddenNamesIn(this.devNumber, this.inoNumber, this.rel);
     const visible = (name: string): boolean => (this.zone === 'procRoot' ? INFO_FILES.has(name) : hidden === null || !hidden.has(name));
-    if (n !== null && this.root.fastLookups) {
-      listFd(n, this.hostFd, out, this.zone === 'procRoot' || hidden !== null ? visible : null, (name) => {
-        // d_type unknown (some filesystems): ask for the type the slow way.
-        const st = fs.lstatSync(anchoredHostPath(this.root, this) + '/' + name, { bigint: true, throwIfNoEntry: false });
-        return st === undefined ? undefined : { ino: st.ino, filetype: filetypeOf(st) };
-      });
-      return out.finish();
-    }
-    const host = anchoredHostPath(this.root, this);
-    for (const name of fs.readdirSync(host)) {
-      if (!visible(name)) continue;
-      const st = fs.lstatSync(host + '/' + name, { bigint: true, throwIfNoEntry: false });
-      if (st === undefined) continue; // removed since the listing began
-      const bytes = Buffer.from(name);
-      out.add(st.ino, filetypeOf(st), bytes, 0, bytes.length);
-    }
+    listFd(n, this.hostFd, out, this.zone === 'procRoot' || hidden !== null ? visible : null, (name) => {
+      // d_type unknown (some filesystems): ask for the type, by name in this held directory.
+      if (n.fstatat(this.hostFd, name, AT_SYMLINK_NOFOLLOW, entryStat) !== 0) return undefined;
+      const v = new DataView(entryStat.buffer);
+      return { ino: v.getBigUint64(ST.ino, true), filetype: FILETYPE_OF_MODE.get(v.getUint32(ST.mode, true) & 0o170000) ?? FILETYPE.UNKNOWN };
+    });
     return out.finish();
   }
 
@@ -141,9 +132,13 @@ export class DirectoryDescriptor extends Descriptor implements DirectoryAnchor {
   }
 }
 
-function statIno(host: string): bigint | null {
-  return fs.lstatSync(host, { bigint: true, throwIfNoEntry: false })?.ino ?? null;
-}
+/** The stat buffer of listings (one per thread: a listing is synchronous). */
+const entryStat = statBuffer();
+/** st_mode's type -> preview1 filetype. */
+const FILETYPE_OF_MODE = new Map<number, number>([
+  [0o100000, FILETYPE.REGULAR_FILE], [0o040000, FILETYPE.DIRECTORY], [0o120000, FILETYPE.SYMBOLIC_LINK],
+  [0o020000, FILETYPE.CHARACTER_DEVICE], [0o060000, FILETYPE.BLOCK_DEVICE], [0o140000, FILETYPE.SOCKET_STREAM],
+]);
 
 const DT_UNKNOWN = -1;
 /** linux_dirent64 d_type -> preview1 filetype (DT_UNKNOWN kept as -1 for the caller to stat). */
@@ -216,10 +211,10 @@ class ListingWriter {
  * `visible` (when some names must be left out) and `typeOf` (d_type unknown) see the name as text;
  * otherwise names are copied as bytes and never decoded.
  */
-function listFd(n: NonNullable<ReturnType<typeof native>>, dirFd: number, out: ListingWriter, visible: ((name: string) => boolean) | null,
+function listFd(n: Native, dirFd: number, out: ListingWriter, visible: ((name: string) => boolean) | null,
   typeOf: (name: string) => { ino: bigint; filetype: number } | undefined): void {
-  const fd = n.openat2(dirFd, '.', fs.constants.O_RDONLY | fs.constants.O_DIRECTORY, 0, 0);
-  if (fd < 0) throw Object.assign(new Error('cannot reopen directory'), { code: errnoCode(-fd) });
+  const fd = n.openat(dirFd, '.', fs.constants.O_RDONLY | O_DIRECTORY, 0, entryStat);
+  if (fd < 0) throw hostError(fd, 'reopening the directory');
   const buf = direntBuffer;
   try {
     for (;;) {
@@ -248,7 +243,7 @@ function listFd(n: NonNullable<ReturnType<typeof native>>, dirFd: number, out: L
       }
     }
   } finally {
-    fs.closeSync(fd);
+    n.close(fd);
   }
 }
 

@@ -1,11 +1,14 @@
-// Lookups through the addon's openat2 (native.ts): one syscall resolves a whole path from a directory
-// descriptor, where resolve.ts lstat's every component. It is only a shortcut: it answers just the
-// cases in which resolve.ts would reach the very same inode with no special rule in play, and
-// returns null for everything else (any error included), which then goes through resolve.ts for
-// the authoritative answer and errno.
+// Lookups through the addon's openat2 (native.ts): one syscall resolves a whole path from a held
+// directory descriptor, where resolve.ts walks it component by component. It is only a shortcut:
+// it answers just the cases in which resolve.ts would reach the very same inode with no special
+// rule in play, and returns null for everything else (any error included), which then goes through
+// resolve.ts for the authoritative answer and errno.
 //
-// Why the answers agree: RESOLVE_BENEATH keeps every step (`..` and symlinks, which the kernel must
-// not follow to an absolute target) inside the directory; RESOLVE_NO_XDEV refuses to cross a mount,
+// Why the answers agree, and why the kernel keeps them inside the sandbox even while another
+// process renames things: from the guest's `/` itself, RESOLVE_IN_ROOT makes `..` and absolute
+// symlinks stop at that directory, exactly the container-root rules; from any other descriptor,
+// RESOLVE_BENEATH refuses every step (`..`, an absolute symlink) that would leave it, and resolve.ts
+// then gives NOTCAPABLE or restarts at the root; RESOLVE_NO_XDEV refuses to cross a mount,
 // so the target is on the directory's own filesystem, a 'data' one (never procfs or sysfs) and no
 // hidden path is passed (each is a mount point, checked at setup: preopen.ts); RESOLVE_NO_MAGICLINKS
 // refuses /proc-style links. Devices are left to resolve.ts, which applies the device rule.
@@ -13,10 +16,14 @@ import * as fs from 'node:fs';
 import { FILETYPE } from './constants.js';
 import { DirectoryDescriptor } from './directory.js';
 import type { GuestMemory } from './memory.js';
-import { native, RESOLVE, ST, statBuffer } from './native.js';
+import { native, openat2Usable, RESOLVE, ST, statBuffer } from './native.js';
 import { MAX_PATH_BYTES } from './resolve.js';
 
 const BENEATH = RESOLVE.BENEATH | RESOLVE.NO_XDEV | RESOLVE.NO_MAGICLINKS;
+const IN_ROOT = RESOLVE.IN_ROOT | RESOLVE.NO_XDEV | RESOLVE.NO_MAGICLINKS;
+/** The confinement for lookups from `dir`: the guest's `/` is a root, any other descriptor a capability. */
+const modeFor = (dir: DirectoryDescriptor): number =>
+  dir.root.isGuestRoot && dir.inoNumber === dir.root.ino && dir.devNumber === dir.root.dev ? IN_ROOT : BENEATH;
 const AT_SYMLINK_NOFOLLOW = 0x100;
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
@@ -34,8 +41,8 @@ const modeOf = (): number => stView.getUint32(ST.mode, true) & S_IFMT;
 
 /** Whether `dir` and `path` qualify at all: the addon is there, the root allows it, the path is plain. */
 function eligible(dir: DirectoryDescriptor, path: string): boolean {
-  return dir.root.fastLookups && dir.zone === 'data' && path.length > 0 && path.length <= MAX_PATH_BYTES &&
-    path.charCodeAt(0) !== 47 && !path.includes('\0');
+  return dir.root.fastLookups && dir.zone === 'data' && path.length > 0 && path.length < MAX_PATH_BYTES &&
+    path.charCodeAt(0) !== 47 && !path.includes('\0') && openat2Usable();
 }
 
 /** A name fstatat may take as it is: one component, not `.` or `..`. */
@@ -98,11 +105,11 @@ export function fastFilestatInto(dir: DirectoryDescriptor, path: string, follow:
   if (plainName(name)) {
     const held = slash < 0 ? dir : heldFor(dir, path.slice(0, slash));
     // A hidden name, or one where a mount starts (the kernel would cross it), is resolve.ts's to answer.
-    if (held !== undefined && !(dir.root.hasHidden && dir.root.isHidden([...held.rel, name])) &&
+    if (held !== undefined && !(dir.root.hasHidden && dir.root.hiddenName(held.devNumber, held.inoNumber, name, () => held.rel)) &&
       n.fstatat(held.hostFd, name, AT_SYMLINK_NOFOLLOW, st) === 0 && stView.getUint32(ST.dev, true) + stView.getUint32(ST.dev + 4, true) * 2 ** 32 === held.devNumber &&
       !(follow && modeOf() === S_IFLNK)) done = true;
   }
-  if (!done && n.statat2(dir.hostFd, path, follow ? 0 : fs.constants.O_NOFOLLOW, BENEATH, st) !== 0) return false;
+  if (!done && n.statat2(dir.hostFd, path, follow ? 0 : fs.constants.O_NOFOLLOW, modeFor(dir), st) !== 0) return false;
   const filetype = FILETYPE_OF.get(modeOf());
   if (filetype === undefined) return false; // a character or block device
   st[16] = filetype;
@@ -113,18 +120,19 @@ export function fastFilestatInto(dir: DirectoryDescriptor, path: string, follow:
 
 /**
  * Opens an existing directory `path` under `dir` with no symlink anywhere on the way
- * (RESOLVE_NO_SYMLINKS), so its root-relative components follow from the text alone. Returns the
- * host fd and those components, or null to ask resolve.ts.
+ * (RESOLVE_NO_SYMLINKS), so the text is exactly what the kernel resolved (the addon refuses a path
+ * that does not fit whole, never cutting it) and its root-relative components follow from it.
+ * Returns the host fd and those components, or null to ask resolve.ts.
  */
 export function fastOpenDirectory(dir: DirectoryDescriptor, path: string): { fd: number; rel: string[] } | null {
   const n = native();
   if (n === null || !eligible(dir, path)) return null;
-  const fd = n.openat2(dir.hostFd, path, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW, 0, BENEATH | RESOLVE.NO_SYMLINKS);
+  const fd = n.openat2(dir.hostFd, path, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW, 0, modeFor(dir) | RESOLVE.NO_SYMLINKS);
   if (fd < 0) return null;
   const rel = dir.rel.slice();
   for (const c of path.split('/')) {
     if (c === '' || c === '.') continue;
-    if (c === '..') rel.pop(); // BENEATH already refused a `..` above `dir`
+    if (c === '..') rel.pop(); // BENEATH refused a `..` above `dir`; IN_ROOT kept it at the root, as pop() on [] does
     else rel.push(c);
   }
   return { fd, rel };
@@ -139,10 +147,11 @@ export function fastOpenFile(dir: DirectoryDescriptor, path: string, follow: boo
   const n = native();
   if (n === null || !eligible(dir, path)) return null;
   const nofollow = follow ? 0 : fs.constants.O_NOFOLLOW;
-  if (n.statat2(dir.hostFd, path, nofollow, BENEATH, st) !== 0 || modeOf() !== S_IFREG) return null;
+  const mode = modeFor(dir);
+  if (n.statat2(dir.hostFd, path, nofollow, mode, st) !== 0 || modeOf() !== S_IFREG) return null;
   const dev = stView.getBigUint64(ST.dev, true);
   const ino = stView.getBigUint64(ST.ino, true);
-  const fd = n.openat2(dir.hostFd, path, flags | nofollow, 0, BENEATH);
+  const fd = n.openat2(dir.hostFd, path, flags | nofollow | fs.constants.O_NOCTTY, 0, mode);
   if (fd < 0) return null;
   const stat = fs.fstatSync(fd, { bigint: true });
   if (stat.dev !== dev || stat.ino !== ino || !stat.isFile()) {

@@ -34,7 +34,7 @@ export class FileDescriptor extends Descriptor {
   private position = 0;
   private closed = false;
 
-  constructor(readonly hostFd: number, stat: fs.BigIntStats, filetype: number, rightsBase: bigint, rightsInheriting: bigint, fdflags: number) {
+  constructor(readonly hostFd: number, stat: { isFile(): boolean; isBlockDevice(): boolean }, filetype: number, rightsBase: bigint, rightsInheriting: bigint, fdflags: number) {
     super(rightsBase, rightsInheriting);
     this.filetype = filetype;
     this.seekable = stat.isFile() || stat.isBlockDevice();

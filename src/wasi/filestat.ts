@@ -11,7 +11,13 @@ import { native, UTIME_NOW, UTIME_OMIT } from './native.js';
  * The preview1 filetype of a host inode. Preview1 has no FIFO type: like wasmtime we report
  * fifos as UNKNOWN.
  */
-export function filetypeOf(st: BigIntStats | Stats): number {
+/** What the WASI host needs of a stat: node's, or the addon's (resolve.ts HostStat). */
+export interface StatLike {
+  dev: bigint; ino: bigint; nlink: bigint; size: bigint; atimeNs: bigint; mtimeNs: bigint; ctimeNs: bigint; rdev: bigint;
+  isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean;
+}
+
+export function filetypeOf(st: StatLike | Stats): number {
   if (st.isFile()) return FILETYPE.REGULAR_FILE;
   if (st.isDirectory()) return FILETYPE.DIRECTORY;
   if (st.isSymbolicLink()) return FILETYPE.SYMBOLIC_LINK;
@@ -21,7 +27,7 @@ export function filetypeOf(st: BigIntStats | Stats): number {
   return FILETYPE.UNKNOWN;
 }
 
-export function toFilestat(st: BigIntStats): Filestat {
+export function toFilestat(st: StatLike): Filestat {
   return {
     dev: st.dev, ino: st.ino, filetype: filetypeOf(st), nlink: st.nlink, size: st.size,
     atim: st.atimeNs, mtim: st.mtimeNs, ctim: st.ctimeNs,
@@ -96,15 +102,11 @@ export function setFdTimes(hostFd: number, atim: bigint, mtim: bigint, fstflags:
   fs.futimesSync(hostFd, a, m);
 }
 
-/** path_filestat_set_times on a resolved host path, never following a final symlink (resolution did that). */
-export function setPathTimes(hostPath: string, atim: bigint, mtim: bigint, fstflags: number, current: () => BigIntStats): void {
+/** path_filestat_set_times on `name` in a held directory, never following a final symlink (resolution did that). */
+export function setPathTimes(dirFd: number, name: string, atim: bigint, mtim: bigint, fstflags: number): void {
   const n = native();
-  if (n !== null) {
-    const [a, m] = timesToSetNs(atim, mtim, fstflags);
-    const r = n.utimens(-100 /* AT_FDCWD */, hostPath, a, m, true);
-    if (r < 0) throw Object.assign(new Error('utimensat failed'), { code: errnoCode(-r) });
-    return;
-  }
-  const [a, m] = timesToSet(atim, mtim, fstflags, current);
-  fs.lutimesSync(hostPath, a, m);
+  if (n === null) throw Object.assign(new Error('no addon'), { code: 'ENOSYS' });
+  const [a, m] = timesToSetNs(atim, mtim, fstflags);
+  const r = n.utimens(dirFd, name, a, m, true);
+  if (r < 0) throw Object.assign(new Error('utimensat failed'), { code: errnoCode(-r) });
 }

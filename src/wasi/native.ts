@@ -1,7 +1,10 @@
-// The optional Node-API addon (native/hyrun_native.c): syscalls node lacks. It only executes; every
-// decision is made by its callers here in src/wasi. When it cannot be loaded (not built, another
-// node ABI, a kernel without openat2, HYRUN_NO_NATIVE=1) hyrun takes its portable paths, which keep
-// the same rules: slower lookups, and file times set to about a microsecond instead of exactly.
+// The Node-API addon (native/hyrun_native.c): syscalls node lacks. It only executes; every decision
+// is made by its callers here in src/wasi. The sandbox needs it: a guest's path is resolved on held
+// directory descriptors (openat, readlinkat, the *at mutations), never on a path string the kernel
+// would resolve anew, which node's fs cannot do. Without it (not built, another node ABI,
+// HYRUN_NO_NATIVE=1) a guest with any preopen is refused (sandboxMode). openat2 is used where the
+// kernel has it (>= 5.6, not refused by seccomp), for one-call lookups; otherwise every lookup walks
+// component by component (HYRUN_NO_OPENAT2=1 forces that, for tests).
 import { closeSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -43,11 +46,25 @@ export interface Native {
   getdents(fd: number, buf: Buffer): number;
   /** `signal` ends the process at once with 128 + signal, from a C handler (no JS runs): 0 or -errno. Absent in older builds. */
   exitOnSignal?(signal: number): number;
+  /** openat(2) of one component; fstat of the new fd into `out` (layout ST): fd, or -errno. */
+  openat(dirfd: number, name: string, flags: number, mode: number, out: Uint8Array): number;
+  close(fd: number): number;
+  /** readlinkat(2) into `buf`: bytes, or -errno. */
+  readlinkat(dirfd: number, name: string, buf: Buffer): number;
+  mkdirat(dirfd: number, name: string, mode: number): number;
+  /** flags: AT_REMOVEDIR (0x200) for a directory. */
+  unlinkat(dirfd: number, name: string, flags: number): number;
+  renameat(oldDirfd: number, oldName: string, newDirfd: number, newName: string): number;
+  /** Never follows a symlink source. */
+  linkat(oldDirfd: number, oldName: string, newDirfd: number, newName: string): number;
+  symlinkat(text: string, dirfd: number, name: string): number;
 }
 
 let cached: Native | null | undefined;
 /** Why the addon is not in use, for `hyrun --version` and docs; null when it is. */
 let whyAbsent: string | null = null;
+/** Whether openat2 works here (set when the addon loads). */
+let hasOpenat2 = false;
 
 /** The addon, or null when it cannot be used here. Loaded once per thread. */
 export function native(): Native | null {
@@ -58,6 +75,27 @@ export function native(): Native | null {
 
 export function nativeStatus(): string {
   return native() === null ? `absent (${whyAbsent})` : 'loaded';
+}
+
+/** openat2 may be used for one-call lookups (the addon is loaded and the kernel accepts it). */
+export function openat2Usable(): boolean {
+  return native() !== null && hasOpenat2;
+}
+
+/**
+ * How guest paths are resolved, for `hyrun --version` and `hyrun doctor`: race-free on held
+ * descriptors with the addon (openat2 where the kernel has it), else preopens are refused.
+ */
+export function sandboxMode(): string {
+  if (native() === null) return `refused for guests with preopens (addon ${nativeStatus()})`;
+  return hasOpenat2 ? 'race-free (openat2 + held descriptors)' : `race-free (held descriptors, component by component; ${whyNoOpenat2})`;
+}
+let whyNoOpenat2 = '';
+
+/** The one line a guest with preopens gets when the addon is missing. */
+export function addonRequiredMessage(): string {
+  return `the Wasm sandbox needs hyrun's addon (${NATIVE_FILE}) for --dir, volumes and container roots, and it is ${nativeStatus()}: ` +
+    'rebuild with `npm run build` (needs a C compiler and node\'s headers) or reinstall hyrun';
 }
 
 function load(): Native | null {
@@ -78,13 +116,20 @@ function load(): Native | null {
   }
   try {
     const addon = createRequire(import.meta.url)(file) as Native;
-    // A kernel without openat2 (< 5.6) or a seccomp profile that refuses it: ENOSYS / EPERM.
-    const probe = addon.openat2(-100, '/', 0o10000000 /* O_PATH */, 0, RESOLVE.NO_MAGICLINKS);
-    if (probe < 0) {
-      whyAbsent = `openat2 refused (errno ${-probe})`;
+    if (typeof addon.openat !== 'function') {
+      whyAbsent = `${file} is from an older build (no openat)`;
       return null;
     }
-    closeSync(probe);
+    // A kernel without openat2 (< 5.6) or a seccomp profile that refuses it: ENOSYS / EPERM. The
+    // walk on held descriptors needs only openat.
+    if (process.env.HYRUN_NO_OPENAT2 === '1') whyNoOpenat2 = 'HYRUN_NO_OPENAT2=1';
+    else {
+      const probe = addon.openat2(-100, '/', 0o10000000 /* O_PATH */, 0, RESOLVE.NO_MAGICLINKS);
+      if (probe >= 0) {
+        closeSync(probe);
+        hasOpenat2 = true;
+      } else whyNoOpenat2 = `openat2 refused (errno ${-probe})`;
+    }
     return addon;
   } catch (error) {
     whyAbsent = `cannot load ${file}: ${(error as Error).message.split('\n')[0]}`;

@@ -7,11 +7,13 @@ import type { ImportArea } from './host.js';
 
 const CHUNK = 65536;
 
+/** Fills `view` from the CSPRNG (WASI 0.2's wasi:random uses it too). */
+export function fillRandom(view: Uint8Array): void {
+  for (let off = 0; off < view.length; off += CHUNK) globalThis.crypto.getRandomValues(view.subarray(off, Math.min(off + CHUNK, view.length)));
+}
+
 export function randomImports(ctx: WasiContext): ImportArea {
   return {
-    random_get: (bufPtr: number, len: number) => {
-      const view = ctx.memory.slice(bufPtr, len);
-      for (let off = 0; off < view.length; off += CHUNK) globalThis.crypto.getRandomValues(view.subarray(off, Math.min(off + CHUNK, view.length)));
-    },
+    random_get: (bufPtr: number, len: number) => fillRandom(ctx.memory.slice(bufPtr, len)),
   };
 }

@@ -1,153 +1,281 @@
 // Sandboxed path resolution: the security core of the WASI filesystem.
 //
-// Every guest path is resolved here, component by component, on host paths this module builds
-// itself from the preopen's host directory. The rules, which every path_* function inherits:
+// Every guest path is resolved on *held directory descriptors*, one component at a time: each step
+// is openat(parent, name, O_PATH|O_DIRECTORY|O_NOFOLLOW) or fstatat(parent, name, NOFOLLOW) on the
+// descriptor the previous step returned, and the operation itself is the matching *at call on the
+// last directory's descriptor with a single name (unlinkat, renameat, openat(O_NOFOLLOW), …). No
+// path string is ever handed to the kernel to resolve anew, so another process that swaps a
+// directory for a symlink while the guest looks something up cannot redirect the lookup: the
+// kernel never follows a link on the guest's behalf, and what was walked is what is held.
+// (fast.ts answers the common cases with one openat2 under RESOLVE_BENEATH / RESOLVE_IN_ROOT,
+// which the kernel confines the same way.)
 //
+// The rules, which every path_* function inherits:
 //  - absolute guest paths are refused with NOTCAPABLE (a capability system has no "/": paths are
 //    relative to a directory descriptor);
-//  - `..` is applied to the list of directories already walked (each verified with lstat to be a
-//    real directory, not a symlink), so it can never climb above the directory descriptor the path
-//    is relative to (the preopen, or a directory opened below it): doing so is NOTCAPABLE;
-//  - symlinks are never followed by the host kernel on the guest's behalf: each component is
-//    lstat'ed and a symlink is expanded here (readlink, then its text is resolved under the same
-//    rules), at most MAX_SYMLINK_EXPANSIONS times per lookup (then LOOP). An absolute target is
-//    NOTCAPABLE, the same answer as an absolute path;
+//  - `..` pops the walk's own stack of held directories (never the kernel's `..`), so it can
+//    never climb above the descriptor the path started from: doing so is NOTCAPABLE, whether the
+//    `..` is written in the path or comes from a relative symlink;
+//  - symlinks are expanded here (readlinkat, then their text walks under the same rules), at most
+//    MAX_SYMLINK_EXPANSIONS times per lookup (then LOOP). An absolute target is NOTCAPABLE;
 //  - except under a preopen the guest calls `/` (a container's root, `--dir HOST::/`), which is
 //    the guest's whole world and behaves as a root does for the kernel: an absolute symlink target
-//    restarts at that root, `..` at the root stays there, and `..` may climb above a directory
-//    descriptor (the guest holds the root anyway). Resolution still never leaves the preopen;
-//  - kernel filesystems and devices follow special-files.ts: a path into procfs, sysfs & co. stops
-//    with ACCES unless it names one of procfs's informational files, whatever the spelling;
-//  - a NUL byte in a path is INVAL (the host would silently truncate the string there);
+//    restarts at that root (from any descriptor below it), and `..` at the root stays there. A
+//    descriptor below the root is still a capability for its own subtree only;
+//  - kernel filesystems and devices follow special-files.ts, judged on the held descriptors (the
+//    filesystem's magic by fstatfs, never the path's spelling): a path into procfs, sysfs & co.
+//    stops with ACCES unless it names one of procfs's informational files;
+//  - a NUL byte in a path is INVAL; a path of MAX_PATH_BYTES UTF-8 bytes or more is NAMETOOLONG
+//    (measured in bytes, never cut);
 //  - a trailing `/` requires a directory (and forces a final symlink to be followed, as POSIX does);
 //    a trailing `/.` names the directory itself;
 //  - hidden guest paths (WasiOptions.hiddenPaths) look absent: looking one up, or anything below
-//    it, is NOENT; naming one as the object to create is ACCES (it "is not there", yet the guest may
-//    not create it — the name is reserved by the runtime);
+//    it, is NOENT; naming one as the object to create is ACCES (the name is reserved by the
+//    runtime). They are recognised by the directory they sit in (its inode) and their name, and,
+//    when they exist, by their own inode, so no other route (a symlink, a rename) reaches them;
 //  - a preopen whose guest path lies below another preopen's (`/data` below `/`) is *mounted* in
-//    that root: the root's path `data` leads to the inner preopen's host directory, whichever
-//    descriptor the guest starts from, so `/data/x`, `/./data/x`, a symlink `/link -> /data` and the
-//    `/data` preopen itself all reach the same file under the same rules. Each mount (and the root
-//    itself) may be read-only: every change at or below it is ROFS (assertMutable), and the mount
-//    points themselves cannot be removed or renamed (BUSY).
-//
-// Known limitation (TOCTOU): Node has no openat()/O_PATH, so after resolving, the final operation is
-// done on a host path string. Another process that swaps an intermediate directory for a symlink
-// between our lstat and the operation could redirect it. Mitigations: the final component is always
-// opened with O_NOFOLLOW (O_DIRECTORY|O_NOFOLLOW for directories) and the opened fd is checked with
-// fstat against the dev/ino we lstat'ed (see openVerified). The guest itself cannot win this race in
-// a way that escapes: it is single-threaded per instance and every path it creates is resolved here.
-import * as fs from 'node:fs';
-import { posix } from 'node:path';
+//    that root, as a bind mount would be: the directory holding the mount point (by inode) plus
+//    the name lead to the inner preopen's held descriptor, whichever descriptor the guest starts
+//    from. Each mount (and the root itself) may be read-only: every change inside it is ROFS
+//    (assertMutable), and mount points themselves cannot be removed or renamed (BUSY).
 import { ERRNO } from './constants.js';
-import { WasiError } from './errors.js';
+import { errnoCode, WasiError } from './errors.js';
+import { native, ST, statBuffer, type Native } from './native.js';
 import { FsPolicy, INFO_FILES, type Zone } from './special-files.js';
 
 /** Symlink expansions allowed in one lookup before LOOP (Linux uses 40 as well). */
 export const MAX_SYMLINK_EXPANSIONS = 40;
+/** A guest path of this many UTF-8 bytes or more is NAMETOOLONG, as Linux's PATH_MAX (which counts the NUL). */
+export const MAX_PATH_BYTES = 4096;
 
-/** A preopened directory tree: where it is on the host, what the guest calls it, what is hidden in it. */
+export const O_PATH = 0o10000000;
+export const O_DIRECTORY = 0o200000;
+export const O_NOFOLLOW = 0o400000;
+export const AT_SYMLINK_NOFOLLOW = 0x100;
+export const AT_REMOVEDIR = 0x200;
+const S_IFMT = 0o170000;
+const S_IFDIR = 0o040000;
+const S_IFLNK = 0o120000;
+const S_IFREG = 0o100000;
+const ENOENT = 2;
+const ENOTDIR = 20;
+const ELOOP = 40;
+
+const fail = (errno: number, why: string): never => {
+  throw new WasiError(errno, why);
+};
+
+/** A host errno from the addon (negative) as the error node's fs would throw, so the boundary maps it. */
+export function hostError(negErrno: number, what: string): Error {
+  return Object.assign(new Error(`${what} failed`), { code: errnoCode(-negErrno) });
+}
+
+/** The addon, which every lookup needs (preopens are refused without it: setupPreopens). */
+export function addon(): Native {
+  const n = native();
+  if (n === null) throw new WasiError(ERRNO.NOTCAPABLE, 'no addon: the sandbox cannot resolve paths');
+  return n;
+}
+
+/** A u64 of a stat buffer as a number (inode numbers and devices fit in 2^53 on real filesystems). */
+const u64 = (view: DataView, at: number): number => view.getUint32(at, true) + view.getUint32(at + 4, true) * 2 ** 32;
+
+/** A host stat, from the addon's buffer: what node's BigIntStats offers that the WASI host uses. */
+export class HostStat {
+  constructor(readonly dev: bigint, readonly ino: bigint, readonly mode: number, readonly nlink: bigint, readonly size: bigint,
+    readonly atimeNs: bigint, readonly mtimeNs: bigint, readonly ctimeNs: bigint, readonly rdev: bigint) {}
+
+  static from(buf: Uint8Array): HostStat {
+    const v = new DataView(buf.buffer, buf.byteOffset, ST.bytes);
+    const g = (at: number): bigint => v.getBigUint64(at, true);
+    return new HostStat(g(ST.dev), g(ST.ino), v.getUint32(ST.mode, true), g(ST.nlink), g(ST.size), g(ST.atim), g(ST.mtim), g(ST.ctim), g(ST.rdev));
+  }
+
+  private type(): number { return this.mode & S_IFMT; }
+  isFile(): boolean { return this.type() === S_IFREG; }
+  isDirectory(): boolean { return this.type() === S_IFDIR; }
+  isSymbolicLink(): boolean { return this.type() === S_IFLNK; }
+  isCharacterDevice(): boolean { return this.type() === 0o020000; }
+  isBlockDevice(): boolean { return this.type() === 0o060000; }
+  isFIFO(): boolean { return this.type() === 0o010000; }
+  isSocket(): boolean { return this.type() === 0o140000; }
+}
+
+/** The stat buffer of this thread's lookups (resolution is synchronous, so it is never shared). */
+const st = statBuffer();
+const stView = new DataView(st.buffer);
+const stMode = (): number => stView.getUint32(ST.mode, true) & S_IFMT;
+const stDev = (): number => u64(stView, ST.dev);
+const stIno = (): number => u64(stView, ST.ino);
+
+/** fstat of a held descriptor. */
+export function fstatHeld(fd: number): HostStat {
+  const r = addon().fstat(fd, st);
+  if (r < 0) throw hostError(r, 'fstat');
+  return HostStat.from(st);
+}
+
+/** A preopen mounted inside another's root (SandboxRoot.mount). */
+export interface Mount {
+  /** The directory holding the mount point, by inode, and the mount point's name in it. */
+  parentDev: number;
+  parentIno: number;
+  name: string;
+  /** Root-relative components of the mount point. */
+  rel: string[];
+  /** The inner preopen's held descriptor and what it is. */
+  fd: number;
+  dev: number;
+  ino: number;
+  zone: Zone;
+  readOnly: boolean;
+}
+
+/** A preopened directory tree: its held descriptor, what the guest calls it, what is hidden in it. */
 export class SandboxRoot {
-  /** Host path of the preopen's directory, without a trailing slash (except for `/` itself). */
-  readonly hostPath: string;
   /** Normalised absolute guest path of the root (`/`, `/data`, …). */
   readonly guestPath: string;
-  /** Hidden paths that fall under this root, as root-relative `a/b` strings. */
-  private readonly hiddenRel: Set<string>;
-
   /** The guest calls this preopen `/`: absolute symlinks and `..` behave as at a real root. */
   readonly isGuestRoot: boolean;
-  /** The root directory's device and zone (a preopen may itself be a procfs or sysfs); preopen.ts sets it again from the open fd. */
-  level: Level;
+  readonly dev: number;
+  readonly ino: number;
+  /** The root directory's zone (a preopen may itself be a procfs or sysfs); set by preopen.ts. */
+  zone: Zone = 'data';
   /** Lookups may take the addon's openat2 path (see fast.ts): set by setupPreopens once it has checked. */
   fastLookups = false;
-  /** Preopens mounted below this root, longest `rel` first (see mount()). */
+  /** Hidden paths under this root, root-relative `a/b`. */
+  private readonly hiddenRel = new Set<string>();
+  /** Those whose directory did not exist at setup: matched by root-relative path, as walked. */
+  private readonly hiddenUnanchored = new Set<string>();
+  /** Hidden names by the inode of the directory holding them: `dev:ino` -> names. */
+  private readonly hiddenIn = new Map<string, Set<string>>();
+  /** Inodes of the hidden objects that exist (`dev:ino`), and their devices (a cheap first test). */
+  private readonly hiddenIds = new Set<string>();
+  private readonly hiddenDevs = new Set<number>();
   private readonly mounts: Mount[] = [];
 
-  constructor(hostPath: string, guestPath: string, hiddenPaths: readonly string[] = [], readonly policy: FsPolicy = new FsPolicy(),
+  constructor(
+    /** The preopen's own held descriptor (O_RDONLY|O_DIRECTORY). */
+    readonly fd: number,
+    /** Where it is on the host: for messages only, never for lookups. */
+    readonly hostPath: string,
+    guestPath: string, hiddenPaths: readonly string[] = [], readonly policy: FsPolicy = new FsPolicy(),
     /** Every change under this root is refused with ROFS (mounts below it say for themselves). */
     readonly readOnly = false) {
-    this.hostPath = hostPath.length > 1 ? hostPath.replace(/\/+$/, '') : hostPath;
-    this.guestPath = posix.normalize('/' + guestPath).replace(/(.)\/+$/, '$1');
+    this.guestPath = normalizeGuest(guestPath);
     this.isGuestRoot = this.guestPath === '/';
-    const st = fs.statSync(this.hostPath);
-    this.level = { dev: st.dev, zone: policy.zoneOf(this.hostPath, st, -1) };
-    this.hiddenRel = new Set();
+    const s = fstatHeld(fd);
+    this.dev = Number(s.dev);
+    this.ino = Number(s.ino);
+    const prefix = this.guestPath === '/' ? '/' : this.guestPath + '/';
     for (const hidden of hiddenPaths) {
-      const h = posix.normalize('/' + hidden).replace(/(.)\/+$/, '$1');
-      const prefix = this.guestPath === '/' ? '/' : this.guestPath + '/';
-      if (h.startsWith(prefix) && h.length > prefix.length) this.hiddenRel.add(h.slice(prefix.length));
+      const h = normalizeGuest(hidden);
+      if (h.startsWith(prefix) && h.length > prefix.length) this.hideRel(h.slice(prefix.length).split('/'));
     }
   }
 
-  /** The host path of root-relative components (already validated: no `.`, `..`, `/`, NUL). */
-  hostOf(rel: readonly string[]): string {
-    if (rel.length === 0) return this.hostPath;
-    if (this.mounts.length > 0) {
-      const m = this.mountOf(rel);
-      if (m !== null) return rel.length === m.rel.length ? m.hostPath : joinHost(m.hostPath, rel.slice(m.rel.length));
+  /** Records hidden path `rel`: by name in the directory holding it and, when it exists, by its inode. */
+  private hideRel(rel: string[]): void {
+    this.hiddenRel.add(rel.join('/'));
+    const parent = this.heldAt(rel.slice(0, -1));
+    if (parent === null) {
+      this.hiddenUnanchored.add(rel.join('/'));
+      return;
     }
-    return joinHost(this.hostPath, rel);
+    try {
+      const key = `${parent.dev}:${parent.ino}`;
+      let names = this.hiddenIn.get(key);
+      if (names === undefined) this.hiddenIn.set(key, (names = new Set()));
+      names.add(rel[rel.length - 1]);
+      if (addon().fstatat(parent.fd, rel[rel.length - 1], AT_SYMLINK_NOFOLLOW, st) === 0 && stMode() !== S_IFLNK) {
+        this.hiddenIds.add(`${stDev()}:${stIno()}`);
+        this.hiddenDevs.add(stDev());
+      }
+    } finally {
+      if (parent.fd !== this.fd) addon().close(parent.fd);
+    }
   }
 
   /**
-   * Makes root-relative path `rel` lead to host directory `hostPath` (a canonical path), as a
-   * bind mount would: a preopen whose guest path lies below this root's. Lookups through this root
-   * no longer take the addon's shortcut (openat2 would see the directory underneath).
+   * The directory at root-relative `rel` (plain names, no symlink followed), opened O_PATH, or null
+   * when it is not there as a directory. Used at setup only.
    */
-  mount(rel: readonly string[], hostPath: string, readOnly: boolean): void {
-    this.mounts.push({ rel: rel.slice(), hostPath: hostPath.length > 1 ? hostPath.replace(/\/+$/, '') : hostPath, readOnly });
-    this.mounts.sort((a, b) => b.rel.length - a.rel.length);
+  heldAt(rel: readonly string[]): { fd: number; dev: number; ino: number } | null {
+    const n = addon();
+    let fd = this.fd, owned = false;
+    let dev = this.dev, ino = this.ino;
+    for (const c of rel) {
+      // Through mounts made before (shallower ones first), as a deeper mount point is reached.
+      const m = this.mountAt(dev, ino, c);
+      const next = m !== undefined ? n.openat(m.fd, '.', O_PATH | O_DIRECTORY, 0, st) : n.openat(fd, c, O_PATH | O_DIRECTORY | O_NOFOLLOW, 0, st);
+      if (owned) n.close(fd);
+      if (next < 0) return null;
+      fd = next;
+      owned = true;
+      dev = stDev();
+      ino = stIno();
+    }
+    return { fd, dev, ino };
+  }
+
+  /** Makes `rel` lead to another preopen's held directory, as a bind mount would (setup only). */
+  mount(rel: readonly string[], fd: number, zone: Zone, readOnly: boolean): boolean {
+    const parent = this.heldAt(rel.slice(0, -1));
+    if (parent === null) return false;
+    if (parent.fd !== this.fd) addon().close(parent.fd);
+    const s = fstatHeld(fd);
+    this.mounts.push({ parentDev: parent.dev, parentIno: parent.ino, name: rel[rel.length - 1], rel: rel.slice(), fd, dev: Number(s.dev), ino: Number(s.ino), zone, readOnly });
     this.fastLookups = false;
+    return true;
   }
 
   get hasMounts(): boolean { return this.mounts.length > 0; }
 
-  /** The innermost mount at or above `rel`, or null when `rel` is on the root's own directory. */
-  private mountOf(rel: readonly string[]): Mount | null {
-    for (const m of this.mounts) if (m.rel.length <= rel.length && m.rel.every((c, i) => rel[i] === c)) return m;
-    return null;
+  /** The mount whose mount point is `name` in the directory (dev, ino), if any. */
+  mountAt(dev: number, ino: number, name: string): Mount | undefined {
+    for (const m of this.mounts) if (m.parentIno === ino && m.parentDev === dev && m.name === name) return m;
+    return undefined;
   }
 
-  /** Whether changes at `rel` are refused: the innermost read-only mount (or root) holding it says. */
-  readOnlyAt(rel: readonly string[]): boolean {
-    if (this.mounts.length === 0) return this.readOnly;
-    return this.mountOf(rel)?.readOnly ?? this.readOnly;
-  }
-
-  /** Whether a writable mount lies strictly below `rel`. */
+  /** Whether a writable mount lies strictly below root-relative `rel`. */
   writableBelow(rel: readonly string[]): boolean {
     for (const m of this.mounts) if (!m.readOnly && m.rel.length > rel.length && rel.every((c, i) => m.rel[i] === c)) return true;
     return false;
   }
 
-  /** Whether `rel` is a mount point or lies above one (it cannot be removed or renamed). */
+  /** Whether `rel` lies above a mount point (it cannot be removed or renamed). */
   holdsMount(rel: readonly string[]): boolean {
-    for (const m of this.mounts) if (m.rel.length >= rel.length && rel.every((c, i) => m.rel[i] === c)) return true;
+    for (const m of this.mounts) if (m.rel.length > rel.length && rel.every((c, i) => m.rel[i] === c)) return true;
     return false;
   }
 
-  /** Whether the guest must not see root-relative path `rel` (anything below a hidden path is hidden too,
-   *  but resolution stops at the hidden component, so checking the exact path is enough). */
-  isHidden(rel: readonly string[]): boolean {
-    return this.hiddenRel.size > 0 && this.hiddenRel.has(rel.join('/'));
+  /** Whether `name` in directory (dev, ino), whose root-relative place `relOf` gives, is hidden. */
+  hiddenName(dev: number, ino: number, name: string, relOf: () => readonly string[]): boolean {
+    if (this.hiddenIn.get(`${dev}:${ino}`)?.has(name) === true) return true;
+    if (this.hiddenUnanchored.size === 0) return false;
+    const rel = relOf();
+    return this.hiddenUnanchored.has(rel.length === 0 ? name : `${rel.join('/')}/${name}`);
   }
 
-  /** Names hidden directly inside root-relative directory `rel` (fd_readdir leaves them out), or null. */
-  hiddenNamesIn(rel: readonly string[]): Set<string> | null {
+  /** Whether the inode (dev, ino) is a hidden object, whatever route led to it. */
+  hiddenInode(dev: number, ino: number): boolean {
+    return this.hiddenDevs.has(dev) && this.hiddenIds.has(`${dev}:${ino}`);
+  }
+
+  /** Names hidden directly inside directory (dev, ino) at root-relative `rel` (fd_readdir leaves them out), or null. */
+  hiddenNamesIn(dev: number, ino: number, rel: readonly string[]): Set<string> | null {
     if (this.hiddenRel.size === 0) return null;
+    const names = new Set(this.hiddenIn.get(`${dev}:${ino}`) ?? []);
     const prefix = rel.length === 0 ? '' : rel.join('/') + '/';
-    let names: Set<string> | null = null;
-    for (const h of this.hiddenRel) {
-      if (h.startsWith(prefix) && !h.includes('/', prefix.length)) (names ??= new Set()).add(h.slice(prefix.length));
-    }
-    return names;
+    for (const h of this.hiddenRel) if (h.startsWith(prefix) && !h.includes('/', prefix.length)) names.add(h.slice(prefix.length));
+    return names.size === 0 ? null : names;
   }
 
   /** The hidden paths, root-relative. */
   hidden(): readonly string[] { return [...this.hiddenRel]; }
+  get hasHidden(): boolean { return this.hiddenRel.size > 0; }
 
-  /** Whether a hidden path lies strictly below `rel` (moving `rel` would carry it out of hiding). */
+  /** Whether a hidden path lies strictly below `rel` (moving `rel` would carry it away under a new name). */
   hidesBelow(rel: readonly string[]): boolean {
     if (this.hiddenRel.size === 0) return false;
     const prefix = rel.length === 0 ? '' : rel.join('/') + '/';
@@ -155,12 +283,11 @@ export class SandboxRoot {
     return false;
   }
 
-  /** Open directory descriptors under this root, so a rename by the guest can carry them along. */
+  /** Open directory descriptors under this root, so a rename by the guest can carry their `rel` along. */
   private readonly anchors = new Set<DirectoryAnchor>();
   openDirectories(): Iterable<DirectoryAnchor> { return this.anchors; }
   /** Changes whenever a directory descriptor opens, closes or moves (fast.ts keys a memo on it). */
   directoriesVersion = 0;
-  get hasHidden(): boolean { return this.hiddenRel.size > 0; }
   track(anchor: DirectoryAnchor): void {
     this.anchors.add(anchor);
     this.directoriesVersion++;
@@ -179,45 +306,30 @@ export class SandboxRoot {
   }
 }
 
-/** A preopen mounted inside another's root (SandboxRoot.mount). */
-interface Mount { rel: string[]; hostPath: string; readOnly: boolean }
-
-const joinHost = (base: string, rel: readonly string[]): string => (base === '/' ? '/' + rel.join('/') : base + '/' + rel.join('/'));
+const normalizeGuest = (p: string): string => {
+  const parts: string[] = [];
+  for (const c of p.split('/')) {
+    if (c === '' || c === '.') continue;
+    if (c === '..') parts.pop();
+    else parts.push(c);
+  }
+  return '/' + parts.join('/');
+};
 
 /**
- * An open directory descriptor below a root: where it is (root-relative, kept current across the
- * guest's own renames) and which inode it was opened on.
+ * An open directory descriptor below a root: its held descriptor and inode (what lookups start
+ * from), and where it is, root-relative (kept current across the guest's own renames; used for
+ * mount and hidden-path bookkeeping, never to reach the directory).
  */
 export interface DirectoryAnchor {
   rel: string[];
-  readonly dev: bigint;
-  readonly ino: bigint;
+  readonly hostFd: number;
+  readonly devNumber: number;
+  readonly inoNumber: number;
   /** What may be reached below it (special-files.ts). */
   readonly zone: Zone;
-}
-
-/** A directory on the walk: its device (to notice a mount crossing) and its zone. */
-export interface Level { dev: number; zone: Zone }
-
-/**
- * The host path of an open directory, re-verified: every component from the root is lstat'ed
- * again (a real directory, not a symlink) and the last must still be the inode the descriptor was
- * opened on. Without this, a guest could rename an open directory away, put a symlink to the
- * outside under its old name, and have later lookups through the descriptor follow it.
- * A directory moved or replaced by someone else is NOENT through its descriptor.
- */
-export function anchoredHostPath(root: SandboxRoot, anchor: DirectoryAnchor): string {
-  const rel = anchor.rel;
-  for (let i = 1; i < rel.length; i++) {
-    const st = fs.lstatSync(root.hostOf(rel.slice(0, i)), { throwIfNoEntry: false });
-    if (st === undefined || !st.isDirectory()) fail(ERRNO.NOENT, 'directory descriptor no longer reachable');
-  }
-  const host = root.hostOf(rel);
-  if (rel.length > 0) {
-    const st = lstat(host);
-    if (st === null || !st.isDirectory() || st.dev !== anchor.dev || st.ino !== anchor.ino) fail(ERRNO.NOENT, 'directory descriptor moved or replaced');
-  }
-  return host;
+  /** It lies in a read-only preopen or mount. */
+  readonly readOnly: boolean;
 }
 
 export interface ResolveOptions {
@@ -233,63 +345,93 @@ export interface ResolveOptions {
   stdio?: boolean;
 }
 
-/** Where a guest path leads, inside one root. */
+/** A directory on the walk: held, and what it is. */
+interface Frame {
+  fd: number;
+  /** Opened by this walk (closed when done), or borrowed (a descriptor's, a root's, a mount's). */
+  owned: boolean;
+  dev: number;
+  ino: number;
+  zone: Zone;
+  readOnly: boolean;
+  /** The component that led here (null for where the walk started). */
+  name: string | null;
+}
+
+/** Where a guest path leads, inside one root: the held directory that contains it and its name there. */
 export interface Resolved {
   root: SandboxRoot;
-  /** Root-relative components of the directory that contains the target. */
-  parent: string[];
+  /** The held directory containing the target (the target itself when `name` is null). */
+  dirFd: number;
   /** The last component, or null when the path names a directory itself (`.`, `a/..`, `a/.`). */
   name: string | null;
-  /** Root-relative components of the target itself. */
+  /** The mount whose mount point the path names (`dirFd`/`name` then hold the mount point, `mount.fd` the directory). */
+  mount?: Mount;
+  /** Root-relative components of the target, as walked (the directory holding it is `rel` minus the last). */
   rel: string[];
-  /** Host path of the target. */
-  hostPath: string;
   /** Zone of the directory holding the target (for a directory named by `.`/`..`: its own). */
   parentZone: Zone;
   /** Zone of the target itself: 'data' for ordinary files and directories. */
   zone: Zone;
-  /** lstat of the target (bigint), or null when it does not exist (only the last component may be missing). */
-  stat: fs.BigIntStats | null;
+  /** The target lies in a read-only preopen or mount. */
+  readOnly: boolean;
+  /** lstat of the target, or null when it does not exist (only the last component may be missing). */
+  stat: HostStat | null;
   /** The path ended in `/`: the target must be (or, when created, will be) a directory. */
   mustBeDir: boolean;
   /** Set (with options.stdio) when the path names the guest's standard stream N; nothing else here then means anything. */
   stdio?: number;
+  /** Closes what the walk still holds for this result (dirFd when it opened it). Always call it. */
+  release(): void;
 }
 
-const fail = (errno: number, why: string): never => {
-  throw new WasiError(errno, why);
-};
+const NOTHING_TO_RELEASE = (): void => {};
 
-// Other host errors (ENAMETOOLONG, EACCES…) propagate and become the matching errno at the boundary.
-const lstat = (host: string): fs.BigIntStats | null => fs.lstatSync(host, { bigint: true, throwIfNoEntry: false }) ?? null;
-
-/** Longest guest path accepted (UTF-16 units), as Linux's PATH_MAX: bounds the work a hostile path can cost. */
-export const MAX_PATH_BYTES = 4096;
-
-/**
- * Resolves guest `path` relative to the directory descriptor `base` (null: the root itself) of `root`.
- * Throws WasiError for every refusal; never returns a host path outside `root.hostPath`.
- */
-export function resolve(root: SandboxRoot, base: DirectoryAnchor | null, path: string, options: ResolveOptions): Resolved {
+/** Checks a guest path's text: what is refused before any lookup. */
+export function checkPathText(path: string): void {
   if (path.length === 0) fail(ERRNO.NOENT, 'empty path');
   if (path.includes('\0')) fail(ERRNO.INVAL, 'NUL byte in path');
   if (path.charCodeAt(0) === 47 /* '/' */) fail(ERRNO.NOTCAPABLE, 'absolute path');
-  if (path.length > MAX_PATH_BYTES) fail(ERRNO.NAMETOOLONG, 'path too long');
+  // UTF-16 length is a lower bound of the UTF-8 one, and at most a third of it.
+  if (path.length >= MAX_PATH_BYTES || (path.length * 3 >= MAX_PATH_BYTES && Buffer.byteLength(path) >= MAX_PATH_BYTES)) fail(ERRNO.NAMETOOLONG, 'path too long');
+}
 
-  // Relative to the root itself nothing needs checking; below it, the descriptor's own path must
-  // still lead to its directory (see anchoredHostPath).
-  if (base !== null && base.rel.length > 0) anchoredHostPath(root, base);
-  const dir: string[] = base === null ? [] : base.rel.slice();
-  // levels[i] describes the directory dir[0..i): known for the root and for `base`; the ones in
-  // between are looked up only if `..` climbs there (under a guest root).
-  const levels: (Level | undefined)[] = new Array(dir.length + 1);
-  levels[0] = root.level;
-  if (base !== null && base.rel.length > 0) levels[dir.length] = { dev: Number(base.dev), zone: base.zone };
-  // A directory descriptor is a capability for its own subtree only (as in cap-std/wasmtime): `..`
-  // may not climb above `base`, even though the preopen's root lies further up. Under a guest root
-  // the guest holds that root already, so only the root itself bounds `..`.
-  const floor = root.isGuestRoot ? 0 : dir.length;
-  const levelOf = (depth: number): Level => levels[depth] ?? (levels[depth] = levelBelow(root, dir, depth, levelOf(depth - 1)));
+/** The buffer readlinkat fills: a text that fills it whole is too long to be a path. */
+const linkBuffer = Buffer.allocUnsafeSlow(MAX_PATH_BYTES);
+
+/**
+ * Resolves guest `path` relative to the directory descriptor `base` (null: the root itself) of `root`.
+ * Throws WasiError for every refusal; what it returns lies inside the root. The caller must call
+ * `release()` on the result.
+ */
+export function resolve(root: SandboxRoot, base: DirectoryAnchor | null, path: string, options: ResolveOptions): Resolved {
+  checkPathText(path);
+  const n = addon();
+  const rootFrame = (): Frame => ({ fd: root.fd, owned: false, dev: root.dev, ino: root.ino, zone: root.zone, readOnly: root.readOnly, name: null });
+  let stack: Frame[] = [base === null ? rootFrame() :
+    { fd: base.hostFd, owned: false, dev: base.devNumber, ino: base.inoNumber, zone: base.zone, readOnly: base.readOnly, name: null }];
+  // Root-relative place of stack[0] (informational: hidden names and mount bookkeeping).
+  let relBase: readonly string[] = base === null ? [] : base.rel;
+  // `..` at the bottom of the stack: at the guest's `/` it stays there, as at a real root; from any
+  // other descriptor it would leave the capability.
+  let clamp = root.isGuestRoot && stack[0].dev === root.dev && stack[0].ino === root.ino;
+  const relOf = (extra: string | null): string[] => {
+    const rel = relBase.slice();
+    for (let i = 1; i < stack.length; i++) rel.push(stack[i].name!);
+    if (extra !== null) rel.push(extra);
+    return rel;
+  };
+  const closeFrom = (depth: number): void => {
+    for (let i = stack.length - 1; i >= depth; i--) if (stack[i].owned) n.close(stack[i].fd);
+    stack.length = depth;
+  };
+  /** Ends the walk with `top` kept for the result: every other owned descriptor is closed. */
+  const keepTop = (): (() => void) => {
+    const top = stack[stack.length - 1];
+    for (let i = 0; i < stack.length - 1; i++) if (stack[i].owned) n.close(stack[i].fd);
+    return top.owned ? () => { n.close(top.fd); } : NOTHING_TO_RELEASE;
+  };
+
   // Components still to walk, in reverse so pop() yields the next one; symlink texts are pushed here.
   const todo = path.split('/').reverse();
   // How many entries of `todo` are real components (not the empty strings separators leave), so
@@ -297,16 +439,22 @@ export function resolve(root: SandboxRoot, base: DirectoryAnchor | null, path: s
   let pendingReal = 0;
   for (const c of todo) if (c !== '') pendingReal++;
   let expansions = 0;
-  /** Replaces the symlink at `host` by its text in the components still to walk. */
-  const expand = (host: string): void => {
+  /** Replaces the symlink `name` in `dirFd` by its text in the components still to walk. */
+  const expand = (dirFd: number, name: string): void => {
     if (++expansions > MAX_SYMLINK_EXPANSIONS) fail(ERRNO.LOOP, 'too many symlinks');
-    const target = fs.readlinkSync(host, 'utf8');
+    const len = n.readlinkat(dirFd, name, linkBuffer);
+    if (len < 0) throw hostError(len, 'readlinkat');
+    if (len >= linkBuffer.length) fail(ERRNO.NAMETOOLONG, 'symlink text too long');
+    const target = linkBuffer.toString('utf8', 0, len);
     if (target.length === 0) fail(ERRNO.NOENT, 'empty symlink');
+    if (target.includes('\0')) fail(ERRNO.INVAL, 'NUL in symlink text');
     if (target.charCodeAt(0) === 47) {
       if (!root.isGuestRoot) fail(ERRNO.NOTCAPABLE, 'absolute symlink target');
       // As the kernel does inside a container: an absolute target starts again at the root.
-      dir.length = 0;
-      levels.length = 1;
+      closeFrom(0);
+      stack = [rootFrame()];
+      relBase = [];
+      clamp = true;
     }
     // What followed the link in the path (including a trailing slash) stays after its text.
     const parts = target.split('/');
@@ -316,68 +464,92 @@ export function resolve(root: SandboxRoot, base: DirectoryAnchor | null, path: s
     }
   };
 
-  while (todo.length > 0) {
-    const c = todo.pop()!;
-    if (c === '') continue;
-    pendingReal--;
-    const last = pendingReal === 0;
-    const trailingSlash = last && todo.length > 0;
-    if (c === '.' || c === '..') {
-      if (c === '..') {
-        if (dir.length <= floor) {
-          if (!(root.isGuestRoot && dir.length === 0)) fail(ERRNO.NOTCAPABLE, '.. above the directory descriptor');
-          // `..` at `/` is `/` (POSIX).
-        } else {
-          dir.pop();
-          levels.length = dir.length + 1;
+  try {
+    while (todo.length > 0) {
+      const c = todo.pop()!;
+      if (c === '') continue;
+      pendingReal--;
+      const last = pendingReal === 0;
+      const trailingSlash = last && todo.length > 0;
+      if (c === '.' || c === '..') {
+        if (c === '..') {
+          if (stack.length > 1) closeFrom(stack.length - 1);
+          else if (!clamp) fail(ERRNO.NOTCAPABLE, '.. above the directory descriptor');
+          // else: `..` at `/` is `/` (POSIX).
         }
-      }
-      if (last) break; // the path names the directory `dir` itself
-      continue;
-    }
-    const parent = levelOf(dir.length);
-    const rel = [...dir, c];
-    if (parent.zone !== 'data') {
-      const stdio = options.stdio === true && parent.zone === 'procRoot' ? stdioLink(c, todo, pendingReal) : null;
-      if (stdio !== null) return { root, parent: dir, name: c, rel, hostPath: '', parentZone: parent.zone, zone: 'closed', stat: null, mustBeDir: false, stdio };
-      return procInfoFile(root, dir, c, rel, parent, last, trailingSlash);
-    }
-    if (root.isHidden(rel)) fail(last && options.create ? ERRNO.ACCES : ERRNO.NOENT, 'hidden path');
-    const host = root.hostOf(rel);
-    // Intermediate components only need their type: a plain (number) lstat is cheaper than bigint.
-    const st = last ? lstat(host) : (fs.lstatSync(host, { throwIfNoEntry: false }) ?? null);
-    if (st === null) {
-      if (!last) fail(ERRNO.NOENT, 'missing intermediate directory');
-      return { root, parent: dir, name: c, rel, hostPath: host, parentZone: parent.zone, zone: 'data', stat: null, mustBeDir: trailingSlash };
-    }
-    if (!last) {
-      if (st.isSymbolicLink()) {
-        expand(host);
+        if (last) break; // the path names the directory at the top of the stack itself
         continue;
       }
-      if (!st.isDirectory()) fail(ERRNO.NOTDIR, 'intermediate component is not a directory');
-      const zone = root.policy.zoneOf(host, st, parent.dev);
-      dir.push(c);
-      levels.push({ dev: Number(st.dev), zone });
-      continue;
+      const top = stack[stack.length - 1];
+      if (top.zone !== 'data') {
+        const stdio = options.stdio === true && top.zone === 'procRoot' ? stdioLink(c, todo, pendingReal) : null;
+        if (stdio !== null) {
+          closeFrom(0);
+          return { root, dirFd: -1, name: c, rel: [], parentZone: 'procRoot', zone: 'closed', readOnly: true, stat: null, mustBeDir: false, stdio, release: NOTHING_TO_RELEASE };
+        }
+        procInfoFile(n, top, c, last, trailingSlash);
+        const stat = HostStat.from(st);
+        return { root, dirFd: top.fd, name: c, rel: relOf(c), parentZone: top.zone, zone: 'closed', readOnly: true, stat, mustBeDir: false, release: keepTop() };
+      }
+      if (root.hasHidden && root.hiddenName(top.dev, top.ino, c, () => relOf(null))) {
+        fail(last && options.create ? ERRNO.ACCES : ERRNO.NOENT, 'hidden path');
+      }
+      const mount = root.hasMounts ? root.mountAt(top.dev, top.ino, c) : undefined;
+      if (mount !== undefined) {
+        if (last) {
+          const stat = fstatHeld(mount.fd);
+          return { root, dirFd: top.fd, name: c, mount, rel: relOf(c), parentZone: top.zone, zone: mount.zone, readOnly: mount.readOnly, stat, mustBeDir: trailingSlash, release: keepTop() };
+        }
+        stack.push({ fd: mount.fd, owned: false, dev: mount.dev, ino: mount.ino, zone: mount.zone, readOnly: mount.readOnly, name: c });
+        continue;
+      }
+      if (!last) {
+        const fd = n.openat(top.fd, c, O_PATH | O_DIRECTORY | O_NOFOLLOW, 0, st);
+        if (fd >= 0) {
+          const dev = stDev(), ino = stIno();
+          stack.push({ fd, owned: true, dev, ino, zone: 'data', readOnly: top.readOnly, name: c });
+          if (root.hiddenInode(dev, ino)) fail(ERRNO.NOENT, 'hidden path');
+          if (dev !== top.dev) stack[stack.length - 1].zone = root.policy.zoneOfHeld(fd, dev, ino);
+          continue;
+        }
+        if (fd === -ENOENT) fail(ERRNO.NOENT, 'missing intermediate directory');
+        if (fd !== -ENOTDIR && fd !== -ELOOP) throw hostError(fd, 'openat');
+        // Not a directory: a symlink to expand, or something else.
+        const r = n.fstatat(top.fd, c, AT_SYMLINK_NOFOLLOW, st);
+        if (r < 0) throw hostError(r, 'fstatat');
+        if (stMode() !== S_IFLNK) fail(ERRNO.NOTDIR, 'intermediate component is not a directory');
+        expand(top.fd, c);
+        continue;
+      }
+      const r = n.fstatat(top.fd, c, AT_SYMLINK_NOFOLLOW, st);
+      if (r === -ENOENT) {
+        return { root, dirFd: top.fd, name: c, rel: relOf(c), parentZone: top.zone, zone: 'data', readOnly: top.readOnly, stat: null, mustBeDir: trailingSlash, release: keepTop() };
+      }
+      if (r < 0) throw hostError(r, 'fstatat');
+      const mode = stMode();
+      if (mode === S_IFLNK && (options.follow || trailingSlash)) {
+        expand(top.fd, c);
+        continue;
+      }
+      if (trailingSlash && mode !== S_IFDIR) fail(ERRNO.NOTDIR, 'trailing slash on a non-directory');
+      const dev = stDev(), ino = stIno();
+      if (root.hiddenInode(dev, ino)) fail(options.create ? ERRNO.ACCES : ERRNO.NOENT, 'hidden path');
+      const stat = HostStat.from(st);
+      // Another filesystem bound here (a volume, a procfs, a single file such as /etc/hosts).
+      const zone = mode === S_IFLNK || dev === top.dev ? 'data' : root.policy.zoneAt(top.fd, c, dev, ino);
+      // A file of a kernel filesystem bound into a data directory (a bind mount of /proc/PID/mem, say).
+      if (zone !== 'data' && mode !== S_IFDIR) fail(ERRNO.ACCES, 'a kernel interface file');
+      return { root, dirFd: top.fd, name: c, rel: relOf(c), parentZone: top.zone, zone, readOnly: top.readOnly, stat, mustBeDir: trailingSlash, release: keepTop() };
     }
-    if (st.isSymbolicLink() && (options.follow || trailingSlash)) {
-      expand(host);
-      continue;
-    }
-    if (trailingSlash && !st.isDirectory()) fail(ERRNO.NOTDIR, 'trailing slash on a non-directory');
-    const zone = st.isSymbolicLink() ? 'data' : root.policy.zoneOf(host, st, parent.dev);
-    // A file of a kernel filesystem bound into a data directory (a bind mount of /proc/PID/mem, say).
-    if (zone !== 'data' && !st.isDirectory()) fail(ERRNO.ACCES, 'a kernel interface file');
-    return { root, parent: dir, name: c, rel, hostPath: host, parentZone: parent.zone, zone, stat: st as fs.BigIntStats, mustBeDir: trailingSlash };
-  }
 
-  // The path named a directory by `.`/`..` (or a chain of them): it exists, it is `dir`.
-  const host = root.hostOf(dir);
-  const st = lstat(host);
-  if (st === null) fail(ERRNO.NOENT, 'directory vanished');
-  const own = levelOf(dir.length).zone;
-  return { root, parent: dir.slice(0, -1), name: null, rel: dir, hostPath: host, parentZone: own, zone: own, stat: st, mustBeDir: true };
+    // The path named a directory by `.`/`..` (or a chain of them): it exists, it is the top of the stack.
+    const top = stack[stack.length - 1];
+    const stat = fstatHeld(top.fd);
+    return { root, dirFd: top.fd, name: null, rel: relOf(null), parentZone: top.zone, zone: top.zone, readOnly: top.readOnly, stat, mustBeDir: true, release: keepTop() };
+  } catch (e) {
+    closeFrom(0);
+    throw e;
+  }
 }
 
 /**
@@ -395,23 +567,15 @@ function stdioLink(c: string, todo: readonly string[], pendingReal: number): num
 /**
  * A component below a kernel filesystem's directory: only procfs's informational files, as the
  * last component, regular files on that same procfs. Everything else there is refused (ACCES):
- * `self`, `1`, `thread-self`, `sys`, `kcore`, `sysrq-trigger`, any sysfs entry.
+ * `self`, `1`, `thread-self`, `sys`, `kcore`, `sysrq-trigger`, any sysfs entry. Leaves the file's
+ * stat in the lookup buffer.
  */
-function procInfoFile(root: SandboxRoot, dir: string[], c: string, rel: string[], parent: Level, last: boolean, trailingSlash: boolean): Resolved {
+function procInfoFile(n: Native, parent: Frame, c: string, last: boolean, trailingSlash: boolean): void {
   if (parent.zone !== 'procRoot' || !last || trailingSlash || !INFO_FILES.has(c)) fail(ERRNO.ACCES, 'inside a kernel filesystem');
-  const host = root.hostOf(rel);
-  const st = lstat(host);
-  if (st === null) return fail(ERRNO.NOENT, 'no such informational file');
-  if (!st.isFile() || Number(st.dev) !== parent.dev) fail(ERRNO.ACCES, 'not the procfs file expected');
-  return { root, parent: dir, name: c, rel, hostPath: host, parentZone: parent.zone, zone: 'closed', stat: st, mustBeDir: false };
-}
-
-/** The level of dir[0..depth), below `above` (a `..` climbed above the descriptor it started from). */
-function levelBelow(root: SandboxRoot, dir: readonly string[], depth: number, above: Level): Level {
-  const host = root.hostOf(dir.slice(0, depth));
-  const st = fs.lstatSync(host, { throwIfNoEntry: false });
-  if (st === undefined || !st.isDirectory()) return fail(ERRNO.NOENT, 'directory no longer reachable');
-  return { dev: st.dev, zone: above.zone === 'data' ? root.policy.zoneOf(host, st, above.dev) : 'closed' };
+  const r = n.fstatat(parent.fd, c, AT_SYMLINK_NOFOLLOW, st);
+  if (r === -ENOENT) fail(ERRNO.NOENT, 'no such informational file');
+  if (r < 0) throw hostError(r, 'fstatat');
+  if (stMode() !== S_IFREG || stDev() !== parent.dev) fail(ERRNO.ACCES, 'not the procfs file expected');
 }
 
 /**
@@ -421,30 +585,26 @@ function levelBelow(root: SandboxRoot, dir: readonly string[], depth: number, ab
  */
 export function assertMutable(r: Resolved): void {
   if (r.parentZone !== 'data' || r.zone !== 'data') fail(ERRNO.ACCES, 'kernel filesystems are read-only to guests');
-  if (r.root.readOnlyAt(r.rel)) fail(ERRNO.ROFS, 'read-only directory');
+  if (r.readOnly) fail(ERRNO.ROFS, 'read-only directory');
 }
 
 /** The target may be removed or renamed: not a mount point (or a directory holding one). */
 export function assertNotMountPoint(r: Resolved): void {
-  if (r.root.holdsMount(r.rel)) fail(ERRNO.BUSY, 'a preopened directory is mounted there');
+  if (r.mount !== undefined || r.root.holdsMount(r.rel)) fail(ERRNO.BUSY, 'a preopened directory is mounted there');
 }
 
 /** Whether two stats describe the same inode. */
-export const sameInode = (a: fs.BigIntStats, b: fs.BigIntStats): boolean => a.dev === b.dev && a.ino === b.ino;
+export const sameInode = (a: { dev: bigint; ino: bigint }, b: { dev: bigint; ino: bigint }): boolean => a.dev === b.dev && a.ino === b.ino;
 
 /**
- * Opens a resolved target without letting the kernel follow a symlink in its last component
- * (O_NOFOLLOW is added), and checks the opened inode is the one resolution saw, when it saw one.
- * Returns the host fd and its fstat.
+ * Opens what a resolution found, by its single name in its held directory, never following a
+ * symlink (O_NOFOLLOW): a mount point opens the mount's own directory, a directory named by `.`
+ * reopens the held one. Returns the host fd and the fstat of what was really opened.
  */
-export function openVerified(target: Resolved, flags: number, mode = 0o666): { fd: number; stat: fs.BigIntStats } {
-  const fd = fs.openSync(target.hostPath, flags | fs.constants.O_NOFOLLOW, mode);
-  try {
-    const stat = fs.fstatSync(fd, { bigint: true });
-    if (target.stat !== null && !sameInode(stat, target.stat)) fail(ERRNO.NOTCAPABLE, 'path changed during resolution');
-    return { fd, stat };
-  } catch (e) {
-    fs.closeSync(fd);
-    throw e;
-  }
+export function openResolved(target: Resolved, flags: number, mode = 0o666): { fd: number; stat: HostStat } {
+  const n = addon();
+  const fd = target.mount !== undefined ? n.openat(target.mount.fd, '.', flags & ~O_NOFOLLOW, mode, st)
+    : n.openat(target.dirFd, target.name ?? '.', target.name === null ? flags & ~O_NOFOLLOW : flags | O_NOFOLLOW, mode, st);
+  if (fd < 0) throw hostError(fd, 'openat');
+  return { fd, stat: HostStat.from(st) };
 }

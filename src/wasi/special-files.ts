@@ -11,7 +11,11 @@
 //    never. Whatever the container's device list says.
 // Refusals are ACCES: the object exists, the guest may not have it.
 import * as fs from 'node:fs';
-import { native } from './native.js';
+import { errnoCode } from './errors.js';
+import { native, ST, statBuffer } from './native.js';
+
+const O_PATH = 0o10000000;
+const O_NOFOLLOW = 0o400000;
 
 /** f_type of the filesystems whose files are kernel interfaces rather than data. */
 export const KERNEL_FS_TYPES: ReadonlyMap<number, string> = new Map([
@@ -71,50 +75,48 @@ export class FsPolicy {
     return this.stdioDevices;
   }
 
-  /** f_type of the filesystem holding `hostPath`, whose lstat gave `dev` (checked again, so a swap between the calls is caught). */
-  fsTypeAt(hostPath: string, dev: number): number {
+  /** f_type of a held descriptor's filesystem (fstatfs: no path, nothing to race), cached by device. */
+  fsTypeOfFd(fd: number, dev: number): number {
     const known = this.fsTypes.get(dev);
     if (known !== undefined) return known;
-    const type = Number(fs.statfsSync(hostPath).type);
-    const again = fs.lstatSync(hostPath, { throwIfNoEntry: false });
-    if (again === undefined || again.dev !== dev) throw Object.assign(new Error('filesystem changed while classifying it'), { code: 'EAGAIN' });
+    const n = native();
+    if (n === null) throw Object.assign(new Error('no addon to classify a filesystem'), { code: 'ENOSYS' });
+    const type = n.fstatfs(fd);
+    if (type < 0) throw Object.assign(new Error('fstatfs failed'), { code: errnoCode(-type) });
     this.fsTypes.set(dev, type);
     return type;
   }
 
-  /** f_type of an open descriptor's filesystem: fstatfs through the addon (no race), else by its path's dev. */
-  fsTypeOfFd(fd: number, dev: number, hostPath: string): number {
-    const n = native();
-    if (n !== null) {
-      const type = n.fstatfs(fd);
-      if (type >= 0) {
-        this.fsTypes.set(dev, type);
-        return type;
-      }
-    }
-    return this.fsTypeAt(hostPath, dev);
-  }
-
   isKernelFs(type: number): boolean { return KERNEL_FS_TYPES.has(type); }
 
-  /**
-   * The zone of an inode entered from a 'data' directory on device `parentDev` ('closed' for a
-   * non-directory means: a kernel file, refused). The same device means the same filesystem, so no
-   * statfs is needed on the common path.
-   */
-  zoneOf(hostPath: string, st: { dev: number | bigint; ino: number | bigint }, parentDev: number): Zone {
-    const dev = Number(st.dev);
-    if (dev === parentDev) return 'data';
-    const type = this.fsTypeAt(hostPath, dev);
+  /** The zone of a held directory (dev, ino): its filesystem decides, procfs's root being the one open door. */
+  zoneOfHeld(fd: number, dev: number, ino: number): Zone {
+    const type = this.fsTypeOfFd(fd, dev);
     if (!this.isKernelFs(type)) return 'data';
-    return type === PROC_SUPER_MAGIC && Number(st.ino) === PROC_ROOT_INO ? 'procRoot' : 'closed';
+    return type === PROC_SUPER_MAGIC && ino === PROC_ROOT_INO ? 'procRoot' : 'closed';
   }
 
-  /** Zone of a directory opened as a descriptor (a preopen), from its fd. */
-  zoneOfOpenDir(fd: number, st: fs.BigIntStats, hostPath: string): Zone {
-    const type = this.fsTypeOfFd(fd, Number(st.dev), hostPath);
-    if (!this.isKernelFs(type)) return 'data';
-    return type === PROC_SUPER_MAGIC && st.ino === BigInt(PROC_ROOT_INO) ? 'procRoot' : 'closed';
+  /**
+   * The zone of `name` in held directory `dirFd`, an inode (dev, ino) on another device than the
+   * directory: known from the device when it was seen before, else from an O_PATH descriptor of it
+   * (checked to be that inode) and fstatfs.
+   */
+  zoneAt(dirFd: number, name: string, dev: number, ino: number): Zone {
+    const known = this.fsTypes.get(dev);
+    if (known !== undefined) return !this.isKernelFs(known) ? 'data' : known === PROC_SUPER_MAGIC && ino === PROC_ROOT_INO ? 'procRoot' : 'closed';
+    const n = native();
+    if (n === null) throw Object.assign(new Error('no addon to classify a filesystem'), { code: 'ENOSYS' });
+    const out = statBuffer();
+    const fd = n.openat(dirFd, name, O_PATH | O_NOFOLLOW, 0, out);
+    if (fd < 0) throw Object.assign(new Error('openat failed'), { code: errnoCode(-fd) });
+    try {
+      const view = new DataView(out.buffer);
+      const sameDev = view.getUint32(ST.dev, true) + view.getUint32(ST.dev + 4, true) * 2 ** 32 === dev;
+      if (!sameDev) throw Object.assign(new Error('filesystem changed while classifying it'), { code: 'EAGAIN' });
+      return this.zoneOfHeld(fd, dev, ino);
+    } finally {
+      n.close(fd);
+    }
   }
 
   /** Whether a character or block device with this rdev may be opened. */

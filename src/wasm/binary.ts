@@ -8,6 +8,9 @@ export const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
 /** Whether bytes begin with the `\0asm` magic (any version: describeNonModule tells them apart). */
 export const hasWasmMagic = (head: Uint8Array): boolean => head.length >= 4 && WASM_MAGIC.every((b, i) => head[i] === b);
 
+/** Whether a file's first 8 bytes are a component's: the Wasm magic, any version, layer 1 (the binary says so, not the file name). */
+export const isComponentHeader = (head: Uint8Array): boolean => head.length >= 8 && hasWasmMagic(head) && head[6] === 1 && head[7] === 0;
+
 /**
  * Up to `length` first bytes of a regular file; undefined when it is not one or cannot be read.
  * The type is checked before opening: opening a FIFO named by a container's or user's path would block.
@@ -194,7 +197,7 @@ export function describeNonModule(bytes: Uint8Array): string | null {
     const version = bytes[4] | (bytes[5] << 8);
     const layer = bytes[6] | (bytes[7] << 8);
     if (version === 1 && layer === 0) return null;
-    if (layer === 1) return 'a WebAssembly component (component model); only core modules (WASI preview1) are supported';
+    if (layer === 1) return 'a WebAssembly component (component model), which hyrun runs only through `hyrun run FILE` so far';
     return `a WebAssembly binary of unsupported version ${version}`;
   }
   if (startsWith([0x7f, 0x45, 0x4c, 0x46])) return 'an ELF executable (a native program)';
@@ -260,16 +263,6 @@ export function functionExportNames(bytes: Uint8Array): Record<number, string> {
   return out;
 }
 
-/** Name of V8's (experimental, 2019) custom section with one compilation hint byte per defined function. */
-export const COMPILATION_HINTS_SECTION = 'compilationHints';
-
-/**
- * Hint bytes in that section: bits 0–1 strategy (1 = lazy), bits 2–3 first tier (1 = Liftoff,
- * 2 = TurboFan), bits 4–5 top tier (0 = the engine's choice, i.e. dynamic tier-up).
- */
-export const HINT_TURBOFAN_FIRST = 1 | (2 << 2);
-export const HINT_LIFTOFF_FIRST = 1 | (1 << 2);
-
 /** Body size in bytes of every defined function, in index order (from the code section). */
 export function functionBodySizes(bytes: Uint8Array, code = sections(bytes).find((s) => s.id === 10)): number[] {
   if (code === undefined) return [];
@@ -286,58 +279,15 @@ export function functionBodySizes(bytes: Uint8Array, code = sections(bytes).find
 }
 
 /**
- * The largest function body that starts in TurboFan: at most `liftoffAbove` bytes, and, smallest
- * first, no more than `budget` bytes of code in all (see flags.ts TURBOFAN_FIRST_BUDGET).
- */
-export function turboFanFirstMax(sizes: number[], liftoffAbove: number, budget = Infinity): number {
-  let total = 0;
-  let max = 0;
-  for (const size of [...sizes].filter((x) => x <= liftoffAbove).sort((a, b) => a - b)) {
-    if (total + size > budget) return max;
-    total += size;
-    max = size;
-  }
-  return liftoffAbove;
-}
-
-export type FirstTier = 'TurboFan' | 'Liftoff';
-
-/**
- * hyrun's tier rule, per defined function in index order: the tier it asks V8 to compile the
- * function with on its first call. TurboFan up to `liftoffAbove` bytes of code (lowered by
- * `budget`, see turboFanFirstMax), Liftoff with dynamic tier-up above.
- */
-export function firstTiers(sizes: number[], liftoffAbove: number, budget?: number): FirstTier[] {
-  const max = budget === undefined ? liftoffAbove : turboFanFirstMax(sizes, liftoffAbove, budget);
-  return sizes.map((size) => (size > max ? 'Liftoff' : 'TurboFan'));
-}
-
-/**
  * The module as the engine gets it: custom sections other than `name` (which trap messages use)
  * dropped — DWARF and the like are often most of a Rust module's megabytes, and V8 would copy and
- * hash them — and, with `liftoffAbove`, a compilationHints section telling V8 which tier compiles each
- * function first (firstTiers). Modules whose function and code sections disagree (invalid: the
- * compiler will say so) get no hints.
+ * hash them.
  */
-export function moduleForEngine(bytes: Uint8Array, liftoffAbove?: number, turboFanBudget?: number): Uint8Array {
+export function moduleForEngine(bytes: Uint8Array): Uint8Array {
   const all = sections(bytes);
-  const code = all.find((s) => s.id === 10);
-  const funcs = all.find((s) => s.id === 3);
-  let hints: Uint8Array | undefined;
-  if (liftoffAbove !== undefined && code !== undefined && funcs !== undefined) {
-    const sizes = functionBodySizes(bytes, code);
-    if (readULeb(bytes, funcs.start).value === sizes.length) {
-      const name = new TextEncoder().encode(COMPILATION_HINTS_SECTION);
-      const payload = [...writeULeb(name.length), ...name, ...writeULeb(sizes.length)];
-      for (const tier of firstTiers(sizes, liftoffAbove, turboFanBudget)) payload.push(tier === 'Liftoff' ? HINT_LIFTOFF_FIRST : HINT_TURBOFAN_FIRST);
-      hints = Uint8Array.from([0, ...writeULeb(payload.length), ...payload]);
-    }
-  }
   const parts: Uint8Array[] = [bytes.subarray(0, 8)];
   for (const s of all) {
     if (s.id === 0 && skipName(bytes, s.start).name !== 'name') continue;
-    // V8 wants the hints right before the code section.
-    if (s === code && hints !== undefined) parts.push(hints);
     parts.push(bytes.subarray(s.headerStart, s.end));
   }
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
@@ -347,20 +297,4 @@ export function moduleForEngine(bytes: Uint8Array, liftoffAbove?: number, turboF
     at += p.length;
   }
   return out;
-}
-
-/**
- * The first tiers a module's compilationHints section asks for (as hyrun writes it: one byte per
- * function); undefined when it has none. Reads back what moduleForEngine gave the engine, for
- * the tier trace (flags.ts).
- */
-export function hintedFirstTiers(bytes: Uint8Array): FirstTier[] | undefined {
-  for (const s of sections(bytes)) {
-    if (s.id !== 0) continue;
-    const name = skipName(bytes, s.start);
-    if (name.name !== COMPILATION_HINTS_SECTION) continue;
-    const count = readULeb(bytes, name.next);
-    return Array.from(bytes.subarray(count.next, count.next + count.value), (hint) => (hint === HINT_LIFTOFF_FIRST ? 'Liftoff' : 'TurboFan'));
-  }
-  return undefined;
 }

@@ -1,11 +1,17 @@
 import type { Preopen } from '../wasi/context.js';
 
+// How a Wasm container's executor (executor-main.ts) meets what src/handlers prepared for it.
+/** Where the runtime directory appears inside Wasm containers (hidden from the guest). */
+export const RUNTIME_MOUNT = '/.hyrun';
+/** Environment variable carrying the executor spec (base64 JSON) into the container. */
+export const SPEC_ENV = 'HYRUN_EXECUTOR_SPEC';
+
 /**
  * What the Wasm engine is asked to do: "run this WASI context, return an exit code".
  * Everything else (CLI parsing, OCI bundles, containers) is plumbing outside the engine.
  */
 export interface WasmRunSpec {
-  /** Path of the .wasm or .wat module, as this process sees it. */
+  /** Path of the .wasm or .wat module (or WASI 0.2 command component), as this process sees it. */
   module: string;
   /** The guest's argv, argv[0] included. */
   args: string[];
@@ -18,6 +24,8 @@ export interface WasmRunSpec {
   memoryLimit?: number;
   /** `HOST:PORT` listening TCP sockets, preopened to the guest after the directories. */
   tcpListen?: string[];
+  /** Where transpiled components are kept (component.ts); components cannot run without it. */
+  componentCache?: string;
 }
 
 /**

@@ -7,8 +7,8 @@
 // environment is otherwise empty, and the guest gets exactly spec.env.
 import { realpathSync, statSync } from 'node:fs';
 import { posix } from 'node:path';
-import { RUNTIME_MOUNT, SPEC_ENV } from '../handlers/runtime-dir.js';
 import { native } from '../wasi/native.js';
+import { RUNTIME_MOUNT, SPEC_ENV } from './engine.js';
 import { executeAndExit, LaunchError, type WasmRunSpec } from './executor.js';
 
 // Before anything else: with no JS listener, SIGUSR1 makes node open its inspector on

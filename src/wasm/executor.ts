@@ -19,10 +19,11 @@
 import { fstatSync, writeSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { native } from '../wasi/native.js';
+import { isComponentHeader, readFileHead } from './binary.js';
 import { codeCacheStatus } from './code-cache.js';
 import { LaunchError, type WasmRunSpec } from './engine.js';
 import { runGuest } from './guest.js';
-import { loadModule } from './load.js';
+import { loadModule, readModuleFile } from './load.js';
 import type { ResultMessage } from './protocol.js';
 
 export { LaunchError, type WasmRunSpec } from './engine.js';
@@ -91,6 +92,8 @@ export function statusOf(r: ResultMessage, errFd: number): number {
 
 /** Runs the module to completion and resolves to the guest's exit status; LaunchError when it cannot start. */
 export async function runWasm(spec: WasmRunSpec, options: RunOptions = {}): Promise<number> {
+  const head = readFileHead(spec.module, 8);
+  if (head !== undefined && isComponentHeader(head)) return runComponentFile(spec, options);
   const thread = options.thread ?? guestThread(spec, process.pid, isSocket(options.stdio?.[0] ?? 0));
   trace(`runWasm (code cache: ${codeCacheStatus()}; guest on the ${thread} thread)`);
   if (thread === 'main') {
@@ -107,6 +110,24 @@ export async function runWasm(spec: WasmRunSpec, options: RunOptions = {}): Prom
   // Lazy: worker_threads and node:net (the socket server) cost a main-thread run ~10 ms of start-up.
   const { runOnWorker } = await import('./supervisor.js');
   return runOnWorker(spec, options, { trace, statusOf });
+}
+
+/**
+ * A WASI 0.2 command component (detected by its header, whatever the file is called): always on
+ * the main thread, which it holds until it ends (no sockets yet, so no broker is needed: a socket
+ * stdin is read blocking).
+ */
+async function runComponentFile(spec: WasmRunSpec, options: RunOptions): Promise<number> {
+  if (spec.tcpListen?.length) throw new LaunchError('--tcplisten is not served to components yet (wasi:sockets is not done)', 125);
+  if (spec.componentCache === undefined) throw new LaunchError(`${spec.module} is a WebAssembly component, and this executor has no cache directory to transpile it into`, 125);
+  // Lazy: modules never load the WASI 0.2 host.
+  const { runComponent } = await import('./component.js');
+  const r = await runComponent({
+    path: spec.module, bytes: await readModuleFile(spec.module), cacheDir: spec.componentCache, memoryLimit: spec.memoryLimit,
+    options: { args: spec.args, env: spec.env, preopens: spec.preopens, hiddenPaths: spec.hiddenPaths, stdio: options.stdio }, trace,
+  });
+  trace('guest ended');
+  return statusOf(r, options.stdio?.[2] ?? 2);
 }
 
 // SIGUSR1 too: without a JS listener node opens its inspector on 127.0.0.1:9229 (arbitrary JS for

@@ -2,6 +2,7 @@
 // the worker (worker.ts, when the executor is PID 1 of a container) or the executor's main thread
 // (everywhere else, executor.ts). One place maps the ways a guest ends to a ResultMessage.
 import { WasiHost } from '../wasi/host.js';
+import { AddonRequiredError } from '../wasi/preopen.js';
 import type { IoBroker } from '../wasi/io-broker.js';
 import { setupListeners } from '../wasi/socket.js';
 import type { ResultMessage, StartMessage } from './protocol.js';
@@ -43,6 +44,8 @@ export function runGuest(msg: GuestStart, broker?: IoBroker, trace?: (what: stri
       return { type: 'error', message: `WASI host failure: ${(e as Error)?.stack ?? String(e)}` };
     }
   } catch (e) {
+    // A setup refusal the user can act on is one line, not a stack.
+    if (e instanceof AddonRequiredError) return { type: 'error', message: e.message };
     return { type: 'error', message: `WASI host failure: ${(e as Error)?.stack ?? String(e)}` };
   } finally {
     host?.dispose();

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { PREVIEW1_FUNCTIONS } from '../wasi/host.js';
 import { capMemory, functionExportNames, cappedImportMax, describeNonModule, looksLikeWat, MemoryCapError, memoryImports, PAGE } from './binary.js';
 import { LaunchError } from './engine.js';
-import { compileForEngine, compileNeedsBootedWorker } from './flags.js';
+import { compileForEngine } from './flags.js';
 
 export interface MemoryImportPlan { module: string; name: string; initial: number; maximum?: number; shared: boolean }
 
@@ -71,18 +71,20 @@ export async function prepareBinary(path: string, bytes: Uint8Array, memoryLimit
     if (path.endsWith('.wat') || looksLikeWat(bytes)) bytes = await watToBinary(path, bytes);
     else throw new LaunchError(`${path} is not a WebAssembly module: it is ${what}`, 126);
   }
-  if (memoryLimit !== undefined) {
-    if (!(memoryLimit >= 0)) throw new LaunchError(`invalid memory limit ${memoryLimit}`, 125);
-    try {
-      bytes = capMemory(bytes, memoryLimit);
-    } catch (e) {
-      if (e instanceof MemoryCapError) {
-        throw new LaunchError(`${path} needs ${e.initialBytes} bytes of memory at start, more than the memory limit of ${e.capBytes} bytes`, 126);
-      }
-      throw new LaunchError(`${path} is not a valid WebAssembly module: ${(e as Error).message}`, 126);
+  return memoryLimit === undefined ? bytes : capToLimit(path, bytes, memoryLimit);
+}
+
+/** The module with its memories capped at `memoryLimit` bytes (binary.ts capMemory); one-line LaunchErrors otherwise. */
+export function capToLimit(path: string, bytes: Uint8Array, memoryLimit: number): Uint8Array {
+  if (!(memoryLimit >= 0)) throw new LaunchError(`invalid memory limit ${memoryLimit}`, 125);
+  try {
+    return capMemory(bytes, memoryLimit);
+  } catch (e) {
+    if (e instanceof MemoryCapError) {
+      throw new LaunchError(`${path} needs ${e.initialBytes} bytes of memory at start, more than the memory limit of ${e.capBytes} bytes`, 126);
     }
+    throw new LaunchError(`${path} is not a valid WebAssembly module: ${(e as Error).message}`, 126);
   }
-  return bytes;
 }
 
 /** Compiles and checks that the module is a WASI command hyrun can link. */
@@ -124,15 +126,10 @@ export async function compileChecked(path: string, bytes: Uint8Array, memoryLimi
   return { module, memoryImport, exportNames: functionExportNames(bytes) };
 }
 
-/**
- * The whole path from a file name to a compiled, checked module. `untilBooted` is awaited between
- * preparing the bytes and compiling when compiling changes engine flags for good (the executor
- * waits there for its worker to finish booting: see flags.ts for why).
- */
-export async function loadModule(path: string, memoryLimit?: number, untilBooted?: () => Promise<void>): Promise<LoadedModule> {
+/** The whole path from a file name to a compiled, checked module. */
+export async function loadModule(path: string, memoryLimit?: number): Promise<LoadedModule> {
   const raw = await readModuleFile(path);
   const bytes = await prepareBinary(path, raw, memoryLimit);
-  if (compileNeedsBootedWorker()) await untilBooted?.();
   return compileChecked(path, bytes, memoryLimit);
 }
 

@@ -40,14 +40,10 @@ export async function runOnWorker(spec: WasmRunSpec, options: RunOptions, { trac
   const worker = new Worker(workerUrl(), { stdin: false, stdout: false, stderr: false, trackUnmanagedFds: false });
   worker.once('online', () => trace('worker online'));
   let result: ResultMessage | null = null;
-  let booted!: () => void;
-  const ready = new Promise<void>((resolve) => { booted = resolve; });
   const ended = new Promise<ResultMessage>((resolve) => {
     worker.on('message', (m: ResultMessage | { type: 'ready' }) => {
-      if (m.type === 'ready') {
-        trace('worker ready');
-        booted();
-      } else resolve((result = m));
+      if (m.type === 'ready') trace('worker ready');
+      else resolve((result = m));
     });
     worker.once('error', (e) => resolve({ type: 'error', message: `executor worker failed: ${e?.stack ?? e}` }));
     worker.once('exit', (code) => resolve(result ?? { type: 'error', message: `executor worker stopped (${code}) without a result` }));
@@ -57,10 +53,9 @@ export async function runOnWorker(spec: WasmRunSpec, options: RunOptions, { trac
     let loaded;
     const listeners: number[] = [];
     try {
-      // The module is read, checked and (with flags that compiling restores) compiled while the
-      // worker boots; flags set for good would make the booting thread's code caches unusable, so
-      // then the compile waits for the boot (flags.ts).
-      const loading = loadModule(spec.module, spec.memoryLimit, () => Promise.race([ready, ended.then(() => undefined)]));
+      // The module is read, checked and compiled while the worker boots (V8's flags were given at
+      // process start and never change, so the booting thread's code caches stay valid: flags.ts).
+      const loading = loadModule(spec.module, spec.memoryLimit);
       // Awaited below; this only keeps a failure from counting as unhandled while a listen is awaited.
       loading.catch(() => {});
       for (const address of spec.tcpListen ?? []) {

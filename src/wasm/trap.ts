@@ -5,11 +5,13 @@
 
 const TRAP_TEXT: [RegExp, string][] = [
   [/^unreachable$/i, 'unreachable executed'],
+  // The component glue's wording (wasmtime's), once its `wasm trap: ` prefix is dropped.
+  [/^wasm `unreachable` instruction executed$/i, 'unreachable executed'],
   [/divide by zero/i, 'integer divide by zero'],
   [/remainder by zero/i, 'integer divide by zero'],
   [/integer overflow|divide result unrepresentable/i, 'integer overflow'],
   [/float unrepresentable|invalid conversion/i, 'invalid conversion to integer'],
-  [/memory access out of bounds/i, 'out of bounds memory access'],
+  [/memory access out of bounds|^out of bounds memory access$/i, 'out of bounds memory access'],
   [/table index is out of bounds|table access out of bounds/i, 'undefined element: table index out of bounds'],
   [/null function|signature mismatch/i, 'indirect call type mismatch'],
   [/invalid index into function table/i, 'undefined element: table index out of bounds'],
@@ -52,7 +54,7 @@ function collapse(names: string[]): string[] {
 /** One line, without the `hyrun: ` prefix, e.g. `wasm trap: integer divide by zero at div <- main <- _start`. */
 export function formatTrap(error: unknown, exportNames: Record<number, string> = {}): string {
   const err = error as Error;
-  const raw = String(err?.message ?? error);
+  const raw = String(err?.message ?? error).replace(/^wasm trap: /, '');
   let what = raw;
   for (const [re, text] of TRAP_TEXT) {
     if (re.test(raw)) {

@@ -16,7 +16,7 @@ trace(`bundle evaluated (code cache: ${codeCacheStatus()})`);
 // Enough frames to name the trap's call chain; deep recursion is collapsed by formatTrap.
 Error.stackTraceLimit = 24;
 
-// Tells the supervisor this thread has booted; only then does it change engine flags (flags.ts).
+// Tells the supervisor this thread has booted (its trace shows the boot time).
 parentPort!.postMessage({ type: 'ready' });
 
 parentPort!.once('message', (msg: StartMessage) => {

@@ -5,15 +5,8 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { guest, guestsDir, hyrun, native, READONLY_REPORT, repoRoot, run, tempDir, type Result } from '../helpers.js';
-
-/** A bad-input failure: nothing on stdout, exactly one `hyrun: …` line on stderr. */
-function assertOneLineError(r: Result, status: number, pattern: RegExp): void {
-  assert.equal(r.status, status, `exit status (stderr: ${r.stderr})`);
-  assert.equal(r.stdout, '');
-  assert.match(r.stderr, /^hyrun: [^\n]+\n$/, `one line: ${JSON.stringify(r.stderr)}`);
-  assert.match(r.stderr, pattern);
-}
+import { assertOneLineError, guest, guestsDir, hyrun, native, READONLY_REPORT, repoRoot, run, tempDir, type Result } from '../helpers.js';
+import { HYRUN_ENGINE_FLAGS } from '../../src/wasm/flags.js';
 
 test('runs the README example (text format) and a C guest', () => {
   const r = hyrun(['run', 'examples/hello.wat'], { cwd: repoRoot });
@@ -77,7 +70,8 @@ test('--dir HOST::GUEST:ro: reads work, every change is EROFS by any spelling, t
       '/./data/x', '/ln/y', '/data/../data/z', '/rw/../data/w', '/tmp/writable']);
     assert.equal(nested.status, 0, nested.stderr);
     assert.deepEqual(nested.stdout.trim().split('\n'), [...READONLY_REPORT, 'create /./data/x: EROFS', 'create /ln/y: EROFS', 'create /data/../data/z: EROFS',
-      'create /rw/../data/w: EROFS', 'create /tmp/writable: ok', 'keep: kept']);
+      // wasi-libc takes the `/rw` preopen for this path, and `..` above a preopen other than `/` is NOTCAPABLE.
+      'create /rw/../data/w: ENOTCAPABLE', 'create /tmp/writable: ok', 'keep: kept']);
     assert.equal(list(), before, 'nothing in the read-only directory changed');
     assert.deepEqual(readdirSync(join(t.path, 'rw')), ['mine.txt']);
     assert.deepEqual(readdirSync(join(t.path, 'root/tmp')), ['writable']);
@@ -151,8 +145,31 @@ test('--version: hyrun version, the delegate, the Wasm engine', () => {
   assert.equal(lines.at(-1), `+WASM:v8 ${process.versions.v8}`);
   // The addon: loaded when the build made it (it does here), absent with the reason otherwise.
   assert.equal(lines.find((l) => l.startsWith('addon: ')), 'addon: loaded');
+  assert.equal(lines.find((l) => l.startsWith('sandbox: ')), 'sandbox: race-free (openat2 + held descriptors)');
+  const walk = hyrun(['--version'], { env: { ...process.env, HYRUN_NO_OPENAT2: '1' } }).stdout.split('\n');
+  assert.ok(walk.includes('sandbox: race-free (held descriptors, component by component; HYRUN_NO_OPENAT2=1)'), walk.join('|'));
   const without = hyrun(['--version'], { env: { ...process.env, HYRUN_NO_NATIVE: '1' } }).stdout.split('\n');
   assert.ok(without.includes('addon: absent (HYRUN_NO_NATIVE=1)'), without.join('|'));
+  assert.ok(without.includes('sandbox: refused for guests with preopens (addon absent (HYRUN_NO_NATIVE=1))'), without.join('|'));
+});
+
+test('without the addon a guest with a preopen is refused in one line, and nothing else changes', () => {
+  const t = tempDir();
+  try {
+    const env = { ...process.env, HYRUN_NO_NATIVE: '1' };
+    const refused = hyrun(['run', '--dir', `${t.path}::/`, join(repoRoot, 'examples/hello.wat')], { env });
+    assert.equal(refused.status, 125);
+    assert.equal(refused.stdout, '');
+    const errLines = refused.stderr.trimEnd().split('\n');
+    assert.equal(errLines.length, 1, refused.stderr);
+    assert.match(errLines[0], /^hyrun: the Wasm sandbox needs hyrun's addon \(hyrun-native\.node\) .*absent \(HYRUN_NO_NATIVE=1\).*npm run build/);
+    // A guest with no preopen has no path to resolve: it runs.
+    const plain = hyrun(['run', join(repoRoot, 'examples/hello.wat')], { env });
+    assert.equal(plain.status, 0, plain.stderr);
+    assert.match(plain.stdout, /hello/i);
+  } finally {
+    t.cleanup();
+  }
 });
 
 test('the CLI starts from its code cache, and from source whenever the cache does not match the bundle', () => {
@@ -161,6 +178,8 @@ test('the CLI starts from its code cache, and from source whenever the cache doe
   const t = tempDir();
   try {
     for (const d of ['bin', 'dist']) execFileSync('cp', ['-r', join(repoRoot, d), join(t.path, d)]);
+    // The copy's front end finds the pinned node where a checkout has it.
+    symlinkSync(join(repoRoot, 'node_modules'), join(t.path, 'node_modules'));
     const copy = join(t.path, 'bin/hyrun');
     const versionOf = (): string[] => run(copy, ['--version']).stdout.split('\n');
     assert.ok(versionOf().includes('code cache: used'), 'a plain copy (new mtimes) keeps its cache');
@@ -185,7 +204,8 @@ test('the CLI starts from its code cache, and from source whenever the cache doe
 test('the executor and its worker thread start from their code caches too', () => {
   // The executor as a Wasm container starts it, with a socket on stdin so the guest gets the worker thread.
   const spec = { module: guest('hello'), args: ['hello'], env: [], preopens: [] };
-  const r = spawnSync(process.execPath, [join(repoRoot, 'dist/executor.cjs')], {
+  // With the V8 flags a container's executor starts with (flags.ts): V8 checks its caches against them.
+  const r = spawnSync(process.execPath, [...HYRUN_ENGINE_FLAGS, join(repoRoot, 'dist/executor.cjs')], {
     env: { ...process.env, HYRUN_EXECUTOR_SPEC: Buffer.from(JSON.stringify(spec)).toString('base64'), HYRUN_TRACE_STARTUP: '1' },
     stdio: ['pipe', 'pipe', 'pipe'], input: '', encoding: 'utf8',
   });

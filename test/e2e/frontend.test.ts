@@ -1,7 +1,8 @@
 // bin/hyrun, the POSIX sh front end: which calls it hands straight to the delegate and which go to
-// the TypeScript CLI. The proof of "without node" is a PATH on which there is no node at all: a
-// call the front end serves itself works; a call it must hand over fails with its "node is not on
-// PATH" line (status 125) and leaves nothing behind. Real crun and runc, as the engines call them.
+// the TypeScript CLI. The proof of "without node": HYRUN_NODE names a node that does not exist (the
+// front end never takes node from PATH, and a PATH without node is kept too): a call the front end
+// serves itself works; a call it must hand over fails with its "HYRUN_NODE … is not an executable
+// file" line (status 125) and leaves nothing behind. Real crun and runc, as the engines call them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { closeSync, copyFileSync, existsSync, openSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -10,7 +11,9 @@ import { guest, hyrunBin, run, tempDir, type Result } from '../helpers.js';
 import { haveBusybox, makeBusyboxBundle } from './fixtures/rootfs.js';
 import { DELEGATES, delegateIds, hyrunEntries, lastLogLine } from './fixtures/oci.js';
 
-const NO_NODE = /^hyrun: node \(>= 20\) is not on PATH/m;
+const NO_NODE = /^hyrun: HYRUN_NODE=\/nonexistent\/node is not an executable file/m;
+/** The environment of a call that must not reach node. */
+const noNode = (env: Record<string, string>): Record<string, string> => ({ ...env, HYRUN_NODE: '/nonexistent/node' });
 
 /** A PATH holding only what the front end itself may run (sh, grep, mkdir, rm, readlink), ps and the delegates. */
 function toolsWithoutNode(dir: string): string {
@@ -31,14 +34,14 @@ for (const d of DELEGATES) {
     const root = join(t.path, 'root');
     const tools = toolsWithoutNode(join(t.path, 'tools'));
     const log = join(t.path, 'log.json');
-    const h = (args: string[], path = tools): Result =>
-      run(hyrunBin, ['--root', root, '--delegate', d.path!, '--log', log, '--log-format', 'json', ...args], { env: { PATH: path }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const h = (args: string[], withNode = false): Result =>
+      run(hyrunBin, ['--root', root, '--delegate', d.path!, '--log', log, '--log-format', 'json', ...args], { env: withNode ? { PATH: tools } : noNode({ PATH: tools }), stdio: ['ignore', 'pipe', 'pipe'] });
     const id = `fe-life-${d.name}`;
     try {
       mkdirSync(root, { mode: 0o700 });
       const bundle = makeBusyboxBundle(join(t.path, 'bundle'), { args: ['sleep', '1000'] });
       let r = run(hyrunBin, ['--root', root, '--delegate', d.path!, 'create', '--bundle', bundle, '--pid-file', join(t.path, 'pid'), id],
-        { env: { PATH: tools }, stdio: 'ignore' });
+        { env: noNode({ PATH: tools }), stdio: 'ignore' });
       assert.equal(r.status, 0, 'create');
       // The front end's record: the route alone (the CLI would also have written hyrun.json).
       assert.equal(readFileSync(join(root, id, 'route'), 'utf8'), `linux ${d.name} ${d.path}\n${bundle}\n`);
@@ -75,7 +78,7 @@ for (const d of DELEGATES) {
       r = h(['kill', id, 'TERM']);
       assert.equal(r.status, 125);
       assert.match(r.stderr, NO_NODE);
-      r = h(['kill', id, 'TERM'], `${tools}:${process.env.PATH}`);
+      r = h(['kill', id, 'TERM'], true);
       assert.equal(r.status, 1);
       assert.match(r.stderr, /container not running/);
       const last = lastLogLine(log);
@@ -100,7 +103,7 @@ for (const d of DELEGATES) {
     // hyrun-wasm: a symlink, as installed (bin/hyrun-wasm -> hyrun).
     symlinkSync(hyrunBin, join(binDir, 'hyrun-wasm'));
     const handedOver = (args: string[], bin = hyrunBin): void => {
-      const r = run(bin, ['--root', root, '--delegate', d.path!, ...args], { env: { PATH: tools }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const r = run(bin, ['--root', root, '--delegate', d.path!, ...args], { env: noNode({ PATH: tools }), stdio: ['ignore', 'pipe', 'pipe'] });
       assert.equal(r.status, 125, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, NO_NODE, args.join(' '));
     };
@@ -124,7 +127,7 @@ for (const d of DELEGATES) {
 
       // A Linux container (created by the front end): --debug, exec's command-line form and
       // update go to the CLI; so does a Wasm container's state.
-      assert.equal(run(hyrunBin, ['--root', root, '--delegate', d.path!, 'create', '--bundle', plain, linuxId], { env: { PATH: tools }, stdio: 'ignore' }).status, 0);
+      assert.equal(run(hyrunBin, ['--root', root, '--delegate', d.path!, 'create', '--bundle', plain, linuxId], { env: noNode({ PATH: tools }), stdio: 'ignore' }).status, 0);
       handedOver(['--debug', 'state', linuxId]);
       handedOver(['exec', linuxId, 'true']);
       handedOver(['update', '--memory', '100000000', linuxId]);
@@ -150,7 +153,7 @@ for (const d of DELEGATES) {
       assert.equal(created.status, 0, readFileSync(errFile, 'utf8'));
       try {
         if (d.name === 'crun') {
-          const st = run(hyrunBin, ['--root', root, '--delegate', d.path!, 'state', wasmId], { env: { PATH: tools }, stdio: ['ignore', 'pipe', 'pipe'] });
+          const st = run(hyrunBin, ['--root', root, '--delegate', d.path!, 'state', wasmId], { env: noNode({ PATH: tools }), stdio: ['ignore', 'pipe', 'pipe'] });
           assert.equal(st.status, 0, st.stderr);
           const view = JSON.parse(st.stdout) as { id: string; status: string; bundle: string; annotations: Record<string, string> };
           assert.equal(view.id, wasmId);
@@ -166,7 +169,7 @@ for (const d of DELEGATES) {
       } finally {
         run(hyrunBin, ['--root', root, 'delete', '--force', wasmId]);
       }
-      const r = run(hyrunBin, ['--root', root, 'ps', linuxId], { env: { PATH: tools }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const r = run(hyrunBin, ['--root', root, 'ps', linuxId], { env: noNode({ PATH: tools }), stdio: ['ignore', 'pipe', 'pipe'] });
       assert.equal(r.status, 0, r.stderr);
     } finally {
       run(hyrunBin, ['--root', root, 'delete', '--force', linuxId]);
@@ -180,11 +183,11 @@ for (const d of DELEGATES) {
     const tools = toolsWithoutNode(join(t.path, 'tools'));
     const log = join(t.path, 'log.json');
     const id = `fe-flags-${d.name}`;
-    const h = (args: string[]): Result => run(hyrunBin, args, { env: { PATH: tools, HYRUN_DELEGATE: d.path! }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const h = (args: string[]): Result => run(hyrunBin, args, { env: noNode({ PATH: tools, HYRUN_DELEGATE: d.path! }), stdio: ['ignore', 'pipe', 'pipe'] });
     try {
       mkdirSync(root, { mode: 0o700 });
       const bundle = makeBusyboxBundle(join(t.path, 'bundle'), { args: ['sleep', '1000'] });
-      assert.equal(run(hyrunBin, [`--root=${root}`, '--cgroup-manager=cgroupfs', 'create', `--bundle=${bundle}`, id], { env: { PATH: tools, HYRUN_DELEGATE: d.path! }, stdio: 'ignore' }).status, 0);
+      assert.equal(run(hyrunBin, [`--root=${root}`, '--cgroup-manager=cgroupfs', 'create', `--bundle=${bundle}`, id], { env: noNode({ PATH: tools, HYRUN_DELEGATE: d.path! }), stdio: 'ignore' }).status, 0);
       for (const globals of [['--root', root], [`--root=${root}`], ['--root', root, '--log-format', 'json'], ['--root', root, '--log', log, '--log-format=json'],
         ['--root', root, '--cgroup-manager', 'cgroupfs'], ['--root', root, '--systemd-cgroup=false'], ['--criu', 'x', '--root', root]]) {
         const r = h([...globals, 'state', id]);

@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync, symlinkSync, readFileSync, existsSync } from 
 import { join } from 'node:path';
 import { guest, hyrun, tempDir } from '../helpers.js';
 import { runGuestInProcess } from '../wasi-harness.js';
-import { native } from '../../src/wasi/native.js';
+import { openat2Usable } from '../../src/wasi/native.js';
 
 const ACCES = '2';
 const tmp = tempDir('hyrun-special-');
@@ -71,8 +71,8 @@ const MEM_SPELLINGS = [
   '/data/proc-abs-link/self/mem', '/dev/innocent-name', '/dev/kmsg', '/dev/loop-disk',
 ];
 
-// sandbox-portable.test.ts runs this file again with HYRUN_NO_NATIVE=1 (resolve.ts alone).
-const mode = native() === null ? 'portable' : 'openat2';
+// sandbox-walk.test.ts runs this file again with HYRUN_NO_OPENAT2=1 (resolve.ts alone).
+const mode = openat2Usable() ? 'openat2' : 'walk';
 {
   test(`every spelling of /proc/PID/mem, sysfs and dangerous devices is ACCES under a guest root (${mode} lookups)`, async () => {
     {

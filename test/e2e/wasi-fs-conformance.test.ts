@@ -6,7 +6,6 @@ import { mkdirSync, writeFileSync, symlinkSync, readFileSync, readdirSync, lstat
 import { join } from 'node:path';
 import { guest, hyrun, tempDir } from '../helpers.js';
 import { RIGHTS } from '../../src/wasi/constants.js';
-import { native } from '../../src/wasi/native.js';
 
 const rights = (...names: (keyof typeof RIGHTS)[]): string => names.reduce((a, n) => a | RIGHTS[n], 0n).toString(16);
 
@@ -191,20 +190,17 @@ test('fs_conformance: every fd_* and path_* call gives the exact preview1 result
     const lines = r.stdout.trimEnd().split('\n');
     const root = lines.find((l) => l.startsWith('root_fdstat '));
     assert.equal(root, `root_fdstat 0 3 ${rights(...DIR_NAMES)} ${rights(...DIR_NAMES, ...FILE_NAMES)}`);
-    // Nanosecond times: exact with the addon; without it (HYRUN_NO_NATIVE=1, sandbox-portable) node's
-    // utimes takes a double, so they are right to about a microsecond (the documented limitation).
-    const exact = native() !== null;
+    // Nanosecond times: exact (utimensat through the addon, which every guest with preopens has).
     const nsLine = (name: string): bigint[] => (lines.find((l) => l.startsWith(`${name} `)) ?? '').split(' ').slice(1).map(BigInt);
     const near = (got: bigint[], want: bigint[], what: string): void => {
       assert.equal(got.length, want.length, what);
       for (let i = 0; i < want.length; i++) {
-        if (exact) assert.equal(got[i], want[i], `${what}: exact to the nanosecond`);
-        else assert.ok(got[i]! - want[i]! < 1000n && want[i]! - got[i]! < 1000n, `${what}: ${got[i]} within 1 µs of ${want[i]}`);
+        assert.equal(got[i], want[i], `${what}: exact to the nanosecond`);
       }
     };
     near(nsLine('times_ns'), [1500000000123456789n, 1600000000987654321n], 'fd_filestat_set_times');
     near(nsLine('path_times_ns'), [1234567890000000001n, 1234567890999999999n], 'path_filestat_set_times');
-    if (exact) assert.ok(lines.includes('mtim_minus_100 1'), 'mtim - 100 ns reads back as set');
+    assert.ok(lines.includes('mtim_minus_100 1'), 'mtim - 100 ns reads back as set');
     const perMode = ['times_ns ', 'path_times_ns ', 'mtim_minus_100 ', 'set_path_times_ns '];
     assert.ok(lines.includes('set_path_times_ns 0'));
     const rest = lines.filter((l) => !l.startsWith('root_fdstat ') && !perMode.some((p) => l.startsWith(p)));

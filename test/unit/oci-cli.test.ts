@@ -8,7 +8,7 @@ import { parseSignal } from '../../src/runtime/lifecycle.js';
 import { loadBundle, validateId, versionAtLeast } from '../../src/oci/config.js';
 import { delegateGlobalArgs, delegateInfo, delegateRoot } from '../../src/runtime/delegate.js';
 import { fallbackFeatures, isFeatures, withHyrun } from '../../src/oci/features.js';
-import { OciError } from '../../src/runtime/errors.js';
+import { OciError } from '../../src/oci/errors.js';
 import { tempDir } from '../helpers.js';
 
 const throwsOci = (f: () => unknown, re: RegExp) => assert.throws(f, (e: unknown) => e instanceof OciError && re.test(e.message));

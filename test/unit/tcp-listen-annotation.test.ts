@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ANNOTATION_TCP_LISTEN, privateConfig, tcpListenAddresses } from '../../src/handlers/wasm.js';
-import { SPEC_ENV } from '../../src/handlers/runtime-dir.js';
+import { SPEC_ENV } from '../../src/wasm/engine.js';
 import { HandlerError } from '../../src/handlers/types.js';
 import type { OciSpec } from '../../src/oci/spec.js';
 

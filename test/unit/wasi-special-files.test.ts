@@ -1,7 +1,7 @@
 // special-files.ts on its own: device numbers, the device rule, filesystem classification.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, statSync } from 'node:fs';
 import { devMajor, devMinor, FsPolicy, KERNEL_FS_TYPES, PROC_SUPER_MAGIC } from '../../src/wasi/special-files.js';
 
 const makedev = (major: number, minor: number): bigint =>
@@ -32,9 +32,17 @@ test('procfs and sysfs are kernel filesystems; a tmpfs or ext4 is not', () => {
   assert.ok(!policy.isKernelFs(0x01021994)); // tmpfs
   assert.ok(!policy.isKernelFs(0xef53)); // ext4
   // The real mounts of this machine, asked through statfs.
-  const proc = statSync('/proc');
-  assert.equal(policy.zoneOf('/proc', proc, -1), 'procRoot');
-  assert.equal(policy.zoneOf('/sys', statSync('/sys'), -1), 'closed');
-  assert.equal(policy.zoneOf('/proc/self', statSync('/proc/self'), -1), 'closed');
-  assert.equal(policy.zoneOf('/tmp', statSync('/tmp'), -1), 'data');
+  const zone = (path: string): string => {
+    const fd = openSync(path, constants.O_RDONLY | constants.O_DIRECTORY);
+    try {
+      const st = fstatSync(fd);
+      return policy.zoneOfHeld(fd, st.dev, st.ino);
+    } finally {
+      closeSync(fd);
+    }
+  };
+  assert.equal(zone('/proc'), 'procRoot');
+  assert.equal(zone('/sys'), 'closed');
+  assert.equal(zone('/proc/self'), 'closed');
+  assert.equal(zone('/tmp'), 'data');
 });

@@ -5,8 +5,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  capMemory, COMPILATION_HINTS_SECTION, describeNonModule, firstTiers, functionBodySizes, functionExportNames, hasWasmMagic, hintedFirstTiers, HINT_LIFTOFF_FIRST,
-  HINT_TURBOFAN_FIRST, looksLikeWat, moduleForEngine, turboFanFirstMax, readFileHead, memoryImports, MemoryCapError, readULeb, sections, writeULeb,
+  capMemory, describeNonModule, functionBodySizes, functionExportNames, hasWasmMagic,
+  looksLikeWat, moduleForEngine, readFileHead, memoryImports, MemoryCapError, readULeb, sections, writeULeb,
 } from '../../src/wasm/binary.js';
 
 // Hand-assembled modules, so the tests do not depend on the code under test to build their input.
@@ -148,7 +148,7 @@ function twoFunctionModule(bigBody: number): Uint8Array {
     ...section(1, [1, 0x60, 0, 1, 0x7f]),
     ...section(3, [2, 0, 0]),
     ...section(7, [1, ...name('big'), 0x00, 1]),
-    ...section(0, [...name(COMPILATION_HINTS_SECTION), 2, 0xff, 0xff]),
+    ...section(0, [...name('compilationHints'), 2, 0xff, 0xff]),
     ...section(10, [2, ...body(small), ...body(big)]),
     ...section(0, [...name('.debug_info'), ...new Array(1000).fill(0xaa)]),
     ...section(0, [...name('name'), 1, 3, 2, 0, ...name('s'), 1, ...name('b')]),
@@ -161,55 +161,14 @@ const customNames = (bytes: Uint8Array): string[] =>
     return Buffer.from(bytes.subarray(len.next, len.next + len.value)).toString();
   });
 
-test('moduleForEngine: one hint per function by body size, placed before the code section; old hints and DWARF dropped', () => {
+test('moduleForEngine: only the name section stays among custom sections (old hints and DWARF dropped)', () => {
   const bytes = twoFunctionModule(5000);
   assert.deepEqual(functionBodySizes(bytes), [4, 5000]);
-  const out = moduleForEngine(bytes, 4096);
-  const ids = sections(out).map((s) => s.id);
-  assert.deepEqual(ids, [1, 3, 7, 0, 10, 0]);
-  assert.deepEqual(customNames(out), [COMPILATION_HINTS_SECTION, 'name']);
-  const hints = sections(out)[3];
-  const tail = Array.from(out.subarray(hints.end - 3, hints.end));
-  assert.deepEqual(tail, [2, HINT_TURBOFAN_FIRST, HINT_LIFTOFF_FIRST]);
+  const out = moduleForEngine(bytes);
+  assert.deepEqual(sections(out).map((s) => s.id), [1, 3, 7, 10, 0]);
+  assert.deepEqual(customNames(out), ['name']);
   // Same behaviour as the original: the engine accepts it and the functions run.
   const run = (m: Uint8Array): number => (new WebAssembly.Instance(new WebAssembly.Module(m)).exports.big as () => number)();
   assert.equal(run(out), 9);
   assert.equal(run(bytes), 9);
-  // Without a threshold: no hints, still only the name section kept.
-  assert.deepEqual(customNames(moduleForEngine(bytes)), ['name']);
-  // At or under the threshold everything starts in TurboFan.
-  const all = moduleForEngine(bytes, 5000);
-  const h = sections(all)[3];
-  assert.deepEqual(Array.from(all.subarray(h.end - 2, h.end)), [HINT_TURBOFAN_FIRST, HINT_TURBOFAN_FIRST]);
-});
-
-test('moduleForEngine leaves the hints out when function and code sections disagree', () => {
-  const bytes = twoFunctionModule(10);
-  const broken = new Uint8Array(bytes);
-  const funcs = sections(broken).find((s) => s.id === 3)!;
-  broken[funcs.start] = 3; // claims three functions, the code section has two (and the section is short now)
-  assert.ok(!customNames(moduleForEngine(broken, 4)).includes(COMPILATION_HINTS_SECTION));
-});
-
-test('turboFanFirstMax: the smallest functions first, up to the budget, never above liftoffAbove', () => {
-  // Everything under the limit fits the budget: the limit stands.
-  assert.equal(turboFanFirstMax([10, 20, 5000, 30], 4096), 4096);
-  assert.equal(turboFanFirstMax([10, 20, 5000, 30], 4096, 60), 4096);
-  // 10 + 20 fit, 30 more would not: functions above 20 bytes start in Liftoff.
-  assert.equal(turboFanFirstMax([30, 10, 5000, 20], 4096, 35), 20);
-  assert.equal(turboFanFirstMax([10, 20, 30], 4096, 5), 0);
-});
-
-test('firstTiers: Liftoff above the limit or beyond the budget, TurboFan for the rest, in function order', () => {
-  assert.deepEqual(firstTiers([4096, 4097, 10], 4096), ['TurboFan', 'Liftoff', 'TurboFan']);
-  // With the budget, the 30-byte function becomes Liftoff-first.
-  assert.deepEqual(firstTiers([30, 10, 20], 4096, 35), ['Liftoff', 'TurboFan', 'TurboFan']);
-  assert.deepEqual(firstTiers([], 4096, 35), []);
-});
-
-test('hintedFirstTiers reads back the tiers moduleForEngine wrote; none without hints', () => {
-  const bytes = twoFunctionModule(5000);
-  assert.deepEqual(hintedFirstTiers(moduleForEngine(bytes, 4096)), ['TurboFan', 'Liftoff']);
-  assert.deepEqual(hintedFirstTiers(moduleForEngine(bytes, 4096, 3)), ['Liftoff', 'Liftoff']);
-  assert.equal(hintedFirstTiers(moduleForEngine(bytes)), undefined);
 });

@@ -9,7 +9,8 @@ import { tempDir, repoRoot } from '../helpers.js';
 import {
   executorSpec, linearMemoryCap, privateConfig, specEnv, wasmHandler, type ContainerSpec,
 } from '../../src/handlers/wasm.js';
-import { defaultCacheDir, ensureRuntimeDir, executorCommand, parseLdd, patchLoader, RUNTIME_MOUNT, SPEC_ENV } from '../../src/handlers/runtime-dir.js';
+import { defaultCacheDir, ensureRuntimeDir, executorCommand, parseLdd, patchLoader } from '../../src/handlers/runtime-dir.js';
+import { RUNTIME_MOUNT, SPEC_ENV } from '../../src/wasm/engine.js';
 import { ociVersionFor } from '../../src/oci/config.js';
 import type { OciSpec } from '../../src/oci/spec.js';
 import type { ContainerRecord, DelegateInfo } from '../../src/handlers/types.js';
@@ -34,8 +35,10 @@ function userConfig(): OciSpec {
 }
 
 /** Reassembles the spec the way executor-main does (SPEC_ENV, SPEC_ENV_1, …, in order). */
-const decodeSpec = (env: string[] | undefined): ContainerSpec => {
-  assert.ok(env && env.length >= 1);
+const decodeSpec = (all: string[] | undefined): ContainerSpec => {
+  // The executor's own setting beside the spec (wrapProcess): one malloc arena.
+  const env = (all ?? []).filter((e) => e !== 'MALLOC_ARENA_MAX=1');
+  assert.ok(env.length >= 1);
   const b64 = env.map((e, i) => {
     const name = i === 0 ? SPEC_ENV : `${SPEC_ENV}_${i}`;
     assert.ok(e.startsWith(`${name}=`), `unexpected env entry ${e.slice(0, 40)}`);
@@ -99,6 +102,8 @@ test('private config: executor as process, absolute root, runtime mount; everyth
   assert.deepEqual(config.process!.args, executorCommand(rt));
   assert.equal(config.process!.args![0], `${RUNTIME_MOUNT}/ld-linux-x86-64.so.2`);
   const spec = decodeSpec(config.process!.env);
+  // Beside the spec, only the executor's malloc setting (wasm.ts wrapProcess).
+  assert.deepEqual(config.process!.env!.filter((e) => !e.startsWith('HYRUN_EXECUTOR_SPEC')), ['MALLOC_ARENA_MAX=1']);
   assert.equal(spec.module, '/app.wasm');
   assert.deepEqual(spec.args, ['/app.wasm', 'a b', '']);
   assert.deepEqual(spec.env, ['PATH=/bin', 'SECRET=x=y']);

@@ -2,7 +2,7 @@
 // flags, then hand over to src/runtime. Every refusal: one line on stderr, one error line in --log.
 import { basename } from 'node:path';
 import { OLD_CRUN_MAX_OCI_VERSION, validateId } from '../../oci/config.js';
-import { OciError } from '../../runtime/errors.js';
+import { OciError } from '../../oci/errors.js';
 import { Logger, type LogFormat } from '../../runtime/log.js';
 import { DEFAULT_ROOT } from '../../runtime/state.js';
 import { setDebugSink, type GlobalOptions } from '../../runtime/delegate.js';

@@ -1,7 +1,7 @@
 // runc-style argument parsing: global flags, the command, its flags, then positionals.
 // Accepts `--flag value`, `--flag=value`, `-f value`, and `--bool`/`--bool=true|false` (as go's flag
 // package does, which engines rely on). Anything unknown is one clear error line.
-import { OciError } from '../../runtime/errors.js';
+import { OciError } from '../../oci/errors.js';
 
 export interface FlagSpec {
   /** Canonical name (without dashes) first, then aliases: ['bundle', 'b']. */

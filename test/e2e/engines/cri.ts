@@ -4,7 +4,7 @@
 // containerd --config` run on it by the test, as an operator would. CNI: Debian's
 // containernetworking-plugins (bridge + host-local + loopback) on an unusual bridge and subnet.
 // The sandbox image is a static pause program built here (engines/pause.c).
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +20,22 @@ export const CNI_BIN = '/usr/lib/cni';
 export const PAUSE_IMAGE = 'localhost/hyrun-test/pause:latest';
 
 /** Why the CRI tests cannot run (what is missing), or undefined. */
+/**
+ * Starts a daemon in a private mount namespace where this machine's node binaries are covered by an
+ * empty file, with a PATH of the system directories (docs/node.md: the node has no Node.js; hyrun
+ * brings its own). The daemon keeps the child's pid (unshare and sh exec it).
+ */
+export function spawnWithoutNode(cmd: string, args: string[], options: SpawnOptions): ChildProcess {
+  const nodes = ['/usr/bin/node', '/usr/bin/nodejs', '/usr/local/bin/node', '/usr/local/bin/nodejs'].filter((p) => existsSync(p));
+  const empty = join(tmpdir(), `hyrun-no-node-${process.pid}`);
+  writeFileSync(empty, '');
+  const script = 'while [ "$1" != -- ]; do mount --bind "$HYRUN_TEST_EMPTY" "$1" || exit 99; shift; done; shift; exec "$@"';
+  return spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', ...nodes, '--', cmd, ...args], {
+    ...options,
+    env: { ...(options.env ?? process.env), PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HYRUN_TEST_EMPTY: empty },
+  });
+}
+
 export function criMissing(extra: string[] = []): string | undefined {
   const missing = [CRICTL, ...extra].filter((f) => !existsSync(f));
   if (missing.length) return `missing ${missing.join(', ')} (the CRI test tools of ../shared/cri, see its README)`;
@@ -61,6 +77,8 @@ export interface CriNode {
   mustCrictl(args: string[], options?: { timeout?: number; input?: string }): Result;
   ctr(args: string[], options?: { timeout?: number }): Result;
   log(): string;
+  /** /proc/PID/mountinfo of the daemon: its mount namespace (spawnWithoutNode), where containers' mounts live. */
+  mountinfo: string;
   stop(): Promise<void>;
 }
 
@@ -110,7 +128,8 @@ export async function startCriNode(options: CriNodeOptions): Promise<CriNode> {
   const logPath = join(dir, 'containerd.log');
   const logFd = openSync(logPath, 'a');
   // The shims inherit this environment, and hyrun with them: its runtime dir goes to the test's cache.
-  const child: ChildProcess = spawn('containerd', ['--config', config, '--log-level', 'debug'], {
+  // The daemon (and so the shims and hyrun) cannot reach this machine's node: the installed copy runs its own.
+  const child: ChildProcess = spawnWithoutNode('containerd', ['--config', config, '--log-level', 'debug'], {
     stdio: ['ignore', logFd, logFd], env: { ...process.env, HYRUN_CACHE_DIR: cacheDir },
   });
   closeSync(logFd);
@@ -152,7 +171,7 @@ export async function startCriNode(options: CriNodeOptions): Promise<CriNode> {
     throw new Error(`${String(error)}\n--- containerd log (tail)\n${text.slice(-6000)}`);
   }
   return {
-    dir, socket, config, cacheDir, cgroupParent, bridge: options.bridge, crictl, ctr, log, stop,
+    dir, socket, config, cacheDir, cgroupParent, bridge: options.bridge, crictl, ctr, log, stop, mountinfo: `/proc/${child.pid}/mountinfo`,
     mustCrictl(args, o) {
       const r = crictl(args, o);
       if (r.status !== 0) throw new Error(`${describe('crictl', args)} failed: ${explain(r)}\n--- containerd log (tail)\n${log().slice(-4000)}`);
@@ -237,7 +256,8 @@ export async function startCrioNode(options: CriNodeOptions): Promise<CriNode> {
   writeFileSync(crictlConfig, `runtime-endpoint: unix://${socket}\nimage-endpoint: unix://${socket}\ntimeout: 60\n`);
   const logPath = join(dir, 'crio.log');
   const logFd = openSync(logPath, 'a');
-  const child: ChildProcess = spawn(CRIO, ['--config', config, '--config-dir', dropIns, '--log-level', 'info'], {
+  // Like containerd's: CRI-O, conmon and hyrun run where this machine's node is hidden.
+  const child: ChildProcess = spawnWithoutNode(CRIO, ['--config', config, '--config-dir', dropIns, '--log-level', 'info'], {
     stdio: ['ignore', logFd, logFd], env: { ...process.env, HYRUN_CACHE_DIR: cacheDir, HYRUN_DELEGATE: join(delegateDir, 'crun') },
   });
   closeSync(logFd);
@@ -279,7 +299,7 @@ export async function startCrioNode(options: CriNodeOptions): Promise<CriNode> {
     throw new Error(`${String(error)}\n--- crio log (tail)\n${text.slice(-6000)}`);
   }
   return {
-    dir, socket, config, cacheDir, cgroupParent, bridge: options.bridge, crictl, log, stop,
+    dir, socket, config, cacheDir, cgroupParent, bridge: options.bridge, crictl, log, stop, mountinfo: `/proc/${child.pid}/mountinfo`,
     ctr: () => { throw new Error('no ctr for CRI-O'); },
     mustCrictl(args, o) {
       const r = crictl(args, o);

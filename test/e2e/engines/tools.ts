@@ -74,10 +74,10 @@ export function cannotRun(tools: string[]): string | undefined {
   return undefined;
 }
 
-/** Mount points at or below `dir` (deepest first), read from /proc/self/mountinfo. */
-export function mountsUnder(dir: string): string[] {
+/** Mount points at or below `dir` (deepest first), read from /proc/self/mountinfo (or another process's mount namespace). */
+export function mountsUnder(dir: string, mountinfo = '/proc/self/mountinfo'): string[] {
   const unescape = (s: string): string => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-  return readFileSync('/proc/self/mountinfo', 'utf8')
+  return readFileSync(mountinfo, 'utf8')
     .split('\n')
     .map((line) => line.split(' ')[4])
     .filter((p): p is string => p !== undefined)

@@ -1,0 +1,264 @@
+// WASI 0.2 command components: recognised by the binary header (layer 1), transpiled once by
+// jco-transpile (transpile.ts, its own bundle) into core modules plus canonical-ABI glue, cached by
+// the component's sha256 and the transpiler's version, then run against hyrun's own WASI 0.2 host
+// (src/wasi/p2), never jco's preview2-shim. A cached start loads no transpiler: it reads the
+// glue (from V8's code cache) and the core modules, compiles them as modules are compiled
+// (flags.ts, with the --memory cap), instantiates and calls wasi:cli/run's `run`.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { Script } from 'node:vm';
+import type { WasiOptions } from '../wasi/context.js';
+import { ProcExit } from '../wasi/errors.js';
+import { P2Host, P2_WORLD } from '../wasi/p2/host.js';
+import { AddonRequiredError } from '../wasi/preopen.js';
+import { functionExportNames } from './binary.js';
+import { LaunchError } from './engine.js';
+import { compileForEngine } from './flags.js';
+import { capToLimit } from './load.js';
+import type { ResultMessage } from './protocol.js';
+import { formatTrap, isTrap } from './trap.js';
+import type * as TranspileModule from './transpile.js';
+
+/**
+ * The cache key's second half: the transpiler's version and the shape of what hyrun keeps of its
+ * output (bump GLUE_FORMAT when toCommonJs or meta.json change).
+ */
+const GLUE_FORMAT = 1;
+export const TRANSPILER_TAG = `${typeof __HYRUN_TRANSPILER__ === 'string' ? __HYRUN_TRANSPILER__ : 'jco-transpile'}.g${GLUE_FORMAT}`.replace(/[^\w.@-]/g, '_');
+
+/** What is kept about a transpiled component beside its glue and core modules. */
+interface Meta {
+  /** interface -> the names the glue takes from it (`const { a, b } = imports['wasi:cli/environment']`). */
+  needs: Record<string, string[]>;
+  /** The component's exports, as the transpiler names them (`wasi:cli/run@0.2.12`, `run`, …). */
+  exports: string[];
+  cores: string[];
+}
+
+interface Cached { dir: string; meta: Meta; cached: boolean }
+
+/** What the glue destructures from each import object: exactly what the host must provide. */
+export function glueNeeds(glue: string): Record<string, string[]> {
+  const needs: Record<string, string[]> = {};
+  for (const m of glue.matchAll(/const \{([^}]*)\} = imports\['([^']+)'\];/g)) {
+    const names = m[1]!.split(',').map((part) => part.split(':')[0]!.trim()).filter((n) => n !== '');
+    needs[m[2]!] = [...new Set([...(needs[m[2]!] ?? []), ...names])];
+  }
+  return needs;
+}
+
+/**
+ * Loads the transpiler bundle, dist/hyrun-transpile.cjs: beside this bundle, or two levels up from
+ * the per-file build (dist/src/wasm, tests). Only the bundle: it alone runs the transpiler's own
+ * WASI imports on hyrun's host (transpiler-wasi.ts).
+ */
+function transpiler(): typeof TranspileModule {
+  for (const rel of ['./hyrun-transpile.cjs', '../../hyrun-transpile.cjs']) {
+    const bundle = new URL(rel, import.meta.url);
+    if (existsSync(bundle)) return createRequire(import.meta.url)(bundle.pathname) as typeof TranspileModule;
+  }
+  throw new LaunchError('the component transpiler (dist/hyrun-transpile.cjs) is missing: run npm run build', 125);
+}
+
+/**
+ * The component's transpiled form, from `cacheDir` or made now and stored there (atomically: a
+ * directory renamed into place, so a concurrent start sees all of it or none). A component the
+ * transpiler refuses is one LaunchError, and nothing is stored.
+ */
+export async function transpiled(path: string, bytes: Uint8Array, cacheDir: string): Promise<Cached> {
+  const digest = createHash('sha256').update(bytes).digest('hex');
+  const parent = join(cacheDir, TRANSPILER_TAG);
+  const dir = join(parent, digest);
+  try {
+    return { dir, meta: JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as Meta, cached: true };
+  } catch {
+    // Not cached yet (or damaged: made again below).
+  }
+  const t = transpiler();
+  let out: TranspileModule.Transpiled;
+  try {
+    out = await t.transpileComponent(bytes);
+  } catch (e) {
+    if (e instanceof t.TranspileError) throw new LaunchError(`${path} is not a valid WebAssembly component: ${e.message}`, 126);
+    throw e;
+  }
+  const meta: Meta = { needs: glueNeeds(out.glue), exports: out.exports, cores: Object.keys(out.cores) };
+  let tmp: string;
+  try {
+    mkdirSync(parent, { recursive: true });
+    tmp = mkdtempSync(join(parent, '.new-'));
+  } catch (e) {
+    throw new LaunchError(`cannot write the transpile cache in ${parent} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); set HYRUN_CACHE_DIR to a directory you may write`, 125);
+  }
+  try {
+    writeFileSync(join(tmp, 'glue.cjs'), out.glue);
+    for (const [name, data] of Object.entries(out.cores)) writeFileSync(join(tmp, name), data);
+    writeFileSync(join(tmp, 'meta.json'), JSON.stringify(meta));
+    publish(tmp, dir);
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    // Another start put the same output there first: use it.
+    if (!existsSync(join(dir, 'meta.json'))) throw e;
+  }
+  return { dir, meta, cached: false };
+}
+
+/**
+ * Renames the finished `tmp` to `dir`. A complete `dir` (another start's, possibly being read
+ * now) is kept and `tmp` dropped; only a damaged one (no meta.json, written last) is replaced.
+ */
+function publish(tmp: string, dir: string): void {
+  try {
+    renameSync(tmp, dir);
+    return;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
+  }
+  if (existsSync(join(dir, 'meta.json'))) {
+    rmSync(tmp, { recursive: true, force: true });
+    return;
+  }
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(tmp, dir);
+}
+
+/** The glue's `instantiate`, compiled from V8's code cache beside it when there is one (written after the first run). */
+function loadGlue(dir: string): { instantiate: Instantiate; saveCache: () => void } {
+  const file = join(dir, 'glue.cjs');
+  const cacheFile = `${file}.cache`;
+  let cachedData: Buffer | undefined;
+  try {
+    cachedData = readFileSync(cacheFile);
+  } catch {
+    cachedData = undefined;
+  }
+  const script = new Script(`(function (module, exports) {${readFileSync(file, 'utf8')}\n})`, { filename: file, cachedData });
+  const mod = { exports: {} as { instantiate: Instantiate } };
+  (script.runInThisContext() as (m: typeof mod, e: object) => void)(mod, mod.exports);
+  const saveCache = (): void => {
+    if (cachedData !== undefined && !script.cachedDataRejected) return;
+    try {
+      const tmp = `${cacheFile}.${process.pid}`;
+      writeFileSync(tmp, script.createCachedData());
+      renameSync(tmp, cacheFile);
+    } catch {
+      // Only start-up time is lost.
+    }
+  };
+  return { instantiate: mod.exports.instantiate, saveCache };
+}
+
+type Instantiate = (getCoreModule: (name: string) => WebAssembly.Module, imports: object) => Record<string, Record<string, unknown>>;
+
+/** `interface` or `interface#name` for everything the component imports that the host does not serve. */
+export function unserved(needs: Record<string, string[]>, served: Record<string, Record<string, unknown>>): string[] {
+  const out: string[] = [];
+  for (const [iface, names] of Object.entries(needs)) {
+    const have = served[iface];
+    if (have === undefined) out.push(iface);
+    else for (const name of names) if (!(name in have)) out.push(`${iface}#${name}`);
+  }
+  return out;
+}
+
+/** The exported `run` of wasi:cli/run, or a LaunchError saying what the component is instead. */
+function commandExport(path: string, exports: string[]): string {
+  const run = exports.find((e) => /^wasi:cli\/run@/.test(e));
+  if (run !== undefined) return run;
+  if (exports.some((e) => e.startsWith('wasi:http/incoming-handler'))) {
+    throw new LaunchError(`${path} is an HTTP component (it exports wasi:http/incoming-handler); hyrun runs command components (wasi:cli/run) only so far`, 126);
+  }
+  throw new LaunchError(`${path} is not a command component: it exports no wasi:cli/run (its exports: ${exports.join(', ') || 'none'})`, 126);
+}
+
+export interface ComponentRun {
+  path: string;
+  bytes: Uint8Array;
+  cacheDir: string;
+  memoryLimit?: number;
+  options: WasiOptions;
+  trace?: (what: string) => void;
+}
+
+/** Runs a command component to its end; LaunchError when it cannot start, else how it ended. */
+export async function runComponent(r: ComponentRun): Promise<ResultMessage> {
+  const { dir, meta, cached } = await transpiled(r.path, r.bytes, r.cacheDir);
+  r.trace?.(cached ? 'component from the transpile cache' : 'component transpiled');
+  const runName = commandExport(r.path, meta.exports);
+  const host = new P2Host(r.options);
+  try {
+    const missing = unserved(meta.needs, host.importObject());
+    if (missing.length > 0) throw new LaunchError(`${r.path} imports what hyrun does not serve (hyrun serves ${P2_WORLD}): ${missing.join(', ')}`, 126);
+    const modules = new Map<string, WebAssembly.Module>();
+    let exportNames: Record<number, string> = {};
+    for (const name of meta.cores) {
+      let bytes: Uint8Array = readFileSync(join(dir, name));
+      if (r.memoryLimit !== undefined) bytes = capToLimit(r.path, bytes, r.memoryLimit);
+      // Every core module under the engine's flags (flags.ts: given when node starts).
+      modules.set(name, compileForEngine(bytes));
+      // The first core module is the component's own code: its export names name trap frames.
+      if (modules.size === 1) exportNames = functionExportNames(bytes);
+    }
+    r.trace?.('core modules compiled');
+    const glue = loadGlue(dir);
+    try {
+      host.start();
+    } catch (e) {
+      if (e instanceof AddonRequiredError) throw new LaunchError(e.message, 125);
+      throw e;
+    }
+    return runInstance(glue, modules, host, runName, exportNames, r.trace);
+  } finally {
+    host.dispose();
+  }
+}
+
+function runInstance(glue: ReturnType<typeof loadGlue>, modules: Map<string, WebAssembly.Module>, host: P2Host, runName: string,
+  exportNames: Record<number, string>, trace?: (what: string) => void): ResultMessage {
+  const ended = (e: unknown): ResultMessage => {
+    if (e instanceof ProcExit) return { type: 'exit', code: e.code };
+    if (isTrap(e)) return { type: 'trap', message: formatTrap(e, exportNames) };
+    // The glue's own checks of what the guest passes (a u8 out of range, a bad handle, invalid
+    // UTF-8): the guest broke the canonical ABI, which wasmtime traps on too.
+    if (thrownByGlue(e)) return { type: 'trap', message: `wasm trap: canonical ABI: ${(e as Error).message}`.replace(/\s*\n\s*/g, ' ') };
+    return { type: 'error', message: `WASI host failure: ${(e as Error)?.stack ?? String(e)}` };
+  };
+  let exports: Record<string, Record<string, unknown>>;
+  try {
+    exports = glue.instantiate((name) => modules.get(name) ?? missingCore(name), host.importObject());
+  } catch (e) {
+    return ended(e);
+  }
+  trace?.('instantiated');
+  try {
+    (exports[runName]!.run as () => void)();
+    return { type: 'exit', code: 0 };
+  } catch (e) {
+    // `run` returning err: the glue throws its payload wrapped (ComponentError); the exit status is 1, as wasmtime's.
+    if ((e as object | null)?.constructor?.name === 'ComponentError') return { type: 'exit', code: 1 };
+    return ended(e);
+  } finally {
+    // After the run: the cache then holds every glue function the run compiled, not only instantiate's.
+    glue.saveCache();
+  }
+}
+
+/** Whether an error was thrown by the glue's own code (its first frame is in glue.cjs), not by hyrun's host. */
+function thrownByGlue(e: unknown): boolean {
+  if (!(e instanceof Error) || typeof e.stack !== 'string') return false;
+  const first = e.stack.split('\n').find((l) => /^\s+at /.test(l));
+  return first !== undefined && /[/(]glue\.cjs:\d+:\d+\)?$/.test(first);
+}
+
+const missingCore = (name: string): never => {
+  throw new Error(`the glue asks for a core module the transpiler did not produce: ${name}`);
+};
+
+/** Transpiled outputs in `cacheDir` (for tests and cache housekeeping): digest directories per transpiler tag. */
+export function cachedComponents(cacheDir: string): string[] {
+  if (!existsSync(cacheDir)) return [];
+  return readdirSync(cacheDir).flatMap((tag) => (tag.startsWith('.') ? [] : readdirSync(join(cacheDir, tag)).filter((d) => !d.startsWith('.')).map((d) => join(tag, d))));
+}

@@ -1,0 +1,44 @@
+// The transpiler side of components: jco-transpile turns a component into its core modules plus
+// JavaScript glue (the canonical ABI's lifting and lowering). Its own bundle
+// (dist/hyrun-transpile.cjs, ~1 MB of JS and 6 MB of Wasm of its own), loaded by component.ts
+// only when a component is not in the cache yet: a cached start never loads it.
+import { transpileBytes } from '@bytecodealliance/jco-transpile';
+import { toCommonJs, TranspileError } from './glue.js';
+
+/** What the glue needs rewritten, and what it asks of the host. */
+export interface Transpiled {
+  /** Core module file name -> bytes, as the glue's getCoreModule names them. */
+  cores: Record<string, Uint8Array>;
+  /** The glue, as a CommonJS body: `module.exports = { instantiate }`. */
+  glue: string;
+  /** The component's exports (`wasi:cli/run@0.2.12`, …). */
+  exports: string[];
+}
+
+export { TranspileError };
+
+/**
+ * Transpiles with the WASI shim off (every wasi:* import is left to hyrun's host, by unversioned
+ * interface name) and synchronous instantiation (a command runs to its end on this thread).
+ */
+export async function transpileComponent(bytes: Uint8Array): Promise<Transpiled> {
+  let files: Record<string, Uint8Array>;
+  let exports: [string, string][];
+  try {
+    ({ files, exports } = await transpileBytes(bytes, {
+      name: 'component', instantiation: 'sync', wasiShim: false, emitTypescriptDeclarations: false,
+      nodejsCompat: false, base64Cutoff: Number.MAX_SAFE_INTEGER, noComponentErrorWrapping: false,
+    } as Parameters<typeof transpileBytes>[1]));
+  } catch (e) {
+    const text = String((e as Error)?.message ?? e).split('\n').map((l) => l.trim()).filter((l) => l !== '');
+    throw new TranspileError(text.slice(0, 3).join(': ') || 'the transpiler failed');
+  }
+  const cores: Record<string, Uint8Array> = {};
+  let glue: string | undefined;
+  for (const [name, data] of Object.entries(files)) {
+    if (name.endsWith('.wasm')) cores[name] = data;
+    else if (name.endsWith('.js')) glue = new TextDecoder().decode(data);
+  }
+  if (glue === undefined) throw new TranspileError('the transpiler produced no glue');
+  return { cores, glue: toCommonJs(glue), exports: exports.map(([name]) => name) };
+}
