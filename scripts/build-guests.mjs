@@ -21,9 +21,13 @@ const seen = new Map();
 
 const newer = (src, dst) => existsSync(dst) && statSync(dst).mtimeMs >= statSync(src).mtimeMs;
 const list = (dir, ext) => (existsSync(dir) ? readdirSync(dir).filter((f) => extname(f) === ext).map((f) => join(dir, f)) : []);
+// clang's wasm driver runs any `wasm-opt` it finds on PATH after linking, which strips the name
+// section (trap lines then name no guest function). npm puts node_modules/.bin first on PATH, and
+// binaryen (a dependency of jco) has a wasm-opt there: the toolchains get a PATH without it.
+const toolPath = (process.env.PATH ?? '').split(':').filter((d) => d !== '' && !d.endsWith('/node_modules/.bin')).join(':');
 const run = (cmd, args) => {
   try {
-    execFileSync(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+    execFileSync(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, PATH: toolPath } });
   } catch (e) {
     console.error(`build-guests: ${cmd} ${args.join(' ')} failed`);
     process.exit(1);
