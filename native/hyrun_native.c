@@ -148,6 +148,23 @@ static int get_stat_out(napi_env env, napi_value v, uint64_t **out) {
   return 0;
 }
 
+// The (dirfd, path, i32, i32, stat out) calls: get_dirfd_path's results (-1, -2, -3, or 0).
+static int get_path_i32_i32_out(napi_env env, napi_callback_info info, napi_value *argv, int32_t *dirfd, char *path,
+                                int32_t *a, int32_t *b, uint64_t **out) {
+  int p = get_dirfd_path(env, info, 5, argv, dirfd, path);
+  if (p != 0) return p;
+  if (get_i32(env, argv[2], a) || get_i32(env, argv[3], b) || get_stat_out(env, argv[4], out)) return -1;
+  return 0;
+}
+
+// fstat(fd) into out: 0 or -errno.
+static int stat_fd(long fd, uint64_t *out) {
+  struct stat st;
+  if (fstat((int)fd, &st) != 0) return -errno;
+  fill_stat(&st, out);
+  return 0;
+}
+
 // statat2(dirfd, path, flags, resolve, out) -> 0 or -errno: opens path with O_PATH|flags under the
 // resolve rules, fstats it into out (dev ino mode nlink size atim mtim ctim rdev), closes it.
 static napi_value js_statat2(napi_env env, napi_callback_info info) {
@@ -155,19 +172,14 @@ static napi_value js_statat2(napi_env env, napi_callback_info info) {
   int32_t dirfd, flags, resolve;
   uint64_t *out;
   char path[PATH_BYTES];
-  int p = get_dirfd_path(env, info, 5, argv, &dirfd, path);
+  int p = get_path_i32_i32_out(env, info, argv, &dirfd, path, &flags, &resolve, &out);
   if (p == -1) return NULL;
   if (p < -1) return make_int(env, path_errno(p));
-  if (get_i32(env, argv[2], &flags) || get_i32(env, argv[3], &resolve) || get_stat_out(env, argv[4], &out)) return NULL;
   long fd = do_openat2(dirfd, path, flags | O_PATH, 0, (uint64_t)(uint32_t)resolve);
   if (fd < 0) return make_int(env, fd);
-  struct stat st;
-  int r = fstat((int)fd, &st);
-  int e = errno;
+  int r = stat_fd(fd, out);
   close((int)fd);
-  if (r != 0) return make_int(env, -e);
-  fill_stat(&st, out);
-  return make_int(env, 0);
+  return make_int(env, r);
 }
 
 // fstatat(dirfd, name, flags, out) -> 0 or -errno (same layout as statat2). The kernel resolves
@@ -193,10 +205,7 @@ static napi_value js_fstat(napi_env env, napi_callback_info info) {
   int32_t fd;
   uint64_t *out;
   if (get_args(env, info, 2, argv) || get_i32(env, argv[0], &fd) || get_stat_out(env, argv[1], &out)) return NULL;
-  struct stat st;
-  if (fstat(fd, &st) != 0) return make_int(env, -errno);
-  fill_stat(&st, out);
-  return make_int(env, 0);
+  return make_int(env, stat_fd(fd, out));
 }
 
 // fstatfs(fd) -> the filesystem's magic number (f_type, >= 0), or -errno.
@@ -296,19 +305,16 @@ static napi_value js_openat(napi_env env, napi_callback_info info) {
   int32_t dirfd, flags, mode;
   uint64_t *out;
   char path[PATH_BYTES];
-  int p = get_dirfd_path(env, info, 5, argv, &dirfd, path);
+  int p = get_path_i32_i32_out(env, info, argv, &dirfd, path, &flags, &mode, &out);
   if (p == -1) return NULL;
   if (p < -1) return make_int(env, path_errno(p));
-  if (get_i32(env, argv[2], &flags) || get_i32(env, argv[3], &mode) || get_stat_out(env, argv[4], &out)) return NULL;
   int fd = openat(dirfd, path, flags | O_CLOEXEC, (mode_t)mode);
   if (fd < 0) return make_int(env, -errno);
-  struct stat st;
-  if (fstat(fd, &st) != 0) {
-    int e = errno;
+  int r = stat_fd(fd, out);
+  if (r != 0) {
     close(fd);
-    return make_int(env, -e);
+    return make_int(env, r);
   }
-  fill_stat(&st, out);
   return make_int(env, fd);
 }
 
