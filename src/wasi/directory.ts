@@ -5,8 +5,8 @@ import { Descriptor, type Filestat } from './descriptor.js';
 import { errnoCode, WasiError } from './errors.js';
 import { setFdTimes, toFilestat } from './filestat.js';
 import { CHANGE_FILE_RIGHTS, FILE_RIGHTS } from './file.js';
-import { ST, statBuffer, type Native } from './native.js';
-import { addon, AT_SYMLINK_NOFOLLOW, hostError, O_DIRECTORY, type DirectoryAnchor, type SandboxRoot } from './resolve.js';
+import { AT_SYMLINK_NOFOLLOW, O_DIRECTORY, ST, statBuffer, type Native } from './native.js';
+import { addon, hostError, type DirectoryAnchor, type SandboxRoot } from './resolve.js';
 import { INFO_FILES, type Zone } from './special-files.js';
 
 /** Rights of a directory descriptor itself (wasmtime's set for directories). */

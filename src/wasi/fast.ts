@@ -16,7 +16,7 @@ import * as fs from 'node:fs';
 import { FILETYPE } from './constants.js';
 import { DirectoryDescriptor } from './directory.js';
 import type { GuestMemory } from './memory.js';
-import { native, openat2Usable, RESOLVE, ST, statBuffer } from './native.js';
+import { AT_SYMLINK_NOFOLLOW, native, openat2Usable, RESOLVE, ST, statBuffer } from './native.js';
 import { MAX_PATH_BYTES } from './resolve.js';
 
 const BENEATH = RESOLVE.BENEATH | RESOLVE.NO_XDEV | RESOLVE.NO_MAGICLINKS;
@@ -24,7 +24,6 @@ const IN_ROOT = RESOLVE.IN_ROOT | RESOLVE.NO_XDEV | RESOLVE.NO_MAGICLINKS;
 /** The confinement for lookups from `dir`: the guest's `/` is a root, any other descriptor a capability. */
 const modeFor = (dir: DirectoryDescriptor): number =>
   dir.root.isGuestRoot && dir.inoNumber === dir.root.ino && dir.devNumber === dir.root.dev ? IN_ROOT : BENEATH;
-const AT_SYMLINK_NOFOLLOW = 0x100;
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
 const S_IFLNK = 0o120000;

@@ -13,6 +13,13 @@ import { fileURLToPath } from 'node:url';
 /** The addon's file name, next to the bundles in dist/ and in the runtime directory. */
 export const NATIVE_FILE = 'hyrun-native.node';
 
+/** Linux open(2) and *at flags the WASI host passes to the addon (node's fs.constants lacks O_PATH). */
+export const O_PATH = 0o10000000;
+export const O_DIRECTORY = 0o200000;
+export const O_NOFOLLOW = 0o400000;
+export const AT_SYMLINK_NOFOLLOW = 0x100;
+export const AT_REMOVEDIR = 0x200;
+
 /** openat2's resolve flags (linux/openat2.h). */
 export const RESOLVE = { NO_XDEV: 0x01, NO_MAGICLINKS: 0x02, NO_SYMLINKS: 0x04, BENEATH: 0x08, IN_ROOT: 0x10 } as const;
 
@@ -124,7 +131,7 @@ function load(): Native | null {
     // walk on held descriptors needs only openat.
     if (process.env.HYRUN_NO_OPENAT2 === '1') whyNoOpenat2 = 'HYRUN_NO_OPENAT2=1';
     else {
-      const probe = addon.openat2(-100, '/', 0o10000000 /* O_PATH */, 0, RESOLVE.NO_MAGICLINKS);
+      const probe = addon.openat2(-100, '/', O_PATH, 0, RESOLVE.NO_MAGICLINKS);
       if (probe >= 0) {
         closeSync(probe);
         hasOpenat2 = true;

@@ -18,7 +18,8 @@ import { FileDescriptor, FILE_RIGHTS, WRITE_RIGHTS } from './file.js';
 import { fastOpenDirectory, fastOpenFile } from './fast.js';
 import { missingRights } from './fd.js';
 import { filetypeOf, setPathTimes, toFilestat } from './filestat.js';
-import { addon, assertMutable, assertNotMountPoint, AT_REMOVEDIR, hostError, MAX_PATH_BYTES, openResolved, resolve, sameInode, type HostStat, type Resolved } from './resolve.js';
+import { AT_REMOVEDIR } from './native.js';
+import { addon, assertMutable, assertNotMountPoint, hostError, MAX_PATH_BYTES, openResolved, resolve, sameInode, type HostStat, type Resolved } from './resolve.js';
 import { StdioDescriptor } from './stdio.js';
 
 /** What a descriptor on a kernel filesystem may do: look, never change. */

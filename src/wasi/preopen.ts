@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import { posix } from 'node:path';
 import type { WasiContext } from './context.js';
 import { DirectoryDescriptor, DIRECTORY_INHERITING_RIGHTS, DIRECTORY_RIGHTS } from './directory.js';
-import { addonRequiredMessage, native, openat2Usable, RESOLVE } from './native.js';
+import { addonRequiredMessage, native, O_NOFOLLOW, O_PATH, openat2Usable, RESOLVE } from './native.js';
 import { fstatHeld, SandboxRoot } from './resolve.js';
 import type { Zone } from './special-files.js';
 
@@ -108,7 +108,7 @@ function fastLookupsSafe(root: SandboxRoot): boolean {
   const n = native();
   if (n === null || !openat2Usable() || root.zone !== 'data') return false;
   for (const rel of root.hidden()) {
-    const fd = n.openat2(root.fd, rel, fs.constants.O_NOFOLLOW | 0o10000000 /* O_PATH */, 0, RESOLVE.BENEATH | RESOLVE.NO_XDEV | RESOLVE.NO_MAGICLINKS);
+    const fd = n.openat2(root.fd, rel, O_NOFOLLOW | O_PATH, 0, RESOLVE.BENEATH | RESOLVE.NO_XDEV | RESOLVE.NO_MAGICLINKS);
     if (fd >= 0) fs.closeSync(fd);
     if (fd !== -18 /* EXDEV: a mount point */) return false;
   }

@@ -40,7 +40,7 @@
 //    (assertMutable), and mount points themselves cannot be removed or renamed (BUSY).
 import { ERRNO } from './constants.js';
 import { errnoCode, WasiError } from './errors.js';
-import { native, ST, statBuffer, type Native } from './native.js';
+import { AT_SYMLINK_NOFOLLOW, native, O_DIRECTORY, O_NOFOLLOW, O_PATH, ST, statBuffer, type Native } from './native.js';
 import { FsPolicy, INFO_FILES, type Zone } from './special-files.js';
 
 /** Symlink expansions allowed in one lookup before LOOP (Linux uses 40 as well). */
@@ -48,11 +48,6 @@ export const MAX_SYMLINK_EXPANSIONS = 40;
 /** A guest path of this many UTF-8 bytes or more is NAMETOOLONG, as Linux's PATH_MAX (which counts the NUL). */
 export const MAX_PATH_BYTES = 4096;
 
-export const O_PATH = 0o10000000;
-export const O_DIRECTORY = 0o200000;
-export const O_NOFOLLOW = 0o400000;
-export const AT_SYMLINK_NOFOLLOW = 0x100;
-export const AT_REMOVEDIR = 0x200;
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
 const S_IFLNK = 0o120000;

@@ -12,10 +12,7 @@
 // Refusals are ACCES: the object exists, the guest may not have it.
 import * as fs from 'node:fs';
 import { errnoCode } from './errors.js';
-import { native, ST, statBuffer } from './native.js';
-
-const O_PATH = 0o10000000;
-const O_NOFOLLOW = 0o400000;
+import { native, O_NOFOLLOW, O_PATH, ST, statBuffer } from './native.js';
 
 /** f_type of the filesystems whose files are kernel interfaces rather than data. */
 export const KERNEL_FS_TYPES: ReadonlyMap<number, string> = new Map([
