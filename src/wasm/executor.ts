@@ -121,9 +121,11 @@ async function runComponentFile(spec: WasmRunSpec, options: RunOptions): Promise
   if (spec.tcpListen?.length) throw new LaunchError('--tcplisten is not served to components yet (wasi:sockets is not done)', 125);
   if (spec.componentCache === undefined) throw new LaunchError(`${spec.module} is a WebAssembly component, and this executor has no cache directory to transpile it into`, 125);
   // Lazy: modules never load the WASI 0.2 host.
-  const { runComponent } = await import('./component.js');
+  const { fileIdentity, runComponent } = await import('./component.js');
+  // The identity first, then the bytes: a write in between changes the identity, never the reverse.
+  const identity = fileIdentity(spec.module);
   const r = await runComponent({
-    path: spec.module, bytes: await readModuleFile(spec.module), cacheDir: spec.componentCache, memoryLimit: spec.memoryLimit,
+    path: spec.module, identity, bytes: await readModuleFile(spec.module), cacheDir: spec.componentCache, memoryLimit: spec.memoryLimit,
     options: { args: spec.args, env: spec.env, preopens: spec.preopens, hiddenPaths: spec.hiddenPaths, stdio: options.stdio }, trace,
   });
   trace('guest ended');
