@@ -1,8 +1,9 @@
 // wasi:sockets — network, instance-network, tcp, tcp-create-socket, udp, udp-create-socket. The
 // sockets themselves live on the net thread (src/wasm/net-server.ts), whose event loop node needs
 // for them; each call here is one synchronous request over the io broker. The network resource
-// carries the policy: without access (the host, no --allow-net) there is no net thread, and every
-// bind and connect answers `access-denied`, as wasmtime does without `-S inherit-network`.
+// carries the policy: without access (the host, no --allow-net) there is no net thread, and
+// creating a socket (and any bind or connect) answers `access-denied`, as wasmtime does without
+// network permission (checked with wasmtime-py's add_wasip2 and its default WasiConfig).
 //
 // node binds a TCP socket only when it listens or connects, so bind here checks and records the
 // address, and the kernel's answer (address-in-use, …) comes from start-listen or finish-connect.
@@ -431,7 +432,9 @@ export class OutgoingDatagramStream {
 
 /** The wasi:sockets interfaces (name lookup apart: name-lookup.ts) for an instance with `access`. */
 export function socketImports(access: NetAccess): Record<string, Record<string, unknown>> {
+  // Without access, creating a socket is already access-denied: what wasmtime answers without network permission.
   const family = (f: Family): Family => {
+    if (!access.allowed) throw 'access-denied';
     if (f !== 'ipv4' && f !== 'ipv6') throw 'not-supported';
     return f;
   };
