@@ -182,10 +182,13 @@ export class IoServer {
   }
 
   /** Removes up to len bytes from the front of the connection's buffer (or copies them, for peek). */
-  protected take(e: ConnEntry, len: number, peek: boolean): Buffer {
+  protected take(e: ConnEntry, len: number, peek: boolean): Uint8Array {
     const n = Math.min(len, e.size);
-    const all = e.chunks.length === 1 ? e.chunks[0] : Buffer.concat(e.chunks);
-    const out = Buffer.from(all.subarray(0, n));
+    const all = e.chunks.length === 1 ? e.chunks[0]! : Buffer.concat(e.chunks);
+    // A copy of its own, exactly n bytes: a small Buffer.from() lives in node's shared 8 KiB pool,
+    // which the reply's structured clone would copy whole (~100 µs a message, measured).
+    const out = new Uint8Array(n);
+    out.set(all.subarray(0, n));
     if (!peek) {
       const rest = all.subarray(n);
       e.chunks = rest.length > 0 ? [rest] : [];

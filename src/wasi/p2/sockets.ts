@@ -89,8 +89,10 @@ export class SocketOutputStream extends OutputStream {
 
   private send(data: Uint8Array, block: boolean): void {
     if (data.length === 0) return;
+    // Exactly the bytes: posting a view would clone the whole buffer under it.
+    const own = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
     try {
-      this.access.call({ op: 'send', h: this.h, data, block });
+      this.access.call({ op: 'send', h: this.h, data: own, block });
     } catch (e) {
       throw streamError(e);
     }

@@ -6,6 +6,8 @@
 //   udp IP PORT MESSAGE         bind 127.0.0.1:0, send MESSAGE to IP:PORT, print the reply and its sender
 //   lookup NAME                 print every address NAME resolves to
 //   options                     keep-alive and the options node cannot set, on a TCP socket
+//   tcp-pingpong IP PORT N      connect, then N times: write one byte, block until one comes back
+//                               (bench/socket-roundtrip.mjs: the cost of a blocking read round trip)
 // A failed socket call prints "STEP: ERROR-CODE" on stderr and exits with 10 + the WIT error code's
 // index (through wasi:cli/exit exit-with-code: the preview1 adapter would make any status 1).
 #include <stdio.h>
@@ -164,6 +166,29 @@ static int tcp_client(int32_t net, const char *ip, int port, const char *message
   return 0;
 }
 
+static int tcp_pingpong(int32_t net, const char *ip, int port, long n) {
+  int32_t s = new_tcp();
+  flat_addr a = ipv4(ip, port);
+  tcp_start_connect(s, net, FLAT(a), ret);
+  check_unit("start-connect");
+  for (;;) {
+    tcp_finish_connect(s, ret);
+    if (!ret[0]) break;
+    if (ret[4] != WOULD_BLOCK) fail("finish-connect", ret[4]);
+    block_on(tcp_subscribe(s));
+  }
+  int32_t in = *(int32_t *)(ret + 4), out = *(int32_t *)(ret + 8);
+  for (long i = 0; i < n; i++) {
+    write_all(out, "x");
+    blocking_read(in, 1, ret);
+    if (ret[0]) { fprintf(stderr, "pingpong: closed after %ld\n", i); exit_with_code(3); }
+    free(*(uint8_t **)(ret + 4));
+  }
+  printf("%ld round trips\n", n);
+  drop_in(in); drop_out(out); drop_tcp(s);
+  return 0;
+}
+
 static int tcp_server(int32_t net, const char *ip, int port) {
   int32_t s = new_tcp();
   flat_addr a = ipv4(ip, port);
@@ -316,6 +341,7 @@ int main(int argc, char **argv) {
   else if (!strcmp(mode, "udp") && argc == 5) rc = udp(net, argv[2], atoi(argv[3]), argv[4]);
   else if (!strcmp(mode, "lookup") && argc == 3) rc = lookup(net, argv[2]);
   else if (!strcmp(mode, "options")) rc = options();
+  else if (!strcmp(mode, "tcp-pingpong") && argc == 5) rc = tcp_pingpong(net, argv[2], atoi(argv[3]), atol(argv[4]));
   else fprintf(stderr, "comp_sockets: unknown mode or arguments\n");
   drop_network(net);
   fflush(stdout);
