@@ -94,6 +94,7 @@ world sockets {
   import wasi:sockets/tcp@0.2.12; import wasi:sockets/tcp-create-socket@0.2.12;
   import wasi:sockets/udp@0.2.12; import wasi:sockets/udp-create-socket@0.2.12;
   import wasi:sockets/ip-name-lookup@0.2.12; import wasi:cli/exit@0.2.12;
+  import wasi:io/poll@0.2.12; import wasi:io/streams@0.2.12; import wasi:clocks/monotonic-clock@0.2.12;
 }
 package wasi:cli@0.2.12 { interface exit { exit: func(status: result); exit-with-code: func(status-code: u8); } }
 ${nested('wasi-sockets')}${nested('wasi-io')}${nested('wasi-clocks')}`;

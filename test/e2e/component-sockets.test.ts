@@ -115,6 +115,38 @@ test('UDP with --allow-net: bind, send a datagram to an address, receive the rep
   }
 });
 
+test('UDP through a connected stream: datagrams without an address go to the peer, its reply comes back', async () => {
+  const peer = createSocket('udp4');
+  peer.on('message', (m, from) => peer.send(`re:${m}`, from.port, from.address));
+  await new Promise<void>((r) => peer.bind(0, '127.0.0.1', r));
+  try {
+    const port = peer.address().port;
+    const r = await hyrunRun(['--allow-net', guest, 'udp-connected', '127.0.0.1', String(port), 'hi']);
+    assert.equal(r.stderr, '');
+    assert.equal(r.stdout, `sent 1 datagram\nreply from 127.0.0.1:${port}: re:hi\n`);
+    assert.equal(r.status, 0);
+  } finally {
+    peer.close();
+  }
+});
+
+test('poll mixes socket and clock pollables: the clock wins while the peer is silent, the socket once it speaks', async () => {
+  // The peer writes only after the guest's "ready": before that the input stream cannot be ready.
+  const server = createServer({ allowHalfOpen: true }, (c) => {
+    c.on('data', (d) => { if (String(d).includes('ready')) c.write('data!'); });
+    c.on('end', () => c.end());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const r = await hyrunRun(['--allow-net', guest, 'tcp-poll', '127.0.0.1', String((server.address() as AddressInfo).port)]);
+    assert.equal(r.stderr, '');
+    assert.equal(r.stdout, 'read before data: ok 0 bytes\nfirst ready: clock\ncheck-write > 0: yes\nfirst ready: socket\nread: data!\n');
+    assert.equal(r.status, 0);
+  } finally {
+    server.close();
+  }
+});
+
 test('name lookup with --allow-net: localhost gives what getaddrinfo gives; an IP is itself; a bad name is invalid-argument', async () => {
   const expected = (await lookup('localhost', { all: true, order: 'verbatim' })).map((a) => a.address);
   const r = await hyrunRun(['--allow-net', guest, 'lookup', 'localhost']);

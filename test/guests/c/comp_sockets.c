@@ -4,6 +4,9 @@
 //   tcp-server IP PORT          bind, listen, print "listening PORT", accept one connection,
 //                               answer "echo:" + what it sent (until it shuts down its side)
 //   udp IP PORT MESSAGE         bind 127.0.0.1:0, send MESSAGE to IP:PORT, print the reply and its sender
+//   udp-connected IP PORT MSG   the same through a stream connected to IP:PORT (datagrams without address)
+//   tcp-poll IP PORT            connect, send "ready", then poll the input stream together with clocks:
+//                               prints which pollable was ready first, and reads without blocking
 //   lookup NAME                 print every address NAME resolves to
 //   options                     keep-alive and the options node cannot set, on a TCP socket
 //   tcp-pingpong IP PORT N      connect, then N times: write one byte, block until one comes back
@@ -71,6 +74,13 @@ IMPORT("wasi:sockets/ip-name-lookup" SOCK, "[method]resolve-address-stream.subsc
 IMPORT("wasi:sockets/ip-name-lookup" SOCK, "[resource-drop]resolve-address-stream") void drop_resolve(int32_t);
 
 IMPORT("wasi:io/poll" SOCK, "[method]pollable.block") void pollable_block(int32_t self);
+IMPORT("wasi:io/poll" SOCK, "poll") void poll_list(const int32_t *pollables, int32_t len, void *ret);
+IMPORT("wasi:clocks/monotonic-clock" SOCK, "subscribe-duration") int32_t subscribe_duration(int64_t ns);
+IMPORT("wasi:io/streams" SOCK, "[method]input-stream.read") void stream_read(int32_t self, int64_t len, void *ret);
+IMPORT("wasi:io/streams" SOCK, "[method]input-stream.subscribe") int32_t input_subscribe(int32_t self);
+IMPORT("wasi:io/streams" SOCK, "[method]output-stream.check-write") void check_write(int32_t self, void *ret);
+IMPORT("wasi:io/streams" SOCK, "[method]output-stream.write") void stream_write(int32_t self, const void *p, int32_t len, void *ret);
+IMPORT("wasi:io/streams" SOCK, "[method]output-stream.subscribe") int32_t output_subscribe(int32_t self);
 IMPORT("wasi:io/poll" SOCK, "[resource-drop]pollable") void drop_pollable(int32_t);
 IMPORT("wasi:io/streams" SOCK, "[method]input-stream.blocking-read") void blocking_read(int32_t self, int64_t len, void *ret);
 IMPORT("wasi:io/streams" SOCK, "[method]output-stream.blocking-write-and-flush") void blocking_write(int32_t self, const void *p, int32_t len, void *ret);
@@ -189,6 +199,57 @@ static int tcp_pingpong(int32_t net, const char *ip, int port, long n) {
   return 0;
 }
 
+/** Polls [a, b]; returns the index of the first ready one (the list comes back in guest memory). */
+static int first_ready(int32_t a, int32_t b) {
+  int32_t list[2] = {a, b};
+  poll_list(list, 2, ret);
+  uint32_t *ready = *(uint32_t **)(ret + 0);
+  int32_t n = *(int32_t *)(ret + 4);
+  int first = n > 0 ? (int)ready[0] : -1;
+  free(ready);
+  return first;
+}
+
+static int tcp_poll(int32_t net, const char *ip, int port) {
+  int32_t s = new_tcp();
+  flat_addr a = ipv4(ip, port);
+  tcp_start_connect(s, net, FLAT(a), ret);
+  check_unit("start-connect");
+  for (;;) {
+    tcp_finish_connect(s, ret);
+    if (!ret[0]) break;
+    if (ret[4] != WOULD_BLOCK) fail("finish-connect", ret[4]);
+    block_on(tcp_subscribe(s));
+  }
+  int32_t in = *(int32_t *)(ret + 4), out = *(int32_t *)(ret + 8);
+  // Nothing sent yet, so nothing to read: a non-blocking read is empty.
+  stream_read(in, 16, ret);
+  printf("read before data: %s %d bytes\n", ret[0] ? "error" : "ok", ret[0] ? -1 : *(int32_t *)(ret + 8));
+  // Nothing will come until we speak: the clock's 1 ms wins.
+  int32_t readable = input_subscribe(in);
+  int32_t soon = subscribe_duration(1000000);
+  printf("first ready: %s\n", first_ready(readable, soon) == 1 ? "clock" : "socket");
+  drop_pollable(soon);
+  // The output side: check-write, then a plain write and its pollable.
+  int32_t writable = output_subscribe(out);
+  block_on(writable);
+  check_write(out, ret);
+  if (ret[0]) { fprintf(stderr, "check-write failed\n"); exit_with_code(3); }
+  printf("check-write > 0: %s\n", *(uint64_t *)(ret + 8) > 0 ? "yes" : "no");
+  stream_write(out, "ready", 5, ret);
+  if (ret[0]) { fprintf(stderr, "write failed\n"); exit_with_code(3); }
+  // The peer answers "ready" with data: now the socket wins against a clock far away.
+  int32_t late = subscribe_duration(60000000000LL);
+  printf("first ready: %s\n", first_ready(readable, late) == 0 ? "socket" : "clock");
+  drop_pollable(late);
+  drop_pollable(readable);
+  stream_read(in, 64, ret);
+  if (ret[0]) { fprintf(stderr, "read failed\n"); exit_with_code(3); }
+  printf("read: %.*s\n", *(int32_t *)(ret + 8), *(char **)(ret + 4));
+  drop_in(in); drop_out(out); drop_tcp(s);
+  return 0;
+}
+
 static int tcp_server(int32_t net, const char *ip, int port) {
   int32_t s = new_tcp();
   flat_addr a = ipv4(ip, port);
@@ -235,7 +296,7 @@ static int tcp_server(int32_t net, const char *ip, int port) {
   return 0;
 }
 
-static int udp(int32_t net, const char *ip, int port, const char *message) {
+static int udp(int32_t net, const char *ip, int port, const char *message, int connected) {
   create_udp_socket(0, ret);
   int32_t s = handle_or_fail("create-udp-socket");
   flat_addr local = ipv4("127.0.0.1", 0);
@@ -243,7 +304,9 @@ static int udp(int32_t net, const char *ip, int port, const char *message) {
   check_unit("udp start-bind");
   udp_finish_bind(s, ret);
   check_unit("udp finish-bind");
-  udp_stream(s, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, ret);
+  flat_addr remote = ipv4(ip, port);
+  if (connected) udp_stream(s, 1, FLAT(remote), ret);
+  else udp_stream(s, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, ret);
   if (ret[0]) fail("udp stream", ret[4]);
   int32_t in = *(int32_t *)(ret + 4), out = *(int32_t *)(ret + 8);
   udp_check_send(out, ret);
@@ -252,7 +315,7 @@ static int udp(int32_t net, const char *ip, int port, const char *message) {
   _Alignas(4) uint8_t dgram[44] = {0};
   *(const char **)(dgram + 0) = message;
   *(int32_t *)(dgram + 4) = (int32_t)strlen(message);
-  dgram[8] = 1;
+  dgram[8] = connected ? 0 : 1;
   uint8_t *addr = dgram + 12;
   unsigned a, b, c, d;
   sscanf(ip, "%u.%u.%u.%u", &a, &b, &c, &d);
@@ -338,7 +401,9 @@ int main(int argc, char **argv) {
   int rc = 2;
   if (!strcmp(mode, "tcp-client") && argc == 5) rc = tcp_client(net, argv[2], atoi(argv[3]), argv[4]);
   else if (!strcmp(mode, "tcp-server") && argc == 4) rc = tcp_server(net, argv[2], atoi(argv[3]));
-  else if (!strcmp(mode, "udp") && argc == 5) rc = udp(net, argv[2], atoi(argv[3]), argv[4]);
+  else if (!strcmp(mode, "udp") && argc == 5) rc = udp(net, argv[2], atoi(argv[3]), argv[4], 0);
+  else if (!strcmp(mode, "udp-connected") && argc == 5) rc = udp(net, argv[2], atoi(argv[3]), argv[4], 1);
+  else if (!strcmp(mode, "tcp-poll") && argc == 4) rc = tcp_poll(net, argv[2], atoi(argv[3]));
   else if (!strcmp(mode, "lookup") && argc == 3) rc = lookup(net, argv[2]);
   else if (!strcmp(mode, "options")) rc = options();
   else if (!strcmp(mode, "tcp-pingpong") && argc == 5) rc = tcp_pingpong(net, argv[2], atoi(argv[3]), atol(argv[4]));
