@@ -32,8 +32,29 @@ const endpoint = (a: { address?: string; port?: number } | string | null | undef
 export class NetServer extends IoServer {
   private readonly udp = new Map<number, UdpEntry>();
   private readonly lookups = new Map<number, LookupEntry>();
+  /** A request is waiting for its reply: the guest's thread blocks until it gets one, whatever happens here. */
+  private pending = false;
+
+  protected override reply(r: Parameters<IoServer['reply']>[0]): void {
+    this.pending = false;
+    super.reply(r);
+  }
+
+  /** Answers the waiting request, if any, with `errno`: for a failure of this thread's own (a bug), so the guest is not left blocked for good. */
+  failPending(errno: number = ERRNO.IO): void {
+    if (this.pending) this.fail(errno);
+  }
 
   protected override handle(req: BrokerRequest | NetRequest): void {
+    this.pending = true;
+    try {
+      this.serve(req);
+    } catch (e) {
+      this.failPending(errnoOf(e));
+    }
+  }
+
+  private serve(req: BrokerRequest | NetRequest): void {
     switch (req.op) {
       case 'tcp-listen': return this.listenOn(req);
       case 'tcp-connect': return this.connectTo(req);

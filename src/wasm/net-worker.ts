@@ -8,5 +8,8 @@ import { NetServer } from './net-server.js';
 parentPort!.once('message', (msg: { port: MessagePort; flag: Int32Array }) => {
   const server = new NetServer();
   server.attach(msg.port, msg.flag);
+  // A failure of this thread's own (a bug in an event handler) must not leave the guest blocked on
+  // its request for good: it gets EIO (an `unknown` error code or a failed stream) instead.
+  process.on('uncaughtException', () => server.failPending());
   parentPort!.postMessage('ready');
 });
