@@ -49,6 +49,11 @@ type Reply = { errno: number } | { ok: true; [key: string]: unknown };
 export class IoBroker {
   constructor(private readonly port: MessagePort, private readonly flag: Int32Array) {}
 
+  /** Sends a request that has no answer (a write whose errors surface on a later call); does not block. */
+  post(req: NetRequest): void {
+    this.port.postMessage(req);
+  }
+
   /** Sends a request and blocks until the main thread answers; errno replies become WasiError. */
   call<T = Record<string, unknown>>(req: BrokerRequest | NetRequest): T {
     Atomics.store(this.flag, 0, 0);

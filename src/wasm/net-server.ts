@@ -46,6 +46,12 @@ export class NetServer extends IoServer {
   }
 
   protected override handle(req: BrokerRequest | NetRequest): void {
+    if (req.op === 'tcp-write') {
+      // No answer: a failure shows on the connection's next call (its error, or a closed stream).
+      const e = this.conn(req.h);
+      if (e !== undefined && e.error === undefined && !e.socket.destroyed && e.socket.writable) e.socket.write(req.data);
+      return;
+    }
     this.pending = true;
     try {
       this.serve(req);
@@ -81,6 +87,21 @@ export class NetServer extends IoServer {
         const s = e.socket;
         if (s.destroyed || !s.writable) return this.fail(ERRNO.PIPE);
         return this.reply({ ok: true, n: s.writableNeedDrain ? 0 : Math.max(1, s.writableHighWaterMark - s.writableLength) });
+      }
+      case 'tcp-send': {
+        const e = this.conn(req.h);
+        if (e === undefined) return this.fail(ERRNO.BADF);
+        if (e.error !== undefined) return this.fail(e.error);
+        const s = e.socket;
+        if (s.destroyed || !s.writable) return this.fail(ERRNO.PIPE);
+        const credit = (): number => Math.max(0, s.writableHighWaterMark - s.writableLength);
+        if (s.write(req.data) || !req.block) return this.reply({ ok: true, credit: credit() });
+        // Backpressure: a blocking write returns once node's buffer has drained.
+        return this.wait(() => {
+          if (s.writableNeedDrain && !s.destroyed) return false;
+          this.reply({ ok: true, credit: credit() });
+          return true;
+        });
       }
       case 'tcp-keepalive': {
         const e = this.conn(req.h);
@@ -146,7 +167,8 @@ export class NetServer extends IoServer {
         if (this.lookups.delete(req.h)) return this.reply({ ok: true });
         return super.handle(req);
       }
-      default: return super.handle(req);
+      // preview1's requests (recv, send, shutdown, close, accept, poll); a posted write never gets here.
+      default: return super.handle(req as BrokerRequest);
     }
   }
 

@@ -33,7 +33,7 @@ test('UDP to itself: bind, send, wait on the datagram pollable, receive with the
   assert.throws(() => broker.call({ op: 'udp-receive', h: a.handle, max: 1 }), (e) => e instanceof WasiError && e.errno === ERRNO.BADF);
 });
 
-test('TCP: listen, connect to it, accept, data both ways, the peer\'s end seen as end of stream', async () => {
+test('TCP: listen, connect to it, accept, data both ways (calls and posted writes), the peer\'s end seen as end of stream', async () => {
   const { broker } = await net();
   const l = broker.call<{ handle: number; local: { port: number } }>({ op: 'tcp-listen', local: { host: '127.0.0.1', port: 0 }, ipv6: false, backlog: 8 });
   const c = broker.call<{ handle: number }>({ op: 'tcp-connect', remote: { host: '127.0.0.1', port: l.local.port }, ipv6: false });
@@ -46,6 +46,12 @@ test('TCP: listen, connect to it, accept, data both ways, the peer\'s end seen a
   broker.call({ op: 'send', h: c.handle, data: new Uint8Array([104, 105]), block: true });
   const r = broker.call<{ data: Uint8Array }>({ op: 'recv', h: s.handle, len: 2, peek: false, waitall: true, block: true });
   assert.equal(Buffer.from(r.data).toString(), 'hi');
+  // A write call answers the credit: what may be posted without an answer; posted writes arrive in order after it.
+  const { credit } = broker.call<{ credit: number }>({ op: 'tcp-send', h: c.handle, data: new Uint8Array([97]), block: true });
+  assert.ok(credit > 0, String(credit));
+  broker.post({ op: 'tcp-write', h: c.handle, data: new Uint8Array([98]) });
+  broker.post({ op: 'tcp-write', h: c.handle, data: new Uint8Array([99]) });
+  assert.equal(Buffer.from(broker.call<{ data: Uint8Array }>({ op: 'recv', h: s.handle, len: 3, peek: false, waitall: true, block: true }).data).toString(), 'abc');
   broker.call({ op: 'shutdown', h: c.handle, how: 2 });
   const eof = broker.call<{ data: Uint8Array }>({ op: 'recv', h: s.handle, len: 10, peek: false, waitall: false, block: true });
   assert.equal(eof.data.length, 0);

@@ -18,6 +18,10 @@ export type NetRequest =
   | { op: 'tcp-connected'; h: number }
   | { op: 'tcp-accept'; h: number }
   | { op: 'tcp-writable'; h: number }
+  /** Writes and answers how many more bytes may be posted without asking (`credit`); a blocking one first waits until node's buffer drains. */
+  | { op: 'tcp-send'; h: number; data: Uint8Array; block: boolean }
+  /** Writes without an answer (posted, not called): within the credit the last answer gave. */
+  | { op: 'tcp-write'; h: number; data: Uint8Array }
   | { op: 'tcp-keepalive'; h: number; enable: boolean; idleMs: number }
   | { op: 'udp-bind'; local: Endpoint; ipv6: boolean }
   /** Connects a UDP socket to `remote`, or disconnects it when absent. */

@@ -23,6 +23,11 @@ export class NetAccess implements RemoteReadiness {
     if (this.broker === undefined) throw 'access-denied';
     return this.broker.call<T>(req);
   }
+  /** A request with no answer (sockets.ts: writes within their credit). */
+  post(req: NetRequest): void {
+    if (this.broker === undefined) throw 'access-denied';
+    this.broker.post(req);
+  }
   wait(subs: unknown[], timeoutMs: number): number[] {
     return this.call<{ ready: number[] }>({ op: 'wait', subs: subs as NetSub[], timeoutMs }).ready;
   }
@@ -71,13 +76,22 @@ export class SocketInputStream extends InputStream {
   }
 }
 
-/** A connection's sending half: node queues what is written; check-write says when it is full. */
+/**
+ * A connection's sending half. Node queues what is written; a write within the credit the net
+ * thread last granted (the room left in node's buffer) is posted without waiting for an answer,
+ * which saves a thread round trip per write; beyond it, the write is a call that answers with the
+ * new credit (waiting for the buffer to drain when blocking). A failure of a posted write shows on
+ * the next call (check-write, a write beyond the credit, or a read of the connection).
+ */
 export class SocketOutputStream extends OutputStream {
+  private credit = 0;
+
   constructor(private readonly access: NetAccess, private readonly h: number) { super(noSink); }
 
   override checkWrite(): bigint {
     try {
-      return BigInt(this.access.call<{ n: number }>({ op: 'tcp-writable', h: this.h }).n);
+      this.credit = this.access.call<{ n: number }>({ op: 'tcp-writable', h: this.h }).n;
+      return BigInt(this.credit);
     } catch (e) {
       throw streamError(e);
     }
@@ -92,7 +106,12 @@ export class SocketOutputStream extends OutputStream {
     // Exactly the bytes: posting a view would clone the whole buffer under it.
     const own = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
     try {
-      this.access.call({ op: 'send', h: this.h, data: own, block });
+      if (own.length <= this.credit) {
+        this.credit -= own.length;
+        this.access.post({ op: 'tcp-write', h: this.h, data: own });
+        return;
+      }
+      this.credit = this.access.call<{ credit: number }>({ op: 'tcp-send', h: this.h, data: own, block }).credit;
     } catch (e) {
       throw streamError(e);
     }
