@@ -55,6 +55,25 @@ test('TCP client with --allow-net: connect, send, shut down the sending side, re
   }
 });
 
+test('TCP client over IPv6: an ipv6 socket connects to [::1], remote and local addresses are IPv6', async (t) => {
+  const server = createServer({ allowHalfOpen: true }, (c) => {
+    let got = '';
+    c.on('data', (d) => { got += d; });
+    c.on('end', () => c.end(`pong:${got}`));
+  });
+  const listening = await new Promise<boolean>((r) => { server.once('error', () => r(false)); server.listen(0, '::1', () => r(true)); });
+  if (!listening) return t.skip('no IPv6 loopback here');
+  try {
+    const port = (server.address() as AddressInfo).port;
+    const r = await hyrunRun(['--allow-net', guest, 'tcp6-client', String(port), 'hello6']);
+    assert.equal(r.stderr, '');
+    assert.match(r.stdout, new RegExp(`^connected to \\[0:0:0:0:0:0:0:1\\]:${port}\nfrom \\[0:0:0:0:0:0:0:1\\]:\\d+\nreceived: pong:hello6\n$`));
+    assert.equal(r.status, 0);
+  } finally {
+    server.close();
+  }
+});
+
 test('TCP client: a refused connection is connection-refused from finish-connect', async () => {
   // A port that was just free: listen, note it, close.
   const probe = createServer();

@@ -134,7 +134,7 @@ test('help exists for every command and documents the run rule', () => {
   assert.equal(commandHelp('nope'), undefined);
   assert.equal(commandHelp('toString'), undefined);
   const run = commandHelp('run') ?? '';
-  for (const word of ['--env', '--dir', '--memory', '--tcplisten', '--bundle', 'config.json', '\\0asm', 'not inherited']) {
+  for (const word of ['--env', '--dir', '--memory', '--tcplisten', '--allow-net', '--bundle', 'config.json', '\\0asm', 'not inherited']) {
     assert.ok(run.includes(word), `run help mentions ${word}`);
   }
 });

@@ -5,6 +5,7 @@
 //                               answer "echo:" + what it sent (until it shuts down its side)
 //   udp IP PORT MESSAGE         bind 127.0.0.1:0, send MESSAGE to IP:PORT, print the reply and its sender
 //   udp-connected IP PORT MSG   the same through a stream connected to IP:PORT (datagrams without address)
+//   tcp6-client PORT MESSAGE    tcp-client over IPv6, to [::1]:PORT
 //   tcp-poll IP PORT            connect, send "ready", then poll the input stream together with clocks:
 //                               prints which pollable was ready first, and reads without blocking
 //   lookup NAME                 print every address NAME resolves to
@@ -129,10 +130,22 @@ static flat_addr ipv4(const char *ip, int port) {
 /** Prints an ip-socket-address stored at p (variant: tag at 0, payload at 4). */
 static void print_addr(const uint8_t *p) {
   if (p[0] == 0) printf("%u.%u.%u.%u:%u", p[6], p[7], p[8], p[9], *(const uint16_t *)(p + 4));
-  else printf("[ipv6]:%u", *(const uint16_t *)(p + 4));
+  else {
+    // ipv6-socket-address: port at 4, flow-info at 8, the eight groups at 12, scope-id at 28.
+    const uint16_t *g = (const uint16_t *)(p + 12);
+    printf("[%x:%x:%x:%x:%x:%x:%x:%x]:%u", g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7], *(const uint16_t *)(p + 4));
+  }
 }
 
-static int32_t new_tcp(void) { create_tcp_socket(0, ret); return handle_or_fail("create-tcp-socket"); }
+static int32_t new_tcp_of(int family) { create_tcp_socket(family, ret); return handle_or_fail("create-tcp-socket"); }
+static int32_t new_tcp(void) { return new_tcp_of(0); }
+
+/** [::1]:port as the 12 flat values of ip-socket-address. */
+static flat_addr ipv6_loopback(int port) {
+  flat_addr f = {{0}};
+  f.v[0] = 1; f.v[1] = port; f.v[10] = 1;
+  return f;
+}
 
 /** Reads until the peer closes; prints it all after `label`. */
 static void read_all(int32_t in, const char *label) {
@@ -154,8 +167,9 @@ static void write_all(int32_t out, const char *text) {
 }
 
 static int tcp_client(int32_t net, const char *ip, int port, const char *message) {
-  int32_t s = new_tcp();
-  flat_addr a = ipv4(ip, port);
+  int v6 = ip == NULL;
+  int32_t s = new_tcp_of(v6);
+  flat_addr a = v6 ? ipv6_loopback(port) : ipv4(ip, port);
   tcp_start_connect(s, net, FLAT(a), ret);
   check_unit("start-connect");
   for (;;) {
@@ -168,6 +182,11 @@ static int tcp_client(int32_t net, const char *ip, int port, const char *message
   tcp_remote_address(s, ret);
   if (ret[0]) fail("remote-address", ret[4]);
   printf("connected to "); print_addr(ret + 4); printf("\n");
+  if (v6) {
+    tcp_local_address(s, ret);
+    if (ret[0]) fail("local-address", ret[4]);
+    printf("from "); print_addr(ret + 4); printf("\n");
+  }
   write_all(out, message);
   tcp_shutdown(s, 1 /* send */, ret);
   check_unit("shutdown");
@@ -400,6 +419,7 @@ int main(int argc, char **argv) {
   int32_t net = instance_network();
   int rc = 2;
   if (!strcmp(mode, "tcp-client") && argc == 5) rc = tcp_client(net, argv[2], atoi(argv[3]), argv[4]);
+  else if (!strcmp(mode, "tcp6-client") && argc == 4) rc = tcp_client(net, NULL, atoi(argv[2]), argv[3]);
   else if (!strcmp(mode, "tcp-server") && argc == 4) rc = tcp_server(net, argv[2], atoi(argv[3]));
   else if (!strcmp(mode, "udp") && argc == 5) rc = udp(net, argv[2], atoi(argv[3]), argv[4], 0);
   else if (!strcmp(mode, "udp-connected") && argc == 5) rc = udp(net, argv[2], atoi(argv[3]), argv[4], 1);
