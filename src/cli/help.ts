@@ -34,8 +34,8 @@ Wasm file mode:
   --tcplisten HOST:PORT  preopen a listening TCP socket after the directories (repeatable;
                          preview1 modules only: a component listens itself, with --allow-net)
   --allow-net            let a component's wasi:sockets use the host's network (TCP, UDP, name
-                         lookup). Without it every bind and connect answers access-denied and
-                         every lookup permanent-resolver-failure. Inside a container the network
+                         lookup). Without it creating a socket answers access-denied and every
+                         lookup permanent-resolver-failure. Inside a container the network
                          namespace is the boundary and sockets are allowed without it.
   --                     end of options: the next argument is FILE even if it starts with '-'
 
