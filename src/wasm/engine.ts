@@ -26,7 +26,17 @@ export interface WasmRunSpec {
   tcpListen?: string[];
   /** Where transpiled components are kept (component.ts); components cannot run without it. */
   componentCache?: string;
+  /** The user granted networking (`hyrun run --allow-net`): a component's wasi:sockets may bind, connect and look names up. */
+  allowNet?: boolean;
+  /**
+   * The executor runs inside a container (set by the OCI handler and by the embedded executor of
+   * `hyrun run IMAGE`): the container's network namespace is the boundary, so networking is allowed.
+   */
+  inContainer?: boolean;
 }
+
+/** Whether a guest may use the network: granted on the host, or inside a container. */
+export const networkAllowed = (spec: Pick<WasmRunSpec, 'allowNet' | 'inContainer'>): boolean => spec.allowNet === true || spec.inContainer === true;
 
 /**
  * A failure before the guest runs, with the Podman-style exit status the CLI should use:
