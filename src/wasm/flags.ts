@@ -25,17 +25,12 @@
 // with inlining, 66 ms without; `node -e 0` is 27 ms), and the compute kernels ran no slower without
 // it (clang already inlined what matters): docs/v8-tiers.md.
 //
-// Why --single-threaded: no V8 background threads (concurrent marking, sweeping, compile jobs), whose
-// stacks and malloc state an idle executor otherwise keeps: 25 idle executors on the host, 15.4 MB
-// PSS each without it, 13.0 MB with it; lazy TurboFan compiles run on the calling thread either way,
-// and matmul took the same time (docs/v8-tiers.md). Worker threads (sockets) are node's, unaffected.
-//
 // HYRUN_V8_FLAGS="…" replaces the flags (benchmarks); HYRUN_V8_DEFAULTS=1 starts node with none.
 // bin/hyrun reads the same variables: the two must agree (test/unit/wasm-flags.test.ts checks).
 import { moduleForEngine } from './binary.js';
 
 /** The V8 flags every hyrun node process starts with (bin/hyrun says the same). */
-export const HYRUN_ENGINE_FLAGS: readonly string[] = ['--no-liftoff', '--no-wasm-inlining', '--single-threaded'];
+export const HYRUN_ENGINE_FLAGS: readonly string[] = ['--no-liftoff', '--no-wasm-inlining'];
 
 /** The flags a node process of hyrun is started with, given its environment. */
 export function engineStartFlags(env: NodeJS.ProcessEnv = process.env): string[] {
