@@ -9,6 +9,7 @@ import { mergeEnv, ociConfig, processArgs, type RunSettings } from '../image/con
 import { ImageError } from '../image/errors.js';
 import type { ResolvedImage } from '../image/resolve.js';
 import { resolveInRoot, snapshot } from '../image/unpack.js';
+import { componentCacheDir } from '../handlers/runtime-dir.js';
 import type { OciSpec } from '../oci/spec.js';
 import { containerDir, containersDir, type ContainerRecord, type PortMapping, type RunMode } from './records.js';
 import type { RunRequest } from './requests.js';
@@ -83,6 +84,9 @@ function embeddedSpec(request: RunRequest, image: ResolvedImage, settings: RunSe
     preopens: [{ hostPath: finalRootfs, guestPath: '/' }, ...request.volumes.map((v) => ({ hostPath: v.host, guestPath: v.container, mountOnly: true, ...(v.readonly ? { readOnly: true } : {}) }))],
     memoryLimit: request.memoryBytes,
     tcpListen: request.ports.length > 0 ? request.ports.map((p) => `${p.ip}:${p.host}`) : undefined,
+    // A component is transpiled into (or found in) the host's cache by the executor, which runs
+    // here, outside any container (docs/components.md).
+    componentCache: componentCacheDir(),
   };
 }
 

@@ -26,7 +26,22 @@ export interface WasmRunSpec {
   tcpListen?: string[];
   /** Where transpiled components are kept (component.ts); components cannot run without it. */
   componentCache?: string;
+  /**
+   * A component transpiled before this process started, outside its container (a container cannot
+   * transpile: its runtime directory is read-only and holds no transpiler): the transpiled
+   * directory as this process sees it, and the sha256 of the component it was made from.
+   */
+  transpiled?: TranspiledRef;
 }
+
+/** Where a component's transpiled form is, and which component (sha256, hex) it was made from. */
+export interface TranspiledRef {
+  dir: string;
+  digest: string;
+}
+
+/** Where a container's transpiled component is mounted (read-only, inside the hidden runtime mount). */
+export const COMPONENT_MOUNT = `${RUNTIME_MOUNT}/component`;
 
 /**
  * A failure before the guest runs, with the Podman-style exit status the CLI should use:

@@ -119,11 +119,11 @@ export async function runWasm(spec: WasmRunSpec, options: RunOptions = {}): Prom
  */
 async function runComponentFile(spec: WasmRunSpec, options: RunOptions): Promise<number> {
   if (spec.tcpListen?.length) throw new LaunchError('--tcplisten is not served to components yet (wasi:sockets is not done)', 125);
-  if (spec.componentCache === undefined) throw new LaunchError(`${spec.module} is a WebAssembly component, and this executor has no cache directory to transpile it into`, 125);
-  // Lazy: modules never load the WASI 0.2 host.
+  // Lazy: modules never load the WASI 0.2 host. With neither a cache nor a prepared form (a
+  // component a container's create did not see), runComponent says so in one line.
   const { runComponent } = await import('./component.js');
   const r = await runComponent({
-    path: spec.module, bytes: await readModuleFile(spec.module), cacheDir: spec.componentCache, memoryLimit: spec.memoryLimit,
+    path: spec.module, bytes: await readModuleFile(spec.module), cacheDir: spec.componentCache, prepared: spec.transpiled, memoryLimit: spec.memoryLimit,
     options: { args: spec.args, env: spec.env, preopens: spec.preopens, hiddenPaths: spec.hiddenPaths, stdio: options.stdio }, trace,
   });
   trace('guest ended');

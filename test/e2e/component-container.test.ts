@@ -1,0 +1,198 @@
+// WASI 0.2 command components in containers (issue 16 §4): through hyrun's runc-compatible CLI with
+// real crun and runc, and through `hyrun build`/`run IMAGE` in both modes (OCI and the embedded
+// executor). A component is known by its header, whatever its name; it is transpiled outside the
+// container (create, build, pull) into the host's cache, mounted read-only inside the hidden runtime
+// mount, and a cached create transpiles nothing.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, closeSync, copyFileSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { guest, hyrunBin, run, tempDir, type Result } from '../helpers.js';
+import { cannotRun, explain, waitFor, waitUntil } from './engines/tools.js';
+import type { OciSpec } from '../../src/oci/spec.js';
+
+const skip = cannotRun(['crun', 'runc']);
+const CLI = guest('comp_cli.component');
+const EXIT = guest('comp_exit.component');
+const VOLUME = guest('eng_volume.component');
+const LOOP = guest('rt_loop.component');
+const MODULE = guest('eng_hello');
+const sha = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
+
+const scratch = tempDir('hyrun-comp-ctr-');
+chmodSync(scratch.path, 0o755);
+const cache = join(scratch.path, 'cache');
+const env = { ...process.env, HYRUN_CACHE_DIR: cache };
+const root = join(scratch.path, 'state');
+let seq = 0;
+after(() => scratch.cleanup());
+
+/** The transpiled outputs in the cache: digest -> [inode, mtime] of its meta.json (changes when made again). */
+function transpiledInCache(): Map<string, string> {
+  const out = new Map<string, string>();
+  const top = join(cache, 'components');
+  if (!existsSync(top)) return out;
+  for (const tag of readdirSync(top)) {
+    for (const d of readdirSync(join(top, tag))) {
+      const meta = join(top, tag, d, 'meta.json');
+      if (existsSync(meta)) {
+        const st = statSync(meta);
+        out.set(d, `${st.ino} ${st.mtimeMs}`);
+      } else out.set(d, 'incomplete');
+    }
+  }
+  return out;
+}
+
+/** Every regular file under `dir` (to prove nothing was written into the rootfs; the delegate makes mount points there). */
+const filesUnder = (dir: string): string[] => readdirSync(dir, { recursive: true }).map(String).filter((p) => lstatSync(join(dir, p)).isFile()).sort();
+
+interface Bundle { dir: string; rootfs: string }
+
+function makeBundle(delegate: string, files: Record<string, string>, args: string[], edit: (c: OciSpec) => void = () => {}): Bundle {
+  const dir = join(scratch.path, `bundle-${++seq}`);
+  const rootfs = join(dir, 'rootfs');
+  mkdirSync(join(rootfs, 'data'), { recursive: true });
+  for (const [name, source] of Object.entries(files)) copyFileSync(source, join(rootfs, name));
+  assert.equal(run(delegate, ['spec'], { cwd: dir }).status, 0);
+  const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as OciSpec;
+  config.process!.terminal = false;
+  config.process!.args = args;
+  config.annotations = { 'module.wasm.image/variant': 'compat-smart' };
+  edit(config);
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+  return { dir, rootfs };
+}
+
+const hy = (delegate: string, args: string[]): Result => run(hyrunBin, ['--root', root, '--delegate', delegate, ...args], { env, timeout: 180_000 });
+const runBundle = (delegate: string, b: Bundle): Result => hy(delegate, ['run', '--bundle', b.dir, `c${++seq}`]);
+
+for (const delegate of ['crun', 'runc']) {
+  describe(`command components in containers (${delegate})`, { skip, timeout: 600_000 }, () => {
+    test('compat-smart with the component at /app (no .wasm name): run as a component, by its header; args and env', () => {
+      const b = makeBundle(delegate, { app: CLI }, ['/app', 'one', 'two words'], (c) => c.process!.env!.push('GREETING=hello there'));
+      const before = filesUnder(b.rootfs);
+      const r = runBundle(delegate, b);
+      assert.equal(r.status, 0, explain(r));
+      assert.match(r.stdout, /^argc=3\nargv\[1\]=one\nargv\[2\]=two words\n/);
+      assert.match(r.stdout, /^env GREETING=hello there$/m);
+      assert.match(r.stdout, /^random ok$/m);
+      assert.equal(r.stderr, '');
+      // Transpiled outside the container, into the host's cache; the rootfs got nothing of it.
+      assert.ok(transpiledInCache().has(sha(CLI)), `no transpiled form of ${CLI} in ${cache}`);
+      assert.deepEqual(filesUnder(b.rootfs), before);
+    });
+
+    test('a cached create transpiles nothing: the transpiled form is not made again; its glue code cache was made at create', () => {
+      const b = makeBundle(delegate, { app: CLI }, ['/app']);
+      assert.equal(runBundle(delegate, b).status, 0);
+      const first = transpiledInCache();
+      const r = runBundle(delegate, makeBundle(delegate, { 'cli.wasm': CLI }, ['/cli.wasm']));
+      assert.equal(r.status, 0, explain(r));
+      assert.deepEqual(transpiledInCache(), first);
+      const tag = readdirSync(join(cache, 'components'))[0]!;
+      assert.ok(existsSync(join(cache, 'components', tag, sha(CLI), 'glue.cjs.cache')));
+    });
+
+    test('exit-with-code 42 is the container status; a preview1 module beside it still runs as a module', () => {
+      const r = runBundle(delegate, makeBundle(delegate, { 'exit.wasm': EXIT }, ['/exit.wasm', '42']));
+      assert.equal(r.status, 42, explain(r));
+      assert.equal(r.stdout, 'exiting with 42\n');
+      const m = runBundle(delegate, makeBundle(delegate, { 'hello.wasm': MODULE }, ['/hello.wasm']));
+      assert.equal(m.status, 0, explain(m));
+      assert.match(m.stdout, /^hello from hyrun-test wasm$/m);
+    });
+
+    test('a bind-mounted volume: the component reads and writes it', () => {
+      const data = join(scratch.path, `data-${++seq}`);
+      mkdirSync(data);
+      chmodSync(data, 0o777);
+      writeFileSync(join(data, 'in.txt'), 'from the host');
+      const b = makeBundle(delegate, { 'volume.wasm': VOLUME }, ['/volume.wasm'], (c) => {
+        c.mounts = [...(c.mounts ?? []), { destination: '/data', type: 'bind', source: data, options: ['rbind', 'rw'] }];
+      });
+      const r = runBundle(delegate, b);
+      assert.equal(r.status, 0, explain(r));
+      assert.equal(r.stdout, 'read: from the host\n');
+      assert.equal(readFileSync(join(data, 'out.txt'), 'utf8'), 'wasm saw: from the host');
+    });
+
+    test('a component only in a volume (create cannot see it) is refused in one line, 126', () => {
+      const vol = join(scratch.path, `vol-${++seq}`);
+      mkdirSync(vol);
+      copyFileSync(CLI, join(vol, 'app.wasm'));
+      const b = makeBundle(delegate, {}, ['/vol/app.wasm'], (c) => {
+        c.annotations = { 'module.wasm.image/variant': 'compat' };
+        c.mounts = [...(c.mounts ?? []), { destination: '/vol', type: 'bind', source: vol, options: ['rbind', 'ro'] }];
+      });
+      const r = runBundle(delegate, b);
+      assert.equal(r.status, 126, explain(r));
+      assert.match(r.stderr, /^hyrun: \/vol\/app\.wasm is a WebAssembly component that was not found when this container was created \(it must be in the image, not in a volume\)/);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    });
+
+    test('an invalid component is refused at create in one line, 126, and nothing is cached', () => {
+      const bad = join(scratch.path, `bad-${++seq}.wasm`);
+      // The component header (layer 1) followed by a section that does not parse.
+      writeFileSync(bad, Buffer.from([0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00, 0x07, 0x05, 0xff, 0xff, 0xff]));
+      const before = transpiledInCache();
+      const r = runBundle(delegate, makeBundle(delegate, { app: bad }, ['/app']));
+      assert.equal(r.status, 126, explain(r));
+      // The OCI commands print their refusal as runc does: the line alone (engines show it as is).
+      assert.match(r.stderr, /^\/app is not a valid WebAssembly component: /);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.deepEqual(transpiledInCache(), before);
+    });
+
+    test('exec of the same component in a running container works; of another component, one line, 126', async () => {
+      const b = makeBundle(delegate, { 'loop.wasm': LOOP, 'cli.wasm': CLI, 'exit.wasm': EXIT }, ['/loop.wasm']);
+      const id = `exec${++seq}`;
+      const log = join(b.dir, 'log');
+      const fd = openSync(log, 'w');
+      try {
+        const c = run(hyrunBin, ['--root', root, '--delegate', delegate, 'create', '--bundle', b.dir, id], { env, stdio: ['ignore', fd, fd], timeout: 180_000 });
+        assert.equal(c.status, 0, readFileSync(log, 'utf8'));
+      } finally {
+        closeSync(fd);
+      }
+      try {
+        assert.equal(hy(delegate, ['start', id]).status, 0);
+        waitUntil('the loop to say spinning', () => readFileSync(log, 'utf8').includes('spinning'));
+        // The same component: transpiled at create, so it starts too (and spins, until the delete).
+        const same = spawn(hyrunBin, ['--root', root, '--delegate', delegate, 'exec', id, '/loop.wasm'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        same.stdout.on('data', (d: Buffer) => (out += d));
+        same.stderr.on('data', (d: Buffer) => (out += d));
+        await waitFor('the exec to say spinning', () => out.includes('spinning') || same.exitCode !== null);
+        assert.equal(out, 'spinning\n');
+        same.kill('SIGKILL');
+        const other = hy(delegate, ['exec', id, '/exit.wasm', '3']);
+        assert.equal(other.status, 126, explain(other));
+        assert.match(other.stderr, /^hyrun: \/exit\.wasm is a WebAssembly component that was not transpiled when this container was created/);
+      } finally {
+        hy(delegate, ['delete', '--force', id]);
+      }
+    });
+
+    test('SIGTERM stops a busy component as PID 1: 143', async () => {
+      const b = makeBundle(delegate, { 'loop.wasm': LOOP }, ['/loop.wasm']);
+      const id = `term${++seq}`;
+      const child = spawn(hyrunBin, ['--root', root, '--delegate', delegate, 'run', '--bundle', b.dir, id], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d));
+      const done = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      try {
+        await new Promise<void>((resolve, reject) => {
+          const t = setInterval(() => { if (out.includes('spinning')) { clearInterval(t); resolve(); } }, 20);
+          child.on('exit', () => { clearInterval(t); reject(new Error(`exited before spinning: ${out}`)); });
+        });
+        assert.equal(hy(delegate, ['kill', id, 'TERM']).status, 0);
+        assert.equal(await done, 143);
+      } finally {
+        hy(delegate, ['delete', '--force', id]);
+      }
+    });
+  });
+}
