@@ -159,13 +159,13 @@ for (const delegate of ['crun', 'runc']) {
       }
       try {
         assert.equal(hy(delegate, ['start', id]).status, 0);
-        waitUntil('the loop to say spinning', () => readFileSync(log, 'utf8').includes('spinning'));
+        waitUntil('the loop to say spinning', () => readFileSync(log, 'utf8').includes('spinning'), 90_000);
         // The same component: transpiled at create, so it starts too (and spins, until the delete).
         const same = spawn(hyrunBin, ['--root', root, '--delegate', delegate, 'exec', id, '/loop.wasm'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
         let out = '';
         same.stdout.on('data', (d: Buffer) => (out += d));
         same.stderr.on('data', (d: Buffer) => (out += d));
-        await waitFor('the exec to say spinning', () => out.includes('spinning') || same.exitCode !== null);
+        await waitFor('the exec to say spinning', () => out.includes('spinning') || same.exitCode !== null, 90_000);
         assert.equal(out, 'spinning\n');
         same.kill('SIGKILL');
         const other = hy(delegate, ['exec', id, '/exit.wasm', '3']);
