@@ -196,3 +196,101 @@ for (const delegate of ['crun', 'runc']) {
     });
   });
 }
+
+describe('component images: hyrun build, build --artifact, run IMAGE in both modes', { skip, timeout: 600_000 }, () => {
+  const store = join(scratch.path, 'store');
+  const icache = join(scratch.path, 'image-cache');
+  const hEnv = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({ ...process.env, HYRUN_STORAGE: store, HYRUN_CACHE_DIR: icache, ...extra });
+  const h = (args: string[], extra: NodeJS.ProcessEnv = {}): Result => run(hyrunBin, args, { env: hEnv(extra), timeout: 180_000 });
+  const mustH = (args: string[]): Result => {
+    const r = h(args);
+    assert.equal(r.status, 0, `hyrun ${args.join(' ')}: ${explain(r)}`);
+    return r;
+  };
+  const transpiled = (): string[] => {
+    const top = join(icache, 'components');
+    return existsSync(top) ? readdirSync(top).flatMap((t) => readdirSync(join(top, t)).filter((d) => !d.startsWith('.'))) : [];
+  };
+  const MODES = { oci: { HYRUN_RUN_MODE: 'oci' }, embedded: { HYRUN_RUN_MODE: 'embedded' } };
+
+  before(() => {
+    const ctx = join(scratch.path, 'ctx-cli');
+    mkdirSync(ctx, { recursive: true });
+    // No .wasm name, compat-smart: a component by its header.
+    copyFileSync(CLI, join(ctx, 'app'));
+    copyFileSync(EXIT, join(ctx, 'exit.wasm'));
+    copyFileSync(VOLUME, join(ctx, 'volume.wasm'));
+    writeFileSync(join(ctx, 'Containerfile'), 'FROM scratch\nCOPY app exit.wasm volume.wasm /\nENV FROM_IMAGE=yes\nENTRYPOINT ["/app"]\n');
+    mustH(['build', '-q', '-t', 'comp-cli:1', '--annotation', 'module.wasm.image/variant=compat-smart', '--platform', 'wasi/wasm', ctx]);
+  });
+
+  test('hyrun build of a component image transpiles its entrypoint into the host cache', () => {
+    assert.deepEqual(transpiled(), [sha(CLI)]);
+  });
+
+  test('build --artifact of a component: os wasip2, application/wasm layer, transpiled at build', () => {
+    const r = mustH(['build', '--artifact', EXIT, '-t', 'comp-exit-artifact:1']);
+    assert.ok(transpiled().includes(sha(EXIT)));
+    const inspect = JSON.parse(mustH(['inspect', 'comp-exit-artifact:1']).stdout) as { Os: string; Architecture: string; MediaType: string }[];
+    assert.equal(inspect[0]!.Os, 'wasip2');
+    assert.equal(inspect[0]!.Architecture, 'wasm');
+    assert.match(r.stdout, /^sha256:[0-9a-f]{64}\n$/);
+    const manifest = JSON.parse(readFileSync(join(store, 'blobs/sha256', r.stdout.trim().slice(7)), 'utf8')) as { config: { mediaType: string; digest: string }; layers: { mediaType: string }[] };
+    assert.equal(manifest.config.mediaType, 'application/vnd.wasm.config.v0+json');
+    assert.deepEqual(manifest.layers.map((l) => l.mediaType), ['application/wasm']);
+    const config = JSON.parse(readFileSync(join(store, 'blobs/sha256', manifest.config.digest.slice(7)), 'utf8')) as { os: string };
+    assert.equal(config.os, 'wasip2');
+    // A core module stays wasip1.
+    mustH(['build', '--artifact', MODULE, '-t', 'module-artifact:1']);
+    assert.equal((JSON.parse(mustH(['inspect', 'module-artifact:1']).stdout) as { Os: string }[])[0]!.Os, 'wasip1');
+  });
+
+  test('build --artifact refuses a --platform that contradicts the header, and an invalid component, storing nothing', () => {
+    const before = readdirSync(join(store, 'blobs/sha256')).sort();
+    const p = h(['build', '--artifact', EXIT, '--platform', 'wasip1/wasm', '-t', 'wrong:1']);
+    assert.equal(p.status, 125, explain(p));
+    assert.match(p.stderr, /^hyrun: .*exit\.component\.wasm is a WASI 0\.2 component, but --platform says wasip1\/wasm; use wasip2\/wasm or leave --platform out\n$/);
+    const bad = join(scratch.path, 'bad-artifact.wasm');
+    writeFileSync(bad, Buffer.from([0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00, 0x07, 0x05, 0xff, 0xff, 0xff]));
+    const b = h(['build', '--artifact', bad, '-t', 'bad:1']);
+    assert.equal(b.status, 126, explain(b));
+    assert.match(b.stderr, /^hyrun: .*bad-artifact\.wasm is not a valid WebAssembly component: .*\n$/);
+    assert.deepEqual(readdirSync(join(store, 'blobs/sha256')).sort(), before);
+    assert.equal(h(['inspect', 'bad:1']).status === 0, false);
+  });
+
+  for (const [mode, modeEnv] of Object.entries(MODES)) {
+    test(`run IMAGE (${mode}): entrypoint, args, image ENV and -e, exit-with-code, -v; a second start transpiles nothing`, () => {
+      const before = transpiled();
+      const r = h(['run', '--rm', '-e', 'CLI=1', 'comp-cli:1', 'one'], modeEnv);
+      assert.equal(r.status, 0, explain(r));
+      assert.match(r.stdout, /^argc=2\nargv\[1\]=one\n/);
+      assert.match(r.stdout, /^env FROM_IMAGE=yes$/m);
+      assert.match(r.stdout, /^env CLI=1$/m);
+      const exit = h(['run', '--rm', '--entrypoint', '/exit.wasm', 'comp-cli:1', '42'], modeEnv);
+      assert.equal(exit.status, 42, explain(exit));
+      assert.equal(exit.stdout, 'exiting with 42\n');
+      const data = join(scratch.path, `img-data-${mode}`);
+      mkdirSync(data, { recursive: true });
+      chmodSync(data, 0o777);
+      writeFileSync(join(data, 'in.txt'), `from the host (${mode})`);
+      const v = h(['run', '--rm', '-v', `${data}:/data`, '--entrypoint', '/volume.wasm', 'comp-cli:1'], modeEnv);
+      assert.equal(v.status, 0, explain(v));
+      assert.equal(readFileSync(join(data, 'out.txt'), 'utf8'), `wasm saw: from the host (${mode})`);
+      // The entrypoint was transpiled by the build; the other two by their first start (create, or
+      // the embedded executor), outside the container; a second start of each finds them.
+      const after = transpiled();
+      assert.ok(after.includes(sha(CLI)) && after.includes(sha(EXIT)) && after.includes(sha(VOLUME)), after.join(' '));
+      assert.ok(before.every((d) => after.includes(d)));
+      const again = h(['run', '--rm', '--entrypoint', '/exit.wasm', 'comp-cli:1', '3'], modeEnv);
+      assert.equal(again.status, 3, explain(again));
+      assert.deepEqual(transpiled(), after);
+    });
+
+    test(`run IMAGE (${mode}) of a component artifact`, () => {
+      const r = h(['run', '--rm', 'comp-exit-artifact:1', '5'], modeEnv);
+      assert.equal(r.status, 5, explain(r));
+      assert.equal(r.stdout, 'exiting with 5\n');
+    });
+  }
+});
