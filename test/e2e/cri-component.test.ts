@@ -1,0 +1,182 @@
+// WASI 0.2 command components on Kubernetes' path (issue 16 §4): containerd's CRI plugin and CRI-O,
+// each configured by `hyrun install`, driven with crictl as a kubelet drives a node. The image is
+// FROM scratch with the component at /app (platform wasi/wasm): hyrun knows it by its header. On
+// containerd the pod says module.wasm.image/variant=compat-smart; on CRI-O the pod says nothing
+// (CRI-O picks hyrun-wasm for the wasi/wasm platform, platform_runtime_paths). The component is
+// transpiled by create, outside the container, into the node's hyrun cache.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { hyrun } from '../helpers.js';
+import { sha256File, transpiledIn, uniqueComponent } from './engines/components.js';
+import { buildPauseImage, copyImageToCrio, CRIO, criMissing, importImage, PAUSE_IMAGE, PINNS, startCriNode, startCrioNode, type CriNode } from './engines/cri.js';
+import { buildWasmImage } from './engines/images.js';
+import { PodmanEnv } from './engines/podman.js';
+import { cannotRun, explain, waitFor } from './engines/tools.js';
+
+const IMAGE = 'localhost/hyrun-test/cri-component:latest';
+interface ContainerStatus { state: string; exitCode: number; reason: string; logPath?: string }
+
+interface Engine {
+  name: string;
+  skip: string | undefined;
+  /** Starts the node with hyrun installed, the images in its store. */
+  start(env: PodmanEnv): Promise<CriNode>;
+  /** Pod annotations the engine needs for the image to run as Wasm. */
+  podAnnotations: Record<string, string>;
+  /** Where hyrun keeps its state records for this engine's runtime. */
+  hyrunRoot(node: CriNode): string;
+}
+
+const ENGINES: Engine[] = [
+  {
+    name: 'containerd',
+    skip: cannotRun(['containerd', 'ctr', 'containerd-shim-runc-v2', 'podman', 'buildah', 'crun', 'gcc', 'ip']) ?? criMissing(),
+    podAnnotations: { 'module.wasm.image/variant': 'compat-smart' },
+    hyrunRoot: () => '/run/containerd/hyrun/k8s.io',
+    async start(env) {
+      const node = await startCriNode({
+        bridge: 'hyrunbr9', subnet: '10.213.8.0/24',
+        configure(config, dir) {
+          const r = hyrun(['install', 'containerd', '--config', config, '--prefix', join(dir, 'prefix')]);
+          if (r.status !== 0) throw new Error(`hyrun install containerd failed: ${explain(r)}`);
+        },
+      });
+      for (const image of [PAUSE_IMAGE, IMAGE]) importImage(env, node, image);
+      return node;
+    },
+  },
+  {
+    name: 'CRI-O',
+    skip: cannotRun(['podman', 'buildah', 'skopeo', 'crun', 'conmon', 'gcc', 'ip']) ?? criMissing([CRIO, PINNS]),
+    podAnnotations: {},
+    hyrunRoot: () => '/run/hyrun-crio',
+    async start(env) {
+      const node = await startCrioNode({
+        bridge: 'hyrunbr9c', subnet: '10.213.9.0/24',
+        configure(config, dir) {
+          const r = hyrun(['install', 'crio', '--config', config, '--prefix', join(dir, 'prefix')]);
+          if (r.status !== 0) throw new Error(`hyrun install crio failed: ${explain(r)}`);
+        },
+      });
+      for (const image of [PAUSE_IMAGE, IMAGE]) copyImageToCrio(env, node, image);
+      return node;
+    },
+  },
+];
+
+for (const engine of ENGINES) {
+  describe(`${engine.name} CRI: command component images (crictl)`, { skip: engine.skip, timeout: 1_200_000 }, () => {
+    let env: PodmanEnv;
+    let node: CriNode;
+    let app = '';
+    let serial = 0;
+    const cache = (): string => join(node.cacheDir, 'components');
+    const writeJson = (name: string, value: unknown): string => {
+      mkdirSync(join(node.dir, 'specs'), { recursive: true });
+      const p = join(node.dir, 'specs', `${name}-${++serial}.json`);
+      writeFileSync(p, JSON.stringify(value));
+      return p;
+    };
+    const podConfig = (name: string) => {
+      const uid = `${name}-${process.pid}-${++serial}`;
+      return { metadata: { name: uid, namespace: 'hyrun-test', uid, attempt: 0 }, hostname: name, log_directory: join(node.dir, 'logs', uid), annotations: engine.podAnnotations, linux: { cgroup_parent: node.cgroupParent } };
+    };
+    const containerConfig = (name: string, command: string[], extra: Record<string, unknown> = {}) => ({ metadata: { name }, image: { image: IMAGE }, command, log_path: `${name}.log`, ...extra });
+    interface Pod { id: string; configFile: string }
+    const runPod = (name: string): Pod => {
+      const configFile = writeJson('pod', podConfig(name));
+      return { id: node.mustCrictl(['runp', '--runtime', 'hyrun', configFile]).stdout.trim(), configFile };
+    };
+    const startContainer = (pod: Pod, config: ReturnType<typeof containerConfig>): string => {
+      const id = node.mustCrictl(['create', pod.id, writeJson('ctr', config), pod.configFile]).stdout.trim();
+      node.mustCrictl(['start', id]);
+      return id;
+    };
+    const status = (id: string): ContainerStatus => (JSON.parse(node.mustCrictl(['inspect', '-o', 'json', id]).stdout) as { status: ContainerStatus }).status;
+    const waitState = async (id: string, state: string): Promise<ContainerStatus> => {
+      await waitFor(`container ${id} to be ${state}`, () => status(id).state === state, 90_000);
+      return status(id);
+    };
+    const handlerOf = (id: string): string | undefined => {
+      const p = join(engine.hyrunRoot(node), id, 'hyrun.json');
+      return existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as { handler: string }).handler : undefined;
+    };
+    const removePod = (pod: Pod): void => {
+      node.crictl(['stopp', pod.id]);
+      node.crictl(['rmp', pod.id]);
+    };
+
+    before(async () => {
+      env = new PodmanEnv({ prefix: 'hyrun-cri-comp-images-' });
+      buildPauseImage(env);
+      app = uniqueComponent('comp_cli.component', join(env.dir, 'app'));
+      buildWasmImage(env, {
+        tag: IMAGE,
+        files: { app, 'exit.wasm': 'comp_exit.component', 'volume.wasm': 'eng_volume.component', 'loop.wasm': 'rt_loop.component' },
+        cmd: ['/app'],
+        variant: 'compat-smart',
+      });
+      node = await engine.start(env);
+    });
+    after(async () => {
+      await node?.stop();
+      env?.cleanup();
+    });
+
+    test('a component pod: args, envs, a hostPath volume, exit-with-code; the CRI log holds its output; transpiled once, by create', async () => {
+      const data = join(node.dir, `data-${++serial}`);
+      mkdirSync(data, { recursive: true });
+      chmodSync(data, 0o777);
+      writeFileSync(join(data, 'in.txt'), 'from the node');
+      const pod = runPod('comp');
+      try {
+        const cli = startContainer(pod, containerConfig('cli', ['/app'], { args: ['one', 'two words'], envs: [{ key: 'GREETING', value: 'hello there' }] }));
+        const sc = await waitState(cli, 'CONTAINER_EXITED');
+        assert.equal(sc.exitCode, 0, JSON.stringify(sc));
+        assert.equal(handlerOf(cli), 'wasm');
+        const out = node.mustCrictl(['logs', cli]).stdout;
+        assert.match(out, /^argc=3\nargv\[1\]=one\nargv\[2\]=two words\n/);
+        assert.match(out, /^env GREETING=hello there$/m);
+        const stamp = transpiledIn(cache()).get(sha256File(app));
+        assert.ok(stamp !== undefined, `no transpiled form of /app in ${cache()}`);
+
+        const exit = startContainer(pod, containerConfig('exit', ['/exit.wasm', '42']));
+        const se = await waitState(exit, 'CONTAINER_EXITED');
+        assert.equal(se.exitCode, 42, JSON.stringify(se));
+        assert.equal(se.reason, 'Error');
+        assert.equal(node.mustCrictl(['logs', exit]).stdout, 'exiting with 42\n');
+
+        const vol = startContainer(pod, containerConfig('volume', ['/volume.wasm'], { mounts: [{ container_path: '/data', host_path: data }] }));
+        const sv = await waitState(vol, 'CONTAINER_EXITED');
+        assert.equal(sv.exitCode, 0, `${JSON.stringify(sv)} ${node.crictl(['logs', vol]).stderr}`);
+        assert.equal(readFileSync(join(data, 'out.txt'), 'utf8'), 'wasm saw: from the node');
+
+        // A second container of the same component: its create found it in the cache.
+        const again = startContainer(pod, containerConfig('again', ['/app']));
+        assert.equal((await waitState(again, 'CONTAINER_EXITED')).exitCode, 0);
+        assert.equal(transpiledIn(cache()).get(sha256File(app)), stamp);
+      } finally {
+        removePod(pod);
+      }
+    });
+
+    test('StopContainer (timeout 10 s) ends a busy component with SIGTERM: 143, not the SIGKILL after the timeout', async (t) => {
+      const pod = runPod('comp-stop');
+      try {
+        const loop = startContainer(pod, containerConfig('loop', ['/loop.wasm']));
+        await waitState(loop, 'CONTAINER_RUNNING');
+        await waitFor('the loop to say spinning', () => node.crictl(['logs', loop]).stdout.includes('spinning'), 90_000);
+        const started = performance.now();
+        const stop = node.crictl(['stop', '--timeout', '10', loop]);
+        t.diagnostic(`crictl stop --timeout 10 of a spinning component: ${(performance.now() - started).toFixed(0)} ms`);
+        assert.equal(stop.status, 0, explain(stop));
+        const s = await waitState(loop, 'CONTAINER_EXITED');
+        assert.equal(s.exitCode, 143, JSON.stringify(s));
+      } finally {
+        removePod(pod);
+      }
+    });
+  });
+}
