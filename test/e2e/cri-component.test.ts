@@ -135,7 +135,6 @@ for (const engine of ENGINES) {
         const cli = startContainer(pod, containerConfig('cli', ['/app'], { args: ['one', 'two words'], envs: [{ key: 'GREETING', value: 'hello there' }] }));
         const sc = await waitState(cli, 'CONTAINER_EXITED');
         assert.equal(sc.exitCode, 0, JSON.stringify(sc));
-        assert.equal(handlerOf(cli), 'wasm');
         const out = node.mustCrictl(['logs', cli]).stdout;
         assert.match(out, /^argc=3\nargv\[1\]=one\nargv\[2\]=two words\n/);
         assert.match(out, /^env GREETING=hello there$/m);
@@ -167,6 +166,8 @@ for (const engine of ENGINES) {
       try {
         const loop = startContainer(pod, containerConfig('loop', ['/loop.wasm']));
         await waitState(loop, 'CONTAINER_RUNNING');
+        // (containerd deletes an exited container's task, and hyrun's record with it: asked while it runs.)
+        assert.equal(handlerOf(loop), 'wasm');
         await waitFor('the loop to say spinning', () => node.crictl(['logs', loop]).stdout.includes('spinning'), 90_000);
         const started = performance.now();
         const stop = node.crictl(['stop', '--timeout', '10', loop]);
