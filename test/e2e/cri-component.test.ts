@@ -5,17 +5,20 @@
 // (CRI-O picks hyrun-wasm for the wasi/wasm platform, platform_runtime_paths). The component is
 // transpiled by create, outside the container, into the node's hyrun cache.
 import { after, before, describe, test } from 'node:test';
+import { spawn } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hyrun } from '../helpers.js';
-import { sha256File, transpiledIn, uniqueComponent } from './engines/components.js';
-import { buildPauseImage, copyImageToCrio, CRIO, criMissing, importImage, PAUSE_IMAGE, PINNS, startCriNode, startCrioNode, type CriNode } from './engines/cri.js';
+import { connectionRefused, HTTP_HANDLER, httpGet, inFlightEcho, sha256File, transpiledIn, uniqueComponent, type HttpReply } from './engines/components.js';
+import { buildPauseImage, copyImageToCrio, CRICTL, CRIO, criMissing, importImage, PAUSE_IMAGE, PINNS, startCriNode, startCrioNode, type CriNode } from './engines/cri.js';
 import { buildWasmImage } from './engines/images.js';
 import { PodmanEnv } from './engines/podman.js';
 import { cannotRun, explain, waitFor } from './engines/tools.js';
 
 const IMAGE = 'localhost/hyrun-test/cri-component:latest';
+/** The HTTP handler fixture at /app.wasm: served at the pod IP on 8080 (the default address). */
+const HTTP_IMAGE = 'localhost/hyrun-test/cri-component-http:latest';
 interface ContainerStatus { state: string; exitCode: number; reason: string; logPath?: string }
 
 interface Engine {
@@ -43,7 +46,7 @@ const ENGINES: Engine[] = [
           if (r.status !== 0) throw new Error(`hyrun install containerd failed: ${explain(r)}`);
         },
       });
-      for (const image of [PAUSE_IMAGE, IMAGE]) importImage(env, node, image);
+      for (const image of [PAUSE_IMAGE, IMAGE, HTTP_IMAGE]) importImage(env, node, image);
       return node;
     },
   },
@@ -60,11 +63,19 @@ const ENGINES: Engine[] = [
           if (r.status !== 0) throw new Error(`hyrun install crio failed: ${explain(r)}`);
         },
       });
-      for (const image of [PAUSE_IMAGE, IMAGE]) copyImageToCrio(env, node, image);
+      for (const image of [PAUSE_IMAGE, IMAGE, HTTP_IMAGE]) copyImageToCrio(env, node, image);
       return node;
     },
   },
 ];
+
+/** crictl in the background (the test talks HTTP meanwhile). */
+function spawnCrictl(node: CriNode, args: string[]): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(CRICTL, ['--config', join(node.dir, 'crictl.yaml'), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => { stderr += d; });
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stderr })));
+}
 
 for (const engine of ENGINES) {
   describe(`${engine.name} CRI: command component images (crictl)`, { skip: engine.skip, timeout: 1_200_000 }, () => {
@@ -83,7 +94,7 @@ for (const engine of ENGINES) {
       const uid = `${name}-${process.pid}-${++serial}`;
       return { metadata: { name: uid, namespace: 'hyrun-test', uid, attempt: 0 }, hostname: name, log_directory: join(node.dir, 'logs', uid), annotations: engine.podAnnotations, linux: { cgroup_parent: node.cgroupParent } };
     };
-    const containerConfig = (name: string, command: string[], extra: Record<string, unknown> = {}) => ({ metadata: { name }, image: { image: IMAGE }, command, log_path: `${name}.log`, ...extra });
+    const containerConfig = (name: string, command: string[], extra: Record<string, unknown> = {}, image = IMAGE) => ({ metadata: { name }, image: { image }, command, log_path: `${name}.log`, ...extra });
     interface Pod { id: string; configFile: string }
     const runPod = (name: string): Pod => {
       const configFile = writeJson('pod', podConfig(name));
@@ -118,6 +129,7 @@ for (const engine of ENGINES) {
         cmd: ['/app'],
         variant: 'compat-smart',
       });
+      buildWasmImage(env, { tag: HTTP_IMAGE, files: { 'app.wasm': HTTP_HANDLER }, cmd: ['/app.wasm'], variant: 'compat-smart' });
       node = await engine.start(env);
     });
     after(async () => {
@@ -175,6 +187,38 @@ for (const engine of ENGINES) {
         assert.equal(stop.status, 0, explain(stop));
         const s = await waitState(loop, 'CONTAINER_EXITED');
         assert.equal(s.exitCode, 143, JSON.stringify(s));
+      } finally {
+        removePod(pod);
+      }
+    });
+
+    test('an HTTP component pod answers at the pod IP on 8080 with no hyrun annotation; StopContainer lets the request under way finish: exit 0', async (t) => {
+      const pod = runPod('comp-http');
+      try {
+        const web = startContainer(pod, containerConfig('web', ['/app.wasm'], {}, HTTP_IMAGE));
+        await waitState(web, 'CONTAINER_RUNNING');
+        assert.equal(handlerOf(web), 'wasm');
+        const ip = (JSON.parse(node.mustCrictl(['inspectp', '-o', 'json', pod.id]).stdout) as { status: { network: { ip: string } } }).status.network.ip;
+        assert.match(ip, /^10\.213\.\d+\.\d+$/);
+        let hello: HttpReply | undefined;
+        await waitFor(`HTTP on ${ip}:8080`, async () => { hello = await httpGet(ip, 8080, '/hello'); return true; }, 90_000);
+        assert.equal(hello?.status, 200);
+        assert.equal(hello?.body, 'hello from C\n');
+
+        const echo = inFlightEcho(ip, 8080, 'in flight;', ' and done');
+        await echo.echoed;
+        const started = performance.now();
+        const stop = spawnCrictl(node, ['stop', '--timeout', '30', web]);
+        await connectionRefused(ip, 8080);
+        echo.finish();
+        const r = await echo.reply;
+        assert.equal(r.status, 200);
+        assert.equal(r.body, 'in flight; and done');
+        const stopped = await stop;
+        t.diagnostic(`crictl stop of a serving component with a request in flight: ${(performance.now() - started).toFixed(0)} ms`);
+        assert.equal(stopped.code, 0, stopped.stderr);
+        const st = await waitState(web, 'CONTAINER_EXITED');
+        assert.equal(st.exitCode, 0, JSON.stringify(st));
       } finally {
         removePod(pod);
       }

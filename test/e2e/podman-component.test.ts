@@ -6,10 +6,12 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_COMPONENT_CACHE, forgetTranspiled, sha256File, transpiledIn, uniqueComponent } from './engines/components.js';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { connectionRefused, DEFAULT_COMPONENT_CACHE, forgetTranspiled, HTTP_HANDLER, httpGet, inFlightEcho, sha256File, transpiledIn, uniqueComponent, type HttpReply } from './engines/components.js';
 import { cleanStderr, PodmanEnv } from './engines/podman.js';
 import { buildWasmImage } from './engines/images.js';
-import { cannotRun, explain, timed, waitUntil } from './engines/tools.js';
+import { cannotRun, explain, timed, waitFor, waitUntil } from './engines/tools.js';
 
 const skip = cannotRun(['podman', 'buildah', 'conmon', 'crun']);
 const IMAGE = 'localhost/hyrun-test/component-cli:latest';
@@ -95,3 +97,69 @@ describe('podman --runtime hyrun: command component images', { skip, timeout: 90
     assert.doesNotMatch(stop.value.stderr, /resorting to SIGKILL/);
   });
 });
+
+describe('podman --runtime hyrun: an HTTP component image (wasi:http/incoming-handler)', { skip, timeout: 900_000 }, () => {
+  let env: PodmanEnv;
+  const names: string[] = [];
+  // The default address of a served component is 0.0.0.0:8080 in the container; published on the
+  // host's 8080 as the issue says, or on a free port when another run holds 8080.
+  let hostPort = 8080;
+
+  before(async () => {
+    env = new PodmanEnv({ prefix: 'hyrun-podman-http-' });
+    buildWasmImage(env, { tag: HTTP_IMAGE, files: { 'app.wasm': HTTP_HANDLER }, cmd: ['/app.wasm'] });
+    if (!(await portFree(8080))) hostPort = await freePort();
+  });
+  after(() => {
+    for (const n of names) env?.podman(['rm', '--force', '--time', '0', n]);
+    env?.cleanup();
+  });
+
+  test('podman run -p HOST:8080 of an HTTP component answers on the host; podman stop lets the request under way finish, exit 0', async (t) => {
+    t.diagnostic(`host port ${hostPort}`);
+    const n = `hyrun-comp-http-${process.pid}`;
+    names.push(n);
+    // The harness's containers.conf says netns none: this container gets Podman's bridge.
+    env.mustPodman(['run', '--detach', '--name', n, '--network', 'bridge', '-p', `${hostPort}:8080`, HTTP_IMAGE]);
+    let hello: HttpReply | undefined;
+    await waitFor(`HTTP on 127.0.0.1:${hostPort}`, async () => { hello = await httpGet('127.0.0.1', hostPort, '/hello'); return true; }, 90_000);
+    assert.equal(hello?.status, 200);
+    assert.equal(hello?.body, 'hello from C\n');
+    assert.match(env.mustPodman(['logs', n]).stderr, /serving HTTP on http:\/\/0\.0\.0\.0:8080\//);
+
+    const echo = inFlightEcho('127.0.0.1', hostPort, 'in flight;', ' and done');
+    await echo.echoed;
+    const stop = spawnPodman(env, ['stop', '--time', '30', n]);
+    // SIGTERM reached the component: it stopped accepting...
+    await connectionRefused('127.0.0.1', hostPort);
+    // ...and the request under way still completes.
+    echo.finish();
+    const r = await echo.reply;
+    assert.equal(r.status, 200);
+    assert.equal(r.body, 'in flight; and done');
+    const stopped = await stop;
+    assert.equal(stopped.code, 0, stopped.stderr);
+    assert.doesNotMatch(stopped.stderr, /resorting to SIGKILL/);
+    assert.equal(env.mustPodman(['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', n]).stdout.trim(), 'exited 0');
+  });
+});
+
+const HTTP_IMAGE = 'localhost/hyrun-test/component-http:latest';
+
+const portFree = (port: number): Promise<boolean> => new Promise((resolve) => {
+  const s = createServer();
+  s.once('error', () => resolve(false));
+  s.listen(port, '0.0.0.0', () => s.close(() => resolve(true)));
+});
+const freePort = (): Promise<number> => new Promise((resolve) => {
+  const s = createServer();
+  s.listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)); });
+});
+
+/** A podman command run in the background (the test talks HTTP meanwhile). */
+function spawnPodman(env: PodmanEnv, args: string[]): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn('podman', [...env.globalArgs(), ...args], { env: env.env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => { stderr += d; });
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stderr })));
+}
