@@ -6,7 +6,7 @@
 // prepare() writes a private bundle under the state dir: a copy of the user's config whose process
 // starts the executor, whose root.path is absolute (the user's rootfs, used in place), and which
 // mounts the runtime dir. The user's bundle is never written.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, constants as fsConstants, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ANNOTATION_HANDLER, ANNOTATION_VARIANT } from '../oci/annotations.js';
 import { configForDelegate } from '../oci/config.js';
@@ -177,6 +177,16 @@ export function privateConfig(ctx: Pick<PrepareContext, 'config' | 'rootfs' | 'd
   return { config, data };
 }
 
+/** A file of the rootfs, never through a symlink planted at its name since it was resolved (hyrun reads it as root). */
+function readNoFollow(hostPath: string): Buffer {
+  const fd = openSync(hostPath, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
+  try {
+    return readFileSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
  * A WASI 0.2 component as the entrypoint (known by its header, whatever its name): transpiled now,
  * by this process, outside the container, into the host's cache (or found there: a cached create
@@ -191,7 +201,7 @@ export async function transpileEntrypoint(config: OciSpec, rootfs: string, cache
   // Lazy: a module's create never loads the component code.
   const { prepareComponent } = await import('../wasm/component.js');
   try {
-    const { dir, digest } = await prepareComponent(config.process?.args?.[0] ?? found.guestPath, readFileSync(found.hostPath), cacheDir);
+    const { dir, digest } = await prepareComponent(config.process?.args?.[0] ?? found.guestPath, readNoFollow(found.hostPath), cacheDir);
     return { dir, digest };
   } catch (e) {
     if (e instanceof LaunchError) throw new HandlerError(e.message, e.exitCode);

@@ -125,6 +125,16 @@ function preparedFor(path: string, bytes: Uint8Array, ref: TranspiledRef): Cache
 }
 
 /**
+ * The transpiled form for this run: the one made before it started (a container's, `prepared`),
+ * else found in or made into `cacheDir`; neither is one line (a container's create did not see it).
+ */
+export async function transpiledFor(path: string, bytes: Uint8Array, where: { cacheDir?: string; prepared?: TranspiledRef }): Promise<Cached> {
+  if (where.prepared !== undefined) return preparedFor(path, bytes, where.prepared);
+  if (where.cacheDir !== undefined) return transpiled(path, bytes, where.cacheDir);
+  return missingCache(path);
+}
+
+/**
  * Transpiles a component into `cacheDir` ahead of its start (a container's create, a build, a pull)
  * and makes its glue's code cache there, so that a container, which cannot write it, starts from
  * it. Returns where it is and the component's digest.
@@ -219,9 +229,7 @@ export interface ComponentRun {
 
 /** Runs a command component to its end; LaunchError when it cannot start, else how it ended. */
 export async function runComponent(r: ComponentRun): Promise<ResultMessage> {
-  const { dir, meta, cached } = r.prepared !== undefined ? preparedFor(r.path, r.bytes, r.prepared)
-    : r.cacheDir !== undefined ? await transpiled(r.path, r.bytes, r.cacheDir)
-      : missingCache(r.path);
+  const { dir, meta, cached } = await transpiledFor(r.path, r.bytes, r);
   r.trace?.(cached ? 'component from the transpile cache' : 'component transpiled');
   const runName = commandExport(r.path, meta.exports);
   const host = new P2Host(r.options);
