@@ -6,6 +6,8 @@
 // transpiled by create, outside the container, into the node's hyrun cache.
 import { after, before, describe, test } from 'node:test';
 import { spawn } from 'node:child_process';
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -204,6 +206,20 @@ for (const engine of ENGINES) {
         await waitFor(`HTTP on ${ip}:8080`, async () => { hello = await httpGet(ip, 8080, '/hello'); return true; }, 90_000);
         assert.equal(hello?.status, 200);
         assert.equal(hello?.body, 'hello from C\n');
+
+        // Outbound HTTP (wasi:http/outgoing-handler) is allowed in a container: its network
+        // namespace is the boundary. The upstream listens on the node; the pod reaches it at its gateway.
+        const seen: string[] = [];
+        const upstream = createHttpServer((req, res) => { seen.push(req.url ?? ''); res.end('from upstream\n'); });
+        await new Promise<void>((resolve) => upstream.listen(0, '0.0.0.0', resolve));
+        try {
+          const gateway = ip.replace(/\.\d+$/, '.1');
+          const fetched = await httpGet(ip, 8080, '/fetch', { 'x-target': `${gateway}:${(upstream.address() as AddressInfo).port}/data` });
+          assert.deepEqual([fetched.status, fetched.body], [200, 'from upstream\n']);
+          assert.deepEqual(seen, ['/data']);
+        } finally {
+          upstream.close();
+        }
 
         const echo = inFlightEcho(ip, 8080, 'in flight;', ' and done');
         await echo.echoed;

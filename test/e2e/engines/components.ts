@@ -60,9 +60,9 @@ export const HTTP_HANDLER = 'http_handler.component';
 export interface HttpReply { status: number; body: string; trailers: NodeJS.Dict<string> }
 
 /** One GET on a fresh connection (no keep-alive agent: a refused connection must be seen as one). */
-export function httpGet(host: string, port: number, path: string): Promise<HttpReply> {
+export function httpGet(host: string, port: number, path: string, headers: Record<string, string> = {}): Promise<HttpReply> {
   return new Promise((resolve, reject) => {
-    const req = request({ host, port, path, agent: false, timeout: 20_000 }, (res) => {
+    const req = request({ host, port, path, headers, agent: false, timeout: 20_000 }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => { body += c; });
