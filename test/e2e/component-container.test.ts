@@ -165,7 +165,7 @@ for (const delegate of ['crun', 'runc']) {
         let out = '';
         same.stdout.on('data', (d: Buffer) => (out += d));
         same.stderr.on('data', (d: Buffer) => (out += d));
-        await waitFor('the exec to say spinning', () => out.includes('spinning') || same.exitCode !== null, 90_000);
+        await waitFor('the exec to say spinning', () => out.includes('spinning\n') || same.exitCode !== null, 90_000);
         assert.equal(out, 'spinning\n');
         same.kill('SIGKILL');
         const other = hy(delegate, ['exec', id, '/exit.wasm', '3']);
