@@ -31,7 +31,12 @@ Wasm file mode:
                          reached through both, under the same rules.
   --memory SIZE          cap the linear memory: bytes or 64KiB, 16MiB, 1GiB, 1G (binary units);
                          memory.grow beyond it fails in the guest
-  --tcplisten HOST:PORT  preopen a listening TCP socket after the directories (repeatable)
+  --tcplisten HOST:PORT  preopen a listening TCP socket after the directories (repeatable;
+                         preview1 modules only: a component listens itself, with --allow-net)
+  --allow-net            let a component's wasi:sockets use the host's network (TCP, UDP, name
+                         lookup). Without it creating a socket answers access-denied and every
+                         lookup permanent-resolver-failure. Inside a container the network
+                         namespace is the boundary and sockets are allowed without it.
   --                     end of options: the next argument is FILE even if it starts with '-'
 
 OCI mode (runc-compatible):

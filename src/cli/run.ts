@@ -11,7 +11,7 @@ import { UsageError } from './errors.js';
 import { scanRunArgs } from './run-target.js';
 
 /** Flags only `hyrun run FILE.wasm` understands; any of them before the file means Wasm file mode. */
-export const WASM_RUN_FLAGS = ['--dir', '--env', '--memory', '--tcplisten'] as const;
+export const WASM_RUN_FLAGS = ['--dir', '--env', '--memory', '--tcplisten', '--allow-net'] as const;
 /** Flags only runc's `run` understands; any of them means OCI mode. */
 export const OCI_RUN_FLAGS = [
   '--bundle', '-b', '--detach', '-d', '--console-socket', '--pid-file', '--pidfile', '--no-subreaper', '--no-pivot',
@@ -26,7 +26,7 @@ export type RunMode = 'wasm' | 'oci' | 'help';
  * arguments after `run`. The rule, in order (also in `hyrun help run`):
  *  1. `--help`/`-h` before the first positional: help;
  *  2. an OCI-only flag (--bundle/-b, --detach/-d, --console-socket, …) before it: OCI;
- *  3. a Wasm-only flag (--dir, --env, --memory, --tcplisten) before it: Wasm;
+ *  3. a Wasm-only flag (--dir, --env, --memory, --tcplisten, --allow-net) before it: Wasm;
  *  4. the positional ends in .wasm/.wat, or is an existing file starting with the \0asm magic: Wasm;
  *  5. `config.json` exists in the bundle directory (the current directory): OCI;
  *  6. otherwise Wasm (so a mistyped file gets the file-mode error, not a bundle error).
@@ -61,6 +61,8 @@ export interface RunRequest {
   preopens: Preopen[];
   memoryLimit?: number;
   tcpListen: string[];
+  /** --allow-net: a component's wasi:sockets may use the host's network (denied otherwise). */
+  allowNet: boolean;
 }
 
 const UNITS: Record<string, number> = {
@@ -126,15 +128,24 @@ function checkListen(text: string): string {
 const OPTION_NAMES = ['env', 'dir', 'memory', 'tcplisten'] as const;
 type OptionName = (typeof OPTION_NAMES)[number];
 const isOption = (name: string): name is OptionName => (OPTION_NAMES as readonly string[]).includes(name);
+/** Options that take no value. */
+const SWITCH_NAMES = ['allow-net'] as const;
+type SwitchName = (typeof SWITCH_NAMES)[number];
+const isSwitch = (name: string): name is SwitchName => (SWITCH_NAMES as readonly string[]).includes(name);
 
 /** hyrun's options before FILE: `--name VALUE` or `--name=VALUE`; repeated ones collected in order. */
-function parseOptions(args: string[]): Record<OptionName, string[]> {
-  const values: Record<OptionName, string[]> = { env: [], dir: [], memory: [], tcplisten: [] };
+function parseOptions(args: string[]): Record<OptionName, string[]> & Record<SwitchName, boolean> {
+  const values: Record<OptionName, string[]> & Record<SwitchName, boolean> = { env: [], dir: [], memory: [], tcplisten: [], 'allow-net': false };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     const eq = arg.indexOf('=');
     const flag = eq >= 0 ? arg.slice(0, eq) : arg;
     const name = flag.startsWith('--') ? flag.slice(2) : '';
+    if (isSwitch(name)) {
+      if (eq >= 0) throw new UsageError(`run: option '${flag}' takes no value; write ${flag} alone, see 'hyrun help run'`);
+      values[name] = true;
+      continue;
+    }
     if (!isOption(name)) {
       const near = closestOption(flag);
       throw new UsageError(`run: unknown option '${flag}'${near ? ` (did you mean --${near}?)` : ''}; options go before FILE, see 'hyrun help run'`);
@@ -181,6 +192,7 @@ export function parseRunArgs(args: string[], cwd: string = process.cwd()): RunRe
     // The last --memory counts.
     memoryLimit: values.memory.length === 0 ? undefined : parseMemorySize(values.memory[values.memory.length - 1]!),
     tcpListen: values.tcplisten.map(checkListen),
+    allowNet: values['allow-net'],
   };
 }
 
@@ -189,7 +201,7 @@ function closestOption(typed: string): string | undefined {
   const word = typed.replace(/^-+/, '').split('=', 1)[0];
   let best: string | undefined;
   let bestDistance = 3;
-  for (const name of OPTION_NAMES) {
+  for (const name of [...OPTION_NAMES, ...SWITCH_NAMES]) {
     const d = editDistance(word, name);
     if (d < bestDistance) [best, bestDistance] = [name, d];
   }
@@ -216,6 +228,7 @@ export function toSpec(req: RunRequest): WasmRunSpec {
     memoryLimit: req.memoryLimit,
     tcpListen: req.tcpListen.length > 0 ? req.tcpListen : undefined,
     componentCache: join(defaultCacheDir(), 'components'),
+    ...(req.allowNet ? { allowNet: true } : {}),
   };
 }
 

@@ -32,7 +32,17 @@ export interface WasmRunSpec {
    * directory as this process sees it, and the sha256 of the component it was made from.
    */
   transpiled?: TranspiledRef;
+  /** The user granted networking (`hyrun run --allow-net`): a component's wasi:sockets may bind, connect and look names up. */
+  allowNet?: boolean;
+  /**
+   * The executor runs inside a container (set by the OCI handler and by the embedded executor of
+   * `hyrun run IMAGE`): the container's network namespace is the boundary, so networking is allowed.
+   */
+  inContainer?: boolean;
 }
+
+/** Whether a guest may use the network: granted on the host, or inside a container. */
+export const networkAllowed = (spec: Pick<WasmRunSpec, 'allowNet' | 'inContainer'>): boolean => spec.allowNet === true || spec.inContainer === true;
 
 /** Where a component's transpiled form is, and which component (sha256, hex) it was made from. */
 export interface TranspiledRef {
