@@ -49,6 +49,8 @@ const bundles = [
   // dist/executor.cjs and dist/worker.cjs are entries like dist/hyrun.cjs (in Wasm containers too).
   { in: 'src/wasm/executor-main.ts', out: 'dist/executor-main.cjs', external: ['wabt'] },
   { in: 'src/wasm/worker.ts', out: 'dist/worker-main.cjs', external: ['wabt'] },
+  // The thread that serves an HTTP component (src/wasm/http-serve.ts), beside the executor and the CLI.
+  { in: 'src/wasm/http-serve-worker.ts', out: 'dist/http-worker.cjs', external: ['wabt'] },
   // hyrun install / doctor, loaded by the CLI only for those commands (it carries the TOML library).
   { in: 'src/engine/cli.ts', out: 'dist/engine.cjs', external: ['wabt'] },
   // The component transpiler (jco-transpile and its own Wasm, copied beside it below), loaded only to

@@ -11,7 +11,7 @@ import { UsageError } from './errors.js';
 import { scanRunArgs } from './run-target.js';
 
 /** Flags only `hyrun run FILE.wasm` understands; any of them before the file means Wasm file mode. */
-export const WASM_RUN_FLAGS = ['--dir', '--env', '--memory', '--tcplisten'] as const;
+export const WASM_RUN_FLAGS = ['--dir', '--env', '--memory', '--tcplisten', '--addr', '--allow-net', '--instance-reuse'] as const;
 /** Flags only runc's `run` understands; any of them means OCI mode. */
 export const OCI_RUN_FLAGS = [
   '--bundle', '-b', '--detach', '-d', '--console-socket', '--pid-file', '--pidfile', '--no-subreaper', '--no-pivot',
@@ -61,6 +61,12 @@ export interface RunRequest {
   preopens: Preopen[];
   memoryLimit?: number;
   tcpListen: string[];
+  /** HTTP components: where to serve (`--addr HOST:PORT`). */
+  addr?: string;
+  /** `--allow-net`: the guest may make outbound connections (wasi:http outgoing-handler). */
+  allowNet: boolean;
+  /** `--instance-reuse`: an HTTP component's instance serves request after request. */
+  instanceReuse: boolean;
 }
 
 const UNITS: Record<string, number> = {
@@ -122,19 +128,27 @@ function checkListen(text: string): string {
 }
 
 // A parser of its own rather than commander (half of the CLI bundle once) or node:util's parseArgs
-// (loading it costs every `hyrun run` ~3 ms of start-up): four long options, each taking a value.
-const OPTION_NAMES = ['env', 'dir', 'memory', 'tcplisten'] as const;
+// (loading it costs every `hyrun run` ~3 ms of start-up): long options taking a value, and switches.
+const OPTION_NAMES = ['env', 'dir', 'memory', 'tcplisten', 'addr'] as const;
+const SWITCH_NAMES = ['allow-net', 'instance-reuse'] as const;
 type OptionName = (typeof OPTION_NAMES)[number];
+type SwitchName = (typeof SWITCH_NAMES)[number];
 const isOption = (name: string): name is OptionName => (OPTION_NAMES as readonly string[]).includes(name);
+const isSwitch = (name: string): name is SwitchName => (SWITCH_NAMES as readonly string[]).includes(name);
 
 /** hyrun's options before FILE: `--name VALUE` or `--name=VALUE`; repeated ones collected in order. */
-function parseOptions(args: string[]): Record<OptionName, string[]> {
-  const values: Record<OptionName, string[]> = { env: [], dir: [], memory: [], tcplisten: [] };
+function parseOptions(args: string[]): Record<OptionName | SwitchName, string[]> {
+  const values: Record<OptionName | SwitchName, string[]> = { env: [], dir: [], memory: [], tcplisten: [], addr: [], 'allow-net': [], 'instance-reuse': [] };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     const eq = arg.indexOf('=');
     const flag = eq >= 0 ? arg.slice(0, eq) : arg;
     const name = flag.startsWith('--') ? flag.slice(2) : '';
+    if (isSwitch(name)) {
+      if (eq >= 0) throw new UsageError(`run: option '${flag}' takes no value; write ${flag} alone`);
+      values[name].push('');
+      continue;
+    }
     if (!isOption(name)) {
       const near = closestOption(flag);
       throw new UsageError(`run: unknown option '${flag}'${near ? ` (did you mean --${near}?)` : ''}; options go before FILE, see 'hyrun help run'`);
@@ -181,7 +195,16 @@ export function parseRunArgs(args: string[], cwd: string = process.cwd()): RunRe
     // The last --memory counts.
     memoryLimit: values.memory.length === 0 ? undefined : parseMemorySize(values.memory[values.memory.length - 1]!),
     tcpListen: values.tcplisten.map(checkListen),
+    addr: values.addr.length === 0 ? undefined : checkAddr(values.addr[values.addr.length - 1]!),
+    allowNet: values['allow-net'].length > 0,
+    instanceReuse: values['instance-reuse'].length > 0,
   };
+}
+
+function checkAddr(text: string): string {
+  const m = /^(?:\[[^\]]+\]|[^:]*):(\d{1,5})$/.exec(text);
+  if (!m || Number(m[1]) > 65535) throw new UsageError(`--addr '${text}' is not HOST:PORT; write e.g. 0.0.0.0:8080 or 127.0.0.1:8080`);
+  return text;
 }
 
 /** The option name within edit distance 2 of what was typed, if any. */
@@ -189,7 +212,7 @@ function closestOption(typed: string): string | undefined {
   const word = typed.replace(/^-+/, '').split('=', 1)[0];
   let best: string | undefined;
   let bestDistance = 3;
-  for (const name of OPTION_NAMES) {
+  for (const name of [...OPTION_NAMES, ...SWITCH_NAMES]) {
     const d = editDistance(word, name);
     if (d < bestDistance) [best, bestDistance] = [name, d];
   }
@@ -216,6 +239,9 @@ export function toSpec(req: RunRequest): WasmRunSpec {
     memoryLimit: req.memoryLimit,
     tcpListen: req.tcpListen.length > 0 ? req.tcpListen : undefined,
     componentCache: join(defaultCacheDir(), 'components'),
+    httpAddr: req.addr,
+    allowNet: req.allowNet || undefined,
+    instanceReuse: req.instanceReuse || undefined,
   };
 }
 
@@ -231,10 +257,12 @@ export function checkModuleFile(file: string): void {
 }
 
 /** Runs a Wasm file; does not return unless the executor is missing (then throws). */
-export async function runWasmFile(args: string[]): Promise<never> {
+export async function runWasmFile(args: string[], serve = false): Promise<never> {
   const req = parseRunArgs(args);
   checkModuleFile(req.file);
   const spec = toSpec(req);
+  // `hyrun serve`: the file must be an HTTP component (the executor says so otherwise).
+  if (serve) spec.serve = true;
   // Lazy: `hyrun help` and parse errors must not pay for the engine.
   const { executeAndExit } = await import('../wasm/executor.js');
   return executeAndExit(spec);

@@ -26,7 +26,21 @@ export interface WasmRunSpec {
   tcpListen?: string[];
   /** Where transpiled components are kept (component.ts); components cannot run without it. */
   componentCache?: string;
+  /** HTTP components: the `HOST:PORT` to serve on (default DEFAULT_HTTP_ADDR). */
+  httpAddr?: string;
+  /**
+   * Outbound network for the guest (wasi:http's outgoing-handler; wasi:sockets): denied unless
+   * granted (`--allow-net`). A container's network namespace is its boundary: granted there.
+   */
+  allowNet?: boolean;
+  /** HTTP components: an instance serves request after request (default: a fresh one per request). */
+  instanceReuse?: boolean;
+  /** `hyrun serve`: the file must be an HTTP component. */
+  serve?: boolean;
 }
+
+/** Where an HTTP component is served when no address is given (as wasmtime serve and runwasi's shim). */
+export const DEFAULT_HTTP_ADDR = '0.0.0.0:8080';
 
 /**
  * A failure before the guest runs, with the Podman-style exit status the CLI should use:

@@ -21,22 +21,36 @@ export interface ByteSink {
 /** How long a poll waits between readiness checks of something with no deadline (a pipe). */
 const IDLE_POLL_MS = 5;
 
-/** wasi:io/poll `pollable`: ready now, or a time at which it will be (`deadline`, monotonic ns). */
+/**
+ * wasi:io/poll `pollable`: ready now, or a time at which it will be (`deadline`, monotonic ns), or
+ * when `whenReady` settles (what an HTTP body or future waits on: only the async poll uses it).
+ */
 export class Pollable {
-  constructor(private readonly isReady: () => boolean, readonly deadline?: bigint) {}
+  constructor(private readonly isReady: () => boolean, readonly deadline?: bigint, readonly whenReady?: () => Promise<void>) {}
   ready(): boolean { return this.isReady(); }
-  block(): void { poll([this]); }
+  block(): void | Promise<void> {
+    const waited = poll([this]);
+    if (waited instanceof Promise) return waited.then(() => undefined);
+  }
 }
+
+/**
+ * The poll that waits without holding the thread (HTTP components: their blocking calls are
+ * suspending imports, src/wasi/p2/http-poll.ts); unset, poll sleeps, as a command component may.
+ */
+let asyncPoll: ((list: Pollable[]) => Promise<Uint32Array>) | undefined;
+export const useAsyncPoll = (wait: (list: Pollable[]) => Promise<Uint32Array>): void => { asyncPoll = wait; };
 
 export const readyPollable = (): Pollable => new Pollable(() => true);
 
 /** wasi:io/poll `poll`: the indices of the pollables that are ready, waiting until one is. */
-export function poll(list: Pollable[]): Uint32Array {
+export function poll(list: Pollable[]): Uint32Array | Promise<Uint32Array> {
   if (list.length === 0) throw new Error('poll of an empty list');
   for (;;) {
     const ready: number[] = [];
     list.forEach((p, i) => { if (p.ready()) ready.push(i); });
     if (ready.length > 0) return Uint32Array.from(ready);
+    if (asyncPoll !== undefined) return asyncPoll(list);
     // Sleep until the nearest deadline, or a short while when something without one may become ready.
     const now = process.hrtime.bigint();
     let wait = Infinity;
