@@ -132,7 +132,7 @@ async function runComponentFile(spec: WasmRunSpec, options: RunOptions): Promise
     return serveComponent(spec, made, options, trace);
   }
   if (spec.serve) {
-    throw new LaunchError(`${spec.module} is not an HTTP component: it exports no wasi:http/incoming-handler (its exports: ${made.meta.exports.join(', ') || 'none'}); run a command component with hyrun run`, 126);
+    throw new LaunchError(`${spec.module} is not an HTTP component: it exports no wasi:http/incoming-handler (its exports: ${made.meta.exports.filter((e) => e.includes(':')).join(', ') || 'none'}); run a command component with hyrun run`, 126);
   }
   const r = await runComponent({
     path: spec.module, bytes, cacheDir: spec.componentCache, memoryLimit: spec.memoryLimit,

@@ -15,7 +15,8 @@ export class InstancePool {
 
   constructor(private readonly make: () => Handle, private readonly reuse: boolean) {
     this.idle.push(make());
-    this.refillSoon();
+    // Reused instances are made as concurrency asks for them; fresh ones are kept ready ahead.
+    if (!reuse) this.refillSoon();
   }
 
   /** An instance for a request: a prepared one when there is, else made now. */
@@ -25,7 +26,7 @@ export class InstancePool {
     return handle;
   }
 
-  /** The request ended normally: with reuse the instance serves again; else it is dropped. */
+  /** The request ended normally: with reuse the instance serves again (the most recent first); else it is dropped. */
   release(handle: Handle): void {
     if (this.reuse) this.idle.push(handle);
   }

@@ -158,6 +158,19 @@ export class BodySink {
     }
   }
 
+  /**
+   * Sends what is written now: node corks a message's writes until the next tick, which never
+   * comes while a guest keeps the thread (a guest that flushes, then computes). Uncorked and corked
+   * again as often: node's own uncork on the next tick then finds the count it expects.
+   */
+  flush(): void {
+    const out = this.out;
+    if (out === undefined) return;
+    const corks = out.writableCorked;
+    for (let i = 0; i < corks; i++) out.uncork();
+    for (let i = 0; i < corks; i++) out.cork();
+  }
+
   /** Whether a write now would go past what may be held (the peer reads slower than the guest writes). */
   full(): boolean {
     if (this.out === undefined) return this.pendingBytes >= PENDING_LIMIT;
@@ -222,7 +235,10 @@ export class BodyOutputStream extends OutputStream {
     return this.blockingFlush();
   }
 
+  override flush(): void { this.body.flush(); }
+
   override blockingFlush(): void {
+    this.body.flush();
     if (this.body.full()) return this.body.drained() as unknown as void;
   }
 

@@ -7,7 +7,7 @@
 //   /status/NNN     status NNN (an invalid one answers 500 with the refusal)
 //   /headers        tries header edits and says what each returned (ok, invalid-syntax, forbidden, immutable)
 //   /counter        a per-instance counter: 1 on a fresh instance every time
-//   /spin           never returns (a busy guest)
+//   /spin           writes "spinning\n", then never returns (a busy guest)
 //   /fetch          GET http://<x-target header> through wasi:http/outgoing-handler, answers its status and body
 #include <stdint.h>
 #include <stdlib.h>
@@ -278,6 +278,13 @@ __attribute__((export_name("wasi:http/incoming-handler@0.2.12#handle"))) void ha
     do { text[--k] = '0' + c % 10; c /= 10; } while (c > 0);
     respond(outparam, 200, fields_new(), text + k, -1);
   } else if (starts_with(path, len, "/spin")) {
+    // Says so first, so that a client knows the guest is running, then never returns.
+    int32_t response = response_new(fields_new());
+    response_body(response, ret);
+    int32_t body_handle = (int32_t)U32(4);
+    outparam_set(outparam, 0, response, 0, 0, 0, 0, 0, 0);
+    outgoing_body_write(body_handle, ret);
+    write_all((int32_t)U32(4), (const uint8_t *)"spinning\n", 9);
     for (volatile int i = 0;; i++) {}
   } else if (starts_with(path, len, "/hello")) {
     int32_t h = fields_new();
