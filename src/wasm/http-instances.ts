@@ -7,7 +7,7 @@
 export type Handle = (request: unknown, outparam: unknown) => Promise<void>;
 
 /** How many instances are kept made ahead. */
-const AHEAD = 4;
+const AHEAD = 8;
 
 export class InstancePool {
   private readonly idle: Handle[] = [];

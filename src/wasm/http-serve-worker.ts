@@ -36,6 +36,13 @@ export type ServeReport =
 /** The world an HTTP component may import. */
 const HTTP_WORLD = 'wasi:http/proxy (and wasi:cli, wasi:filesystem) without wasi:sockets';
 
+// HYRUN_TRACE_STARTUP=1: milestones on stderr (this thread's clock), as the executor prints its own.
+const tracing = process.env.HYRUN_TRACE_STARTUP === '1';
+const trace = (what: string): void => {
+  if (tracing) writeSync(2, `[startup] serving thread ${performance.now().toFixed(1)} ms (thread clock) ${what}\n`);
+};
+trace('bundle evaluated');
+
 Error.stackTraceLimit = 24;
 const start = workerData as ServeStart;
 const report = (r: ServeReport): void => parentPort!.postMessage(r);
@@ -56,7 +63,9 @@ function prepare(): { pool: InstancePool; exportNames: Record<number, string> } 
   }
   const handleName = start.meta.exports.find((e) => e.startsWith('wasi:http/incoming-handler@'))!;
   const { modules, exportNames } = compileCores(start.path, start.dir, start.meta, start.memoryLimit);
+  trace('core modules compiled');
   const glue = loadGlue(start.dir);
+  trace('glue loaded');
   try {
     host.start();
   } catch (e) {
@@ -78,6 +87,7 @@ function prepare(): { pool: InstancePool; exportNames: Record<number, string> } 
     report({ type: 'refused', message: failure.type === 'exit' ? `${start.path} exited while it was instantiated` : failure.message, code: 126 });
     return undefined;
   }
+  trace('first instance made');
   glue.saveCache();
   return { pool, exportNames };
 }
@@ -93,6 +103,7 @@ function serve(pool: InstancePool, exportNames: Record<number, string>): void {
     report({ type: 'refused', message: `cannot serve on ${start.host}:${start.port}: ${why}`, code: 125 });
   });
   server.listen({ host: start.host, port: start.port }, () => {
+    trace('listening');
     const address = server.address();
     report({ type: 'listening', port: typeof address === 'object' && address !== null ? address.port : start.port });
   });
