@@ -1,10 +1,9 @@
 // Layer tarballs: writing them reproducibly (sorted entries, fixed times and owners, pax headers for
 // long names through tar-stream) and reading them (gzip, zstd or plain) entry by entry.
-import { gunzipSync, gzipSync, createGunzip } from 'node:zlib';
+import { gunzipSync, gzipSync, createGunzip, createZstdDecompress, zstdDecompressSync } from 'node:zlib';
 import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import { Readable, type Transform } from 'node:stream';
 import { pack as tarPack, extract as tarExtract, type Header as Header_ } from 'tar-stream';
-import { decompress as zstdDecompress, Decompress as ZstdStream } from 'fzstd';
 import { ImageError } from './errors.js';
 import { sha256 } from './store.js';
 
@@ -59,7 +58,7 @@ export function compressLayer(tar: Buffer): BuiltLayer {
 /** Decompresses a layer by looking at its magic bytes (gzip, zstd, or plain tar). */
 export function decompressLayer(blob: Buffer): Buffer {
   if (blob.length >= 2 && blob[0] === 0x1f && blob[1] === 0x8b) return gunzipSync(blob);
-  if (blob.length >= 4 && blob.readUInt32LE(0) === 0xfd2fb528) return Buffer.from(zstdDecompress(blob));
+  if (blob.length >= 4 && blob.readUInt32LE(0) === 0xfd2fb528) return zstdDecompressSync(blob);
   return blob;
 }
 
@@ -69,11 +68,11 @@ export function compressionOf(blob: Buffer): 'gzip' | 'zstd' | 'none' {
   return 'none';
 }
 
-/** A readable of the decompressed tar, streamed (gzip through zlib, zstd through fzstd's streaming decoder). */
+/** A readable of the decompressed tar, streamed through node's zlib (gzip or zstd). */
 export function decompressedStream(blob: Buffer): Readable {
   const kind = compressionOf(blob);
   const source = Readable.from([blob]);
-  return kind === 'gzip' ? pipeWithErrors(source, createGunzip()) : kind === 'zstd' ? Readable.from(zstdUnits(source)) : source;
+  return kind === 'gzip' ? pipeWithErrors(source, createGunzip()) : kind === 'zstd' ? zstdDecoded(source) : source;
 }
 
 /**
@@ -91,7 +90,7 @@ export async function layerFileStream(path: string): Promise<Readable> {
   }
   const kind = compressionOf(head.subarray(0, n));
   const source = createReadStream(path, { highWaterMark: 256 * 1024 });
-  return kind === 'gzip' ? pipeWithErrors(source, createGunzip()) : kind === 'zstd' ? Readable.from(zstdUnits(source)) : source;
+  return kind === 'gzip' ? pipeWithErrors(source, createGunzip()) : kind === 'zstd' ? zstdDecoded(source) : source;
 }
 
 /** `from.pipe(to)`, with an error of `from` passed on to `to` (pipe alone drops it). */
@@ -101,83 +100,20 @@ function pipeWithErrors(from: Readable, to: Transform): Transform {
 }
 
 /**
- * zstd frames decoded as they stream in, with bounded memory even for a layer built to expand
- * enormously (a block of zeros is 4 bytes that decode to 128 KiB). fzstd's Decompress emits
- * everything a pushed chunk decodes to at once, so the input is cut at zstd's own unit boundaries
- * (a frame header, then each block: at most 128 KiB of output) and each unit's output is handed
- * on, under backpressure, before the next unit is pushed.
+ * `source` through node's zstd decoder (zlib's streams: pulled under backpressure, memory bounded
+ * by the window), its errors made ImageErrors that say what is wrong with the stream.
  */
-async function* zstdUnits(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-  const out: Buffer[] = [];
-  const decoder = new ZstdStream((data) => { out.push(Buffer.from(data)); });
-  let pending: Buffer = Buffer.alloc(0);
-  /** Bytes of the current unit still to pass through, once its size is known. */
-  let need = -1;
-  /** Where the splitter is: a frame's magic, its header, a block header, a block's body, the checksum. */
-  let state: 'magic' | 'header' | 'block' | 'body' | 'checksum' | 'skip' = 'magic';
-  let checksum = false;
-  let lastBlock = false;
-  const take = (n: number): Buffer | null => {
-    if (pending.length < n) return null;
-    const unit = pending.subarray(0, n);
-    pending = pending.subarray(n);
-    return unit;
-  };
-  for await (const chunk of source) {
-    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-    for (;;) {
-      let unit: Buffer | null = null;
-      if (state === 'magic') {
-        if (pending.length < 8) break;
-        const magic = pending.readUInt32LE(0);
-        if ((magic & 0xfffffff0) === 0x184d2a50) {
-          // A skippable frame: not zstd data, passed over.
-          need = 8 + pending.readUInt32LE(4);
-          state = 'skip';
-          continue;
-        }
-        if (magic !== 0xfd2fb528) throw new ImageError('not a valid zstd stream (bad frame magic)');
-        const fhd = pending[4];
-        const single = (fhd >> 5) & 1;
-        const fcsFlag = fhd >> 6;
-        const didFlag = fhd & 3;
-        checksum = ((fhd >> 2) & 1) === 1;
-        const size = 5 + (single ? 0 : 1) + [0, 1, 2, 4][didFlag] + [single ? 1 : 0, 2, 4, 8][fcsFlag];
-        unit = take(size);
-        if (unit === null) break;
-        state = 'block';
-      } else if (state === 'block') {
-        if (pending.length < 3) break;
-        const header = pending[0] | (pending[1] << 8) | (pending[2] << 16);
-        lastBlock = (header & 1) === 1;
-        const type = (header >> 1) & 3;
-        const size = header >>> 3;
-        if (type === 3) throw new ImageError('not a valid zstd stream (reserved block type)');
-        need = 3 + (type === 1 ? 1 : size);
-        state = 'body';
-        continue;
-      } else if (state === 'body') {
-        unit = take(need);
-        if (unit === null) break;
-        state = lastBlock ? (checksum ? 'checksum' : 'magic') : 'block';
-      } else if (state === 'checksum') {
-        unit = take(4);
-        if (unit === null) break;
-        state = 'magic';
-      } else {
-        const skipped = take(Math.min(need, pending.length));
-        need -= skipped!.length;
-        if (need === 0) state = 'magic';
-        if (pending.length === 0) break;
-        continue;
-      }
-      decoder.push(unit);
-      while (out.length > 0) yield out.shift()!;
+function zstdDecoded(source: Readable): Readable {
+  const decoder = pipeWithErrors(source, createZstdDecompress());
+  return Readable.from((async function* () {
+    try {
+      yield* decoder;
+    } catch (e) {
+      if (e instanceof ImageError) throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new ImageError(`not a valid zstd stream (${code === 'Z_BUF_ERROR' ? 'cut short' : (e as Error).message.toLowerCase()})`);
     }
-  }
-  if (state !== 'magic' || pending.length > 0) throw new ImageError('not a valid zstd stream (cut short)');
-  decoder.push(new Uint8Array(0), true);
-  while (out.length > 0) yield out.shift()!;
+  })());
 }
 
 /**

@@ -215,3 +215,20 @@ for (const d of DELEGATES) {
     }
   });
 }
+
+test('bin/hyrun reached through a symlinked directory, or through a symlink to it, finds its CLI', () => {
+  const t = tempDir('hyrun-fe-');
+  try {
+    const linkedDir = join(t.path, 'linked-bin');
+    symlinkSync(join(hyrunBin, '..'), linkedDir);
+    const linkedFile = join(t.path, 'hyrun');
+    symlinkSync(hyrunBin, linkedFile);
+    for (const bin of [join(linkedDir, 'hyrun'), linkedFile]) {
+      const r = run(bin, ['--version'], { cwd: t.path, stdio: ['ignore', 'pipe', 'pipe'] });
+      assert.equal(r.status, 0, `${bin}: ${r.stderr}`);
+      assert.match(r.stdout, /^hyrun version \d+\.\d+\.\d+/, bin);
+    }
+  } finally {
+    t.cleanup();
+  }
+});

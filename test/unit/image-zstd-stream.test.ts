@@ -49,10 +49,13 @@ test('streamed zstd equals the input for every kind of frame zstd writes', { ski
 test('a damaged or cut zstd stream is an ImageError', { skip: !hasZstd && 'zstd missing' }, async () => {
   const blob = zstd(randomBytes(100_000), []);
   await assert.rejects(collect(decompressedStream(blob.subarray(0, blob.length - 10))), (e: unknown) => e instanceof ImageError && /cut short/.test((e as Error).message));
-  // A frame whose first block has the reserved type. (Damaged block contents are not always
-  // noticed by the decoder, which does not check zstd's checksum: the blob's sha256 is the check.)
+  // A frame whose first block has the reserved type.
   const reserved = Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x20, 0x10, 0x07, 0x00, 0x00]);
-  await assert.rejects(collect(decompressedStream(reserved)), (e: unknown) => e instanceof ImageError && /reserved block type/.test((e as Error).message));
+  await assert.rejects(collect(decompressedStream(reserved)), (e: unknown) => e instanceof ImageError && /not a valid zstd stream \(.+\)/.test((e as Error).message));
+  // A damaged checksum: zstd's own check, which node's decoder verifies.
+  const damaged = Buffer.from(blob);
+  damaged[damaged.length - 1]! ^= 0xff;
+  await assert.rejects(collect(decompressedStream(damaged)), (e: unknown) => e instanceof ImageError && /not a valid zstd stream/.test((e as Error).message));
 });
 
 test('a layer streamed in one pass: whiteouts after this layer\'s own entries still hide only the layers below', async () => {
