@@ -86,9 +86,9 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'serve': {
       // `hyrun serve [OPTIONS] FILE`: `run`'s options and FILE, for HTTP components only.
-      if (rest.length === 0 || rest[0] === '--help' || rest[0] === '-h') {
+      if (rest[0] === '--help' || rest[0] === '-h') {
         process.stdout.write(commandHelp('serve') ?? '');
-        return rest.length === 0 ? 125 : 0;
+        return 0;
       }
       const { runWasmFile } = await import('./run.js');
       return runWasmFile(rest, true);

@@ -180,12 +180,14 @@ function splitAtFile(args: string[]): { options: string[]; file?: string; guestA
 }
 
 /** Parses the arguments after `run` in Wasm file mode. Throws UsageError (exit 125) on bad input. */
-export function parseRunArgs(args: string[], cwd: string = process.cwd()): RunRequest {
+export function parseRunArgs(args: string[], cwd: string = process.cwd(), serve = false): RunRequest {
   const split = splitAtFile(args);
   const values = parseOptions(split.options);
   const { file, guestArgs } = split;
   if (file === undefined || file === '') {
-    throw new UsageError('run needs a file: hyrun run [--env K=V] [--dir HOST[::GUEST][:ro]] [--memory SIZE] FILE.wasm|FILE.wat [ARGS...]');
+    throw new UsageError(serve
+      ? 'serve needs a file: hyrun serve [--addr HOST:PORT] [--allow-net] [--instance-reuse] [--env K=V] [--dir HOST[::GUEST][:ro]] FILE.wasm'
+      : 'run needs a file: hyrun run [--env K=V] [--dir HOST[::GUEST][:ro]] [--memory SIZE] FILE.wasm|FILE.wat [ARGS...]');
   }
   return {
     file,
@@ -258,7 +260,7 @@ export function checkModuleFile(file: string): void {
 
 /** Runs a Wasm file; does not return unless the executor is missing (then throws). */
 export async function runWasmFile(args: string[], serve = false): Promise<never> {
-  const req = parseRunArgs(args);
+  const req = parseRunArgs(args, process.cwd(), serve);
   checkModuleFile(req.file);
   const spec = toSpec(req);
   // `hyrun serve`: the file must be an HTTP component (the executor says so otherwise).
