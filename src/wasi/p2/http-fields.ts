@@ -9,11 +9,11 @@ const forbidden: HeaderError = { tag: 'forbidden' };
 const immutable: HeaderError = { tag: 'immutable' };
 
 /**
- * Headers a guest may not set: the hop-by-hop ones the host's HTTP stack owns (the same list
- * wasmtime's wasi-http refuses by default), and `host`, which the request's authority sets.
+ * Headers a guest may not set: the hop-by-hop ones the host's HTTP stack owns, and `host`, which
+ * the request's authority sets (the names wasmtime's wasi-http refuses by default).
  */
 export const FORBIDDEN_HEADERS = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization',
-  'proxy-connection', 'te', 'transfer-encoding', 'upgrade', 'http2-settings', 'host']);
+  'proxy-connection', 'transfer-encoding', 'upgrade', 'http2-settings', 'host']);
 
 /** RFC 9110 token: the characters a field name may have. */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
