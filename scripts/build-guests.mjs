@@ -83,6 +83,29 @@ console.log(`build-guests: ${seen.size} workloads up to date in build/`);
  * calls; comp_unserved: interfaces hyrun does not serve) gets its WIT embedded first: the world
  * given here, with the interfaces it imports written as nested packages.
  */
+/**
+ * The world of comp_sockets: wasi:sockets, wasi:io and wasi:clocks as jco ships their WIT (0.2.12),
+ * each file made a nested package (its worlds dropped), plus wasi:cli's exit.
+ */
+function socketsWit() {
+  const builtin = join(root, 'node_modules/@bytecodealliance/jco/lib/wit/builtin/0.2.12');
+  const nested = (name) => {
+    const text = readFileSync(join(builtin, name, 'package.wit'), 'utf8').replace(/^(@\w+\([^)]*\)\s*)*world [\w-]+ \{[\s\S]*?^\}\s*$/gm, '');
+    const m = /^package ([^;]+);/m.exec(text);
+    return `package ${m[1]} {\n${text.slice(m.index + m[0].length)}\n}\n`;
+  };
+  return `package hyrun:fixture;
+world sockets {
+  import wasi:sockets/instance-network@0.2.12; import wasi:sockets/network@0.2.12;
+  import wasi:sockets/tcp@0.2.12; import wasi:sockets/tcp-create-socket@0.2.12;
+  import wasi:sockets/udp@0.2.12; import wasi:sockets/udp-create-socket@0.2.12;
+  import wasi:sockets/ip-name-lookup@0.2.12; import wasi:cli/exit@0.2.12;
+  import wasi:io/poll@0.2.12; import wasi:io/streams@0.2.12; import wasi:clocks/monotonic-clock@0.2.12;
+}
+package wasi:cli@0.2.12 { interface exit { exit: func(status: result); exit-with-code: func(status-code: u8); } }
+${nested('wasi-sockets')}${nested('wasi-io')}${nested('wasi-clocks')}`;
+}
+
 async function buildComponents() {
   const COMPONENTS = {
     hello: null, rt_trap: null, rt_loop: null, rt_cat: null, rt_clock: null, comp_cli: null, comp_fs: null,
@@ -99,6 +122,7 @@ package wasi:http@0.2.0 { interface incoming-handler { handle: func(); } }`,
 world unserved { import wasi:http/types@0.2.0; import acme:made/up@1.0.0; }
 package wasi:http@0.2.0 { interface types { ping: func() -> u32; } }
 package acme:made@1.0.0 { interface up { hello: func() -> u32; } }`,
+    comp_sockets: socketsWit(),
   };
   const jcoLib = join(root, 'node_modules/@bytecodealliance/jco/lib/wasi_snapshot_preview1.command.wasm');
   const todo = Object.entries(COMPONENTS).filter(([name]) => !newer(join(out, 'guests', `${name}.wasm`), join(out, 'guests', `${name}.component.wasm`)));

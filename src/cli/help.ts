@@ -42,10 +42,15 @@ Wasm file mode:
                          reached through both, under the same rules.
   --memory SIZE          cap the linear memory: bytes or 64KiB, 16MiB, 1GiB, 1G (binary units);
                          memory.grow beyond it fails in the guest
-  --tcplisten HOST:PORT  preopen a listening TCP socket after the directories (repeatable)
+  --tcplisten HOST:PORT  preopen a listening TCP socket after the directories (repeatable;
+                         preview1 modules only: a component listens itself, with --allow-net)
+  --allow-net            let a component use the host's network: its wasi:sockets (TCP, UDP, name
+                         lookup) and an HTTP component's outbound requests (wasi:http
+                         outgoing-handler). Without it creating a socket answers access-denied,
+                         every lookup permanent-resolver-failure, and an outbound request
+                         HTTP-request-denied. Inside a container the network namespace is the
+                         boundary and the network is allowed without it.
   --addr HOST:PORT       HTTP components: serve there (default 0.0.0.0:8080)
-  --allow-net            let the guest reach the network (wasi:http outgoing requests);
-                         denied without it (inside a container the network namespace decides)
   --instance-reuse       HTTP components: an instance serves request after request (default: a
                          fresh instance per request, so requests never see each other's state)
   --                     end of options: the next argument is FILE even if it starts with '-'

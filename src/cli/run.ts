@@ -11,7 +11,7 @@ import { UsageError } from './errors.js';
 import { scanRunArgs } from './run-target.js';
 
 /** Flags only `hyrun run FILE.wasm` understands; any of them before the file means Wasm file mode. */
-export const WASM_RUN_FLAGS = ['--dir', '--env', '--memory', '--tcplisten', '--addr', '--allow-net', '--instance-reuse'] as const;
+export const WASM_RUN_FLAGS = ['--dir', '--env', '--memory', '--tcplisten', '--allow-net', '--addr', '--instance-reuse'] as const;
 /** Flags only runc's `run` understands; any of them means OCI mode. */
 export const OCI_RUN_FLAGS = [
   '--bundle', '-b', '--detach', '-d', '--console-socket', '--pid-file', '--pidfile', '--no-subreaper', '--no-pivot',
@@ -26,7 +26,7 @@ export type RunMode = 'wasm' | 'oci' | 'help';
  * arguments after `run`. The rule, in order (also in `hyrun help run`):
  *  1. `--help`/`-h` before the first positional: help;
  *  2. an OCI-only flag (--bundle/-b, --detach/-d, --console-socket, …) before it: OCI;
- *  3. a Wasm-only flag (--dir, --env, --memory, --tcplisten) before it: Wasm;
+ *  3. a Wasm-only flag (--dir, --env, --memory, --tcplisten, --allow-net) before it: Wasm;
  *  4. the positional ends in .wasm/.wat, or is an existing file starting with the \0asm magic: Wasm;
  *  5. `config.json` exists in the bundle directory (the current directory): OCI;
  *  6. otherwise Wasm (so a mistyped file gets the file-mode error, not a bundle error).
@@ -61,10 +61,10 @@ export interface RunRequest {
   preopens: Preopen[];
   memoryLimit?: number;
   tcpListen: string[];
+  /** --allow-net: the guest may use the host's network (a component's wasi:sockets, an HTTP component's outbound requests); denied otherwise. */
+  allowNet: boolean;
   /** HTTP components: where to serve (`--addr HOST:PORT`). */
   addr?: string;
-  /** `--allow-net`: the guest may make outbound connections (wasi:http outgoing-handler). */
-  allowNet: boolean;
   /** `--instance-reuse`: an HTTP component's instance serves request after request. */
   instanceReuse: boolean;
 }
@@ -137,16 +137,16 @@ const isOption = (name: string): name is OptionName => (OPTION_NAMES as readonly
 const isSwitch = (name: string): name is SwitchName => (SWITCH_NAMES as readonly string[]).includes(name);
 
 /** hyrun's options before FILE: `--name VALUE` or `--name=VALUE`; repeated ones collected in order. */
-function parseOptions(args: string[]): Record<OptionName | SwitchName, string[]> {
-  const values: Record<OptionName | SwitchName, string[]> = { env: [], dir: [], memory: [], tcplisten: [], addr: [], 'allow-net': [], 'instance-reuse': [] };
+function parseOptions(args: string[]): Record<OptionName, string[]> & Record<SwitchName, boolean> {
+  const values: Record<OptionName, string[]> & Record<SwitchName, boolean> = { env: [], dir: [], memory: [], tcplisten: [], addr: [], 'allow-net': false, 'instance-reuse': false };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     const eq = arg.indexOf('=');
     const flag = eq >= 0 ? arg.slice(0, eq) : arg;
     const name = flag.startsWith('--') ? flag.slice(2) : '';
     if (isSwitch(name)) {
-      if (eq >= 0) throw new UsageError(`run: option '${flag}' takes no value; write ${flag} alone`);
-      values[name].push('');
+      if (eq >= 0) throw new UsageError(`run: option '${flag}' takes no value; write ${flag} alone, see 'hyrun help run'`);
+      values[name] = true;
       continue;
     }
     if (!isOption(name)) {
@@ -197,9 +197,9 @@ export function parseRunArgs(args: string[], cwd: string = process.cwd(), serve 
     // The last --memory counts.
     memoryLimit: values.memory.length === 0 ? undefined : parseMemorySize(values.memory[values.memory.length - 1]!),
     tcpListen: values.tcplisten.map(checkListen),
+    allowNet: values['allow-net'],
     addr: values.addr.length === 0 ? undefined : checkAddr(values.addr[values.addr.length - 1]!),
-    allowNet: values['allow-net'].length > 0,
-    instanceReuse: values['instance-reuse'].length > 0,
+    instanceReuse: values['instance-reuse'],
   };
 }
 
@@ -241,9 +241,9 @@ export function toSpec(req: RunRequest): WasmRunSpec {
     memoryLimit: req.memoryLimit,
     tcpListen: req.tcpListen.length > 0 ? req.tcpListen : undefined,
     componentCache: join(defaultCacheDir(), 'components'),
-    httpAddr: req.addr,
-    allowNet: req.allowNet || undefined,
-    instanceReuse: req.instanceReuse || undefined,
+    ...(req.allowNet ? { allowNet: true } : {}),
+    ...(req.addr !== undefined ? { httpAddr: req.addr } : {}),
+    ...(req.instanceReuse ? { instanceReuse: true } : {}),
   };
 }
 

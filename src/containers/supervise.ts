@@ -68,7 +68,8 @@ export async function supervise(store: Store, id: string, foreground: boolean, l
   try {
     // On the worker thread: this process handles the stop signal itself (it records the status), and
     // a JS handler cannot run while the main thread is inside a busy guest.
-    code = await runWasm({ ...spec, hiddenPaths: [] }, { stdio: [stdin, 1, 2], thread: 'worker' });
+    // inContainer: a container's guest may use the network (as in OCI mode, which shares the host's).
+    code = await runWasm({ ...spec, hiddenPaths: [], inContainer: true }, { stdio: [stdin, 1, 2], thread: 'worker' });
   } catch (e) {
     if (!(e instanceof LaunchError)) throw e;
     // The container's own stderr (its log when detached), as the executor says it in a Wasm container.

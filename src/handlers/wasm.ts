@@ -82,8 +82,8 @@ export function executorSpec(proc: OciProcess, memoryLimit: number | undefined):
     preopens: [{ hostPath: '/', guestPath: '/' }],
     // ...except the runtime directory.
     hiddenPaths: [RUNTIME_MOUNT],
-    // The container's network namespace is the boundary: outbound requests are the engine's to allow.
-    allowNet: true,
+    // The container's network namespace bounds the network: wasi:sockets and outbound HTTP are allowed (engine.ts networkAllowed).
+    inContainer: true,
   };
   if (memoryLimit !== undefined) spec.memoryLimit = memoryLimit;
   return spec;

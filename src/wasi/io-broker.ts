@@ -9,6 +9,7 @@
 import { createRequire } from 'node:module';
 import type { MessagePort } from 'node:worker_threads';
 import { WasiError } from './errors.js';
+import type { NetRequest } from './p2/net-protocol.js';
 
 // Loaded on first use: a guest on the main thread (no broker) never needs node:worker_threads,
 // whose loading costs ~3 ms of start-up (stdio.ts and poll.ts import this file for sleepMs).
@@ -48,8 +49,13 @@ type Reply = { errno: number } | { ok: true; [key: string]: unknown };
 export class IoBroker {
   constructor(private readonly port: MessagePort, private readonly flag: Int32Array) {}
 
+  /** Sends a request that has no answer (a write whose errors surface on a later call); does not block. */
+  post(req: NetRequest): void {
+    this.port.postMessage(req);
+  }
+
   /** Sends a request and blocks until the main thread answers; errno replies become WasiError. */
-  call<T = Record<string, unknown>>(req: BrokerRequest): T {
+  call<T = Record<string, unknown>>(req: BrokerRequest | NetRequest): T {
     Atomics.store(this.flag, 0, 0);
     this.port.postMessage(req);
     while (Atomics.load(this.flag, 0) === 0) Atomics.wait(this.flag, 0, 0);

@@ -19,6 +19,7 @@ import { compileForEngine } from './flags.js';
 import { capToLimit } from './load.js';
 import type { ResultMessage } from './protocol.js';
 import { formatTrap, isTrap } from './trap.js';
+import type { NetThread } from './net-thread.js';
 import type * as TranspileModule from './transpile.js';
 
 /**
@@ -192,7 +193,17 @@ export interface ComponentRun {
   cacheDir: string;
   memoryLimit?: number;
   options: WasiOptions;
+  /** Whether wasi:sockets may reach the network (engine.ts networkAllowed); else every bind, connect and lookup is denied. */
+  allowNet?: boolean;
   trace?: (what: string) => void;
+}
+
+/** The net thread, for a component that imports wasi:sockets and may use the network: else none (denied, or not needed). */
+async function netThreadFor(needs: Record<string, string[]>, allowNet: boolean | undefined): Promise<NetThread | undefined> {
+  if (allowNet !== true || !Object.keys(needs).some((i) => i.startsWith('wasi:sockets/'))) return undefined;
+  // Lazy: worker_threads and the net worker only for components with sockets.
+  const { startNetThread } = await import('./net-thread.js');
+  return startNetThread();
 }
 
 /** Runs a command component to its end; LaunchError when it cannot start, else how it ended. */
@@ -200,7 +211,8 @@ export async function runComponent(r: ComponentRun, made?: Cached): Promise<Resu
   const { dir, meta, cached } = made ?? await transpiled(r.path, r.bytes, r.cacheDir);
   r.trace?.(cached ? 'component from the transpile cache' : 'component transpiled');
   const runName = commandExport(r.path, meta.exports);
-  const host = new P2Host(r.options);
+  const net = await netThreadFor(meta.needs, r.allowNet);
+  const host = new P2Host(r.options, net?.broker);
   try {
     const missing = unserved(meta.needs, host.importObject());
     if (missing.length > 0) throw new LaunchError(`${r.path} imports what hyrun does not serve (hyrun serves ${P2_WORLD}): ${missing.join(', ')}`, 126);
@@ -216,6 +228,7 @@ export async function runComponent(r: ComponentRun, made?: Cached): Promise<Resu
     return runInstance(glue, modules, host, runName, exportNames, r.trace);
   } finally {
     host.dispose();
+    await net?.stop();
   }
 }
 

@@ -21,7 +21,7 @@ import { constants as osConstants } from 'node:os';
 import { native } from '../wasi/native.js';
 import { isComponentHeader, readFileHead } from './binary.js';
 import { codeCacheStatus } from './code-cache.js';
-import { LaunchError, type WasmRunSpec } from './engine.js';
+import { LaunchError, networkAllowed, type WasmRunSpec } from './engine.js';
 import { runGuest } from './guest.js';
 import { loadModule, readModuleFile } from './load.js';
 import type { ResultMessage } from './protocol.js';
@@ -115,12 +115,14 @@ export async function runWasm(spec: WasmRunSpec, options: RunOptions = {}): Prom
 
 /**
  * A WASI 0.2 component (detected by its header, whatever the file is called). A command component
- * runs on the main thread, which it holds until it ends (no sockets yet, so no broker is needed: a
- * socket stdin is read blocking). An HTTP component (one that exports wasi:http/incoming-handler)
- * is served (http-serve.ts): on the serving thread, the main thread keeping the signals.
+ * runs on the main thread, which it holds until it ends. Its sockets (wasi:sockets) live on a net
+ * thread (component.ts, net-thread.ts) that it reaches through the io broker; a socket stdin is
+ * read blocking. An HTTP component (one that exports wasi:http/incoming-handler) is served
+ * (http-serve.ts): on the serving thread, the main thread keeping the signals.
  */
 async function runComponentFile(spec: WasmRunSpec, options: RunOptions): Promise<number> {
-  if (spec.tcpListen?.length) throw new LaunchError('--tcplisten is not served to components yet (wasi:sockets is not done)', 125);
+  // WASI 0.2 has no preopened sockets: a component binds and listens itself (wasi:sockets).
+  if (spec.tcpListen?.length) throw new LaunchError(`--tcplisten is for WASI preview1 modules: ${spec.module} is a component, which listens itself with wasi:sockets (on the host give --allow-net)`, 125);
   if (spec.componentCache === undefined) throw new LaunchError(`${spec.module} is a WebAssembly component, and this executor has no cache directory to transpile it into`, 125);
   // Lazy: modules never load the WASI 0.2 host.
   const { runComponent, transpiled, isHttpComponent } = await import('./component.js');
@@ -136,7 +138,8 @@ async function runComponentFile(spec: WasmRunSpec, options: RunOptions): Promise
   }
   const r = await runComponent({
     path: spec.module, bytes, cacheDir: spec.componentCache, memoryLimit: spec.memoryLimit,
-    options: { args: spec.args, env: spec.env, preopens: spec.preopens, hiddenPaths: spec.hiddenPaths, stdio: options.stdio }, trace,
+    options: { args: spec.args, env: spec.env, preopens: spec.preopens, hiddenPaths: spec.hiddenPaths, stdio: options.stdio },
+    allowNet: networkAllowed(spec), trace,
   }, made);
   trace('guest ended');
   return statusOf(r, options.stdio?.[2] ?? 2);

@@ -34,7 +34,7 @@ export type ServeReport =
   | { type: 'drained' };
 
 /** The world an HTTP component may import. */
-const HTTP_WORLD = 'wasi:http/proxy (and wasi:cli, wasi:filesystem) without wasi:sockets';
+const HTTP_WORLD = "wasi:http/proxy and wasi:cli/command's imports";
 
 // HYRUN_TRACE_STARTUP=1: milestones on stderr (this thread's clock), as the executor prints its own.
 const tracing = process.env.HYRUN_TRACE_STARTUP === '1';

@@ -8,7 +8,7 @@
 import { existsSync, writeSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { Cached } from './component.js';
-import { DEFAULT_HTTP_ADDR, LaunchError, type WasmRunSpec } from './engine.js';
+import { DEFAULT_HTTP_ADDR, LaunchError, networkAllowed, type WasmRunSpec } from './engine.js';
 import type { RunOptions } from './executor.js';
 import type { ServeReport, ServeStart } from './http-serve-worker.js';
 
@@ -46,7 +46,7 @@ export function serveComponent(spec: WasmRunSpec, made: Cached, options: RunOpti
   };
   const start: ServeStart = {
     path: spec.module, dir: made.dir, meta: made.meta, memoryLimit: spec.memoryLimit, host, port,
-    allowNet: spec.allowNet === true, reuse: spec.instanceReuse === true,
+    allowNet: networkAllowed(spec), reuse: spec.instanceReuse === true,
     options: { args: spec.args, env: spec.env, preopens: spec.preopens, hiddenPaths: spec.hiddenPaths, stdio: options.stdio },
   };
   // trackUnmanagedFds off: the WASI host opens descriptors through the addon and closes them itself.

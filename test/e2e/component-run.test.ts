@@ -168,7 +168,7 @@ test('starts racing to transpile the same component all run, and leave one compl
 
 test('bad input: a world hyrun does not serve is one line listing what is missing, 126', () => {
   assertOneLineError(run([component('comp_unserved')]), 126,
-    /comp_unserved\.component\.wasm imports what hyrun does not serve \(hyrun serves wasi:cli\/command without wasi:sockets\): acme:made\/up, wasi:http\/types\n$/);
+    /comp_unserved\.component\.wasm imports what hyrun does not serve \(hyrun serves wasi:cli\/command\): acme:made\/up, wasi:http\/types\n$/);
 });
 
 test('bad input: hyrun serve of a command component is one line saying so, 126', () => {
@@ -188,8 +188,8 @@ test('bad input: run of an HTTP component (it is served) on an address in use is
   }
 });
 
-test('bad input: sockets are not served to components yet: --tcplisten is one line, 125', () => {
-  assertOneLineError(run(['--tcplisten', '127.0.0.1:0', component('hello')]), 125, /--tcplisten is not served to components yet/);
+test('bad input: --tcplisten is for preview1 modules: with a component it is one line, 125', () => {
+  assertOneLineError(run(['--tcplisten', '127.0.0.1:0', component('hello')]), 125, /--tcplisten is for WASI preview1 modules: .*hello\.component\.wasm is a component/);
 });
 
 test('bad input: a component that fails validation is one line, 126, and nothing is cached', () => {

@@ -87,6 +87,18 @@ test('HTTP options reach the spec: --addr (the last counts), --allow-net and --i
   usage(() => parseRunArgs([], process.cwd(), true), /serve needs a file: hyrun serve/);
 });
 
+test('--allow-net grants networking in the spec (allowNet), takes no value, and means a Wasm file', () => {
+  const r = parseRunArgs(['--allow-net', 'a.wasm', '--allow-net']);
+  assert.equal(r.allowNet, true);
+  // After FILE it is the guest's.
+  assert.deepEqual(r.guestArgs, ['--allow-net']);
+  assert.equal(toSpec(r).allowNet, true);
+  assert.equal(toSpec(parseRunArgs(['a.wasm'])).allowNet, undefined);
+  usage(() => parseRunArgs(['--allow-net=yes', 'a.wasm']), /'--allow-net' takes no value/);
+  usage(() => parseRunArgs(['--allow-nte', 'a.wasm']), /did you mean --allow-net\?/);
+  assert.equal(chooseRunMode(['--allow-net', 'ctr1'], '/'), 'wasm');
+});
+
 test('bad run arguments give one-line UsageErrors', () => {
   usage(() => parseRunArgs([]), /needs a file/);
   usage(() => parseRunArgs(['--env']), /argument missing/);
@@ -137,7 +149,7 @@ test('help exists for every command and documents the run rule', () => {
   assert.equal(commandHelp('nope'), undefined);
   assert.equal(commandHelp('toString'), undefined);
   const run = commandHelp('run') ?? '';
-  for (const word of ['--env', '--dir', '--memory', '--tcplisten', '--bundle', 'config.json', '\\0asm', 'not inherited']) {
+  for (const word of ['--env', '--dir', '--memory', '--tcplisten', '--allow-net', '--bundle', 'config.json', '\\0asm', 'not inherited']) {
     assert.ok(run.includes(word), `run help mentions ${word}`);
   }
 });

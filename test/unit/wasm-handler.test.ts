@@ -218,6 +218,7 @@ function fakeDist(dir: string): string {
   writeFileSync(join(dist, 'executor-main.cjs'), '// fake executor bundle\n');
   writeFileSync(join(dist, 'worker-main.cjs'), '// fake worker bundle\n');
   writeFileSync(join(dist, 'http-worker.cjs'), '// fake HTTP serving thread\n');
+  writeFileSync(join(dist, 'net-worker.cjs'), '// fake net thread bundle\n');
   return dist;
 }
 
@@ -370,5 +371,6 @@ test('a big environment is split over several variables, each under the kernel 1
 
 test('executor spec: env and args exactly as given, root preopen, runtime dir hidden', () => {
   const s = executorSpec({ user: { uid: 0, gid: 0 }, cwd: '/', args: ['m.wasm'], env: [] }, undefined);
-  assert.deepEqual(s, { module: 'm.wasm', args: ['m.wasm'], env: [], preopens: [{ hostPath: '/', guestPath: '/' }], hiddenPaths: ['/.hyrun'], allowNet: true });
+  // inContainer: the container's network namespace is the boundary, so wasi:sockets and outbound HTTP are allowed.
+  assert.deepEqual(s, { module: 'm.wasm', args: ['m.wasm'], env: [], preopens: [{ hostPath: '/', guestPath: '/' }], hiddenPaths: ['/.hyrun'], inContainer: true });
 });

@@ -8,20 +8,25 @@ import { setupStdio } from '../stdio.js';
 import { cliImports } from './cli.js';
 import { clockAndRandomImports } from './clocks.js';
 import { IoError } from './errors.js';
+import type { IoBroker } from '../io-broker.js';
+import { nameLookupImports } from './name-lookup.js';
+import { NetAccess, socketImports } from './sockets.js';
 import { closeOpened, Descriptor, DirectoryEntryStream, filesystemErrorCode, getDirectories } from './filesystem.js';
 import { InputStream, OutputStream, Pollable, poll } from './streams.js';
 
 export type ComponentImports = Record<string, Record<string, unknown>>;
 
-/** The world a command component may import: wasi:cli/command's imports without sockets (not served yet). */
-export const P2_WORLD = 'wasi:cli/command without wasi:sockets';
+/** The world a command component may import. */
+export const P2_WORLD = 'wasi:cli/command';
 
 export class P2Host {
   readonly context: WasiContext;
   private readonly imports: ComponentImports;
 
-  constructor(options: WasiOptions) {
+  /** `net`: the broker to the net thread when the instance may use the network (sockets.ts); without it every socket call is denied. */
+  constructor(options: WasiOptions, net?: IoBroker) {
     const ctx = (this.context = new WasiContext(options));
+    const access = new NetAccess(net);
     this.imports = {
       ...cliImports(ctx),
       ...clockAndRandomImports(),
@@ -30,6 +35,8 @@ export class P2Host {
       'wasi:io/streams': { InputStream, OutputStream },
       'wasi:filesystem/types': { Descriptor, DirectoryEntryStream, filesystemErrorCode },
       'wasi:filesystem/preopens': { getDirectories: () => getDirectories(ctx, (d) => new Descriptor(d, ctx)) },
+      ...socketImports(access),
+      ...nameLookupImports(),
     };
   }
 

@@ -115,7 +115,7 @@ export class BodyInputStream extends InputStream {
   }
 
   override subscribe(): Pollable {
-    return new Pollable(() => this.body.ready(), undefined, () => this.body.changed());
+    return new Pollable(() => this.body.ready(), undefined, undefined, () => this.body.changed());
   }
 }
 
@@ -243,6 +243,6 @@ export class BodyOutputStream extends OutputStream {
   }
 
   override subscribe(): Pollable {
-    return new Pollable(() => !this.body.full(), undefined, () => this.body.drained());
+    return new Pollable(() => !this.body.full(), undefined, undefined, () => this.body.drained());
   }
 }

@@ -82,7 +82,7 @@ export class FutureIncomingResponse {
   }
 
   subscribe(): Pollable {
-    return new Pollable(() => this.outcome !== undefined, undefined, () => this.settled);
+    return new Pollable(() => this.outcome !== undefined, undefined, undefined, () => this.settled);
   }
 
   get(): { tag: 'ok' | 'err'; val?: Outcome } | undefined {

@@ -52,7 +52,7 @@ export class FutureTrailers {
   constructor(private readonly source: BodySource) {}
 
   subscribe(): Pollable {
-    return new Pollable(() => this.source.done(), undefined, () => (this.waiting ??= this.source.finished()));
+    return new Pollable(() => this.source.done(), undefined, undefined, () => (this.waiting ??= this.source.finished()));
   }
 
   get(): { tag: 'ok' | 'err'; val?: unknown } | undefined {

@@ -22,12 +22,25 @@ export interface ByteSink {
 const IDLE_POLL_MS = 5;
 
 /**
+ * Readiness that another thread keeps (sockets: the net thread, sockets.ts): asked for all of a
+ * poll's subscriptions at once, and waited on there, so a poll on sockets does not spin.
+ */
+export interface RemoteReadiness {
+  /** Indices of `subs` that are ready, waiting up to timeoutMs for one (-1: no limit, 0: none). */
+  wait(subs: unknown[], timeoutMs: number): number[];
+}
+
+/**
  * wasi:io/poll `pollable`: ready now, or a time at which it will be (`deadline`, monotonic ns), or
- * when `whenReady` settles (what an HTTP body or future waits on: only the async poll uses it).
+ * one subscription (`sub`) on another thread's readiness (`remote`), or when `whenReady` settles
+ * (what an HTTP body or future waits on: only the async poll uses it).
  */
 export class Pollable {
-  constructor(private readonly isReady: () => boolean, readonly deadline?: bigint, readonly whenReady?: () => Promise<void>) {}
-  ready(): boolean { return this.isReady(); }
+  constructor(private readonly isReady: () => boolean, readonly deadline?: bigint, readonly remote?: { readiness: RemoteReadiness; sub: unknown },
+    readonly whenReady?: () => Promise<void>) {}
+  ready(): boolean {
+    return this.remote === undefined ? this.isReady() : this.remote.readiness.wait([this.remote.sub], 0).length > 0;
+  }
   block(): void | Promise<void> {
     const waited = poll([this]);
     if (waited instanceof Promise) return waited.then(() => undefined);
@@ -36,7 +49,7 @@ export class Pollable {
 
 /**
  * The poll that waits without holding the thread (HTTP components: their blocking calls are
- * suspending imports, src/wasi/p2/http-poll.ts); unset, poll sleeps, as a command component may.
+ * suspending imports, src/wasi/p2/http-host.ts); unset, poll sleeps, as a command component may.
  */
 let asyncPoll: ((list: Pollable[]) => Promise<Uint32Array>) | undefined;
 export const useAsyncPoll = (wait: (list: Pollable[]) => Promise<Uint32Array>): void => { asyncPoll = wait; };
@@ -46,15 +59,25 @@ export const readyPollable = (): Pollable => new Pollable(() => true);
 /** wasi:io/poll `poll`: the indices of the pollables that are ready, waiting until one is. */
 export function poll(list: Pollable[]): Uint32Array | Promise<Uint32Array> {
   if (list.length === 0) throw new Error('poll of an empty list');
+  // Suspending callers (HTTP components; no remote readiness there) wait without holding the thread.
+  if (asyncPoll !== undefined) return asyncPoll(list);
+  const remote = list.flatMap((p, i) => (p.remote === undefined ? [] : [i]));
   for (;;) {
     const ready: number[] = [];
-    list.forEach((p, i) => { if (p.ready()) ready.push(i); });
-    if (ready.length > 0) return Uint32Array.from(ready);
-    if (asyncPoll !== undefined) return asyncPoll(list);
+    list.forEach((p, i) => { if (p.remote === undefined && p.ready()) ready.push(i); });
     // Sleep until the nearest deadline, or a short while when something without one may become ready.
     const now = process.hrtime.bigint();
     let wait = Infinity;
-    for (const p of list) wait = Math.min(wait, p.deadline === undefined ? IDLE_POLL_MS : Number(p.deadline - now) / 1e6);
+    for (const p of list) if (p.remote === undefined) wait = Math.min(wait, p.deadline === undefined ? IDLE_POLL_MS : Number(p.deadline - now) / 1e6);
+    if (remote.length > 0) {
+      // One question to the other thread for all its subscriptions, which also waits there for the local ones' time.
+      const readiness = list[remote[0]!]!.remote!.readiness;
+      const timeout = ready.length > 0 ? 0 : wait === Infinity ? -1 : Math.max(Math.ceil(wait), 1);
+      for (const j of readiness.wait(remote.map((i) => list[i]!.remote!.sub), timeout)) ready.push(remote[j]!);
+      if (ready.length > 0) return Uint32Array.from(ready.sort((a, b) => a - b));
+      continue;
+    }
+    if (ready.length > 0) return Uint32Array.from(ready);
     sleepMs(Math.max(wait, 0.05));
   }
 }
