@@ -52,6 +52,8 @@ const bundles = [
   // dist/executor.cjs and dist/worker.cjs are entries like dist/hyrun.cjs (in Wasm containers too).
   { in: 'src/wasm/executor-main.ts', out: 'dist/executor-main.cjs', external: ['wabt'] },
   { in: 'src/wasm/worker.ts', out: 'dist/worker-main.cjs', external: ['wabt'] },
+  // The thread that serves an HTTP component (src/wasm/http-serve.ts), beside the executor and the CLI.
+  { in: 'src/wasm/http-serve-worker.ts', out: 'dist/http-worker.cjs', external: ['wabt'] },
   // The net thread of a component with wasi:sockets (src/wasm/net-thread.ts): loaded only for those.
   { in: 'src/wasm/net-worker.ts', out: 'dist/net-worker.cjs', external: ['wabt'] },
   // hyrun install / doctor, loaded by the CLI only for those commands (it carries the TOML library).

@@ -48,8 +48,9 @@ export interface RuntimeDirOptions {
 }
 
 /** The entries (scripts/cached-entry.cjs) and the bundles they start. */
-// net-worker.cjs: the net thread of a component with wasi:sockets (src/wasm/net-thread.ts).
-const BUNDLES = ['executor.cjs', 'executor-main.cjs', 'worker.cjs', 'worker-main.cjs', 'net-worker.cjs'];
+// net-worker.cjs: the net thread of a component with wasi:sockets (src/wasm/net-thread.ts);
+// http-worker.cjs: the thread that serves an HTTP component (src/wasm/http-serve.ts).
+const BUNDLES = ['executor.cjs', 'executor-main.cjs', 'worker.cjs', 'worker-main.cjs', 'net-worker.cjs', 'http-worker.cjs'];
 /** V8 code caches of the bundles, carried when the build made them (start-up only; see cached-entry.cjs). */
 const CODE_CACHES = ['executor-main.cjs.cache', 'worker-main.cjs.cache'];
 /** The Node-API addon (src/wasi/native.ts), carried when the build made it: the guest's lookups use it too. */

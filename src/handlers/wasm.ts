@@ -84,7 +84,7 @@ export function executorSpec(proc: OciProcess, memoryLimit: number | undefined, 
     preopens: [{ hostPath: '/', guestPath: '/' }],
     // ...except the runtime directory.
     hiddenPaths: [RUNTIME_MOUNT],
-    // The container's network namespace bounds the network: wasi:sockets is allowed (engine.ts networkAllowed).
+    // The container's network namespace bounds the network: wasi:sockets and outbound HTTP are allowed (engine.ts networkAllowed).
     inContainer: true,
   };
   if (memoryLimit !== undefined) spec.memoryLimit = memoryLimit;

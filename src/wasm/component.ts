@@ -26,19 +26,24 @@ import type * as TranspileModule from './transpile.js';
  * The cache key's second half: the transpiler's version and the shape of what hyrun keeps of its
  * output (bump GLUE_FORMAT when toCommonJs or meta.json change).
  */
-const GLUE_FORMAT = 1;
+const GLUE_FORMAT = 2;
 export const TRANSPILER_TAG = `${typeof __HYRUN_TRANSPILER__ === 'string' ? __HYRUN_TRANSPILER__ : 'jco-transpile'}.g${GLUE_FORMAT}`.replace(/[^\w.@-]/g, '_');
 
 /** What is kept about a transpiled component beside its glue and core modules. */
-interface Meta {
+export interface Meta {
   /** interface -> the names the glue takes from it (`const { a, b } = imports['wasi:cli/environment']`). */
   needs: Record<string, string[]>;
   /** The component's exports, as the transpiler names them (`wasi:cli/run@0.2.12`, `run`, …). */
   exports: string[];
   cores: string[];
+  /** An HTTP component's glue: its blocking imports suspend, `handle` returns a promise (JSPI). */
+  suspending: boolean;
 }
 
-interface Cached { dir: string; meta: Meta; cached: boolean }
+/** Whether a component serves HTTP (exports wasi:http/incoming-handler). */
+export const isHttpComponent = (exports: string[]): boolean => exports.some((e) => e.startsWith('wasi:http/incoming-handler@'));
+
+export interface Cached { dir: string; meta: Meta; cached: boolean }
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
@@ -81,13 +86,20 @@ export async function transpiled(path: string, bytes: Uint8Array, cacheDir: stri
   }
   const t = transpiler();
   let out: TranspileModule.Transpiled;
+  let suspending = false;
   try {
     out = await t.transpileComponent(bytes);
+    // An HTTP component waits on its bodies and outbound requests while others are served: its
+    // glue is made again with suspending imports (the exports are known only after a transpile).
+    if (isHttpComponent(out.exports)) {
+      out = await t.transpileComponent(bytes, true);
+      suspending = true;
+    }
   } catch (e) {
     if (e instanceof t.TranspileError) throw new LaunchError(`${path} is not a valid WebAssembly component: ${e.message}`, 126);
     throw e;
   }
-  const meta: Meta = { needs: glueNeeds(out.glue), exports: out.exports, cores: Object.keys(out.cores) };
+  const meta: Meta = { needs: glueNeeds(out.glue), exports: out.exports, cores: Object.keys(out.cores), suspending };
   let tmp: string;
   try {
     mkdirSync(parent, { recursive: true });
@@ -167,7 +179,7 @@ function publish(tmp: string, dir: string): void {
 }
 
 /** The glue's `instantiate`, compiled from V8's code cache beside it when there is one (written after the first run). */
-function loadGlue(dir: string): { instantiate: Instantiate; saveCache: () => void; fromCache: boolean } {
+export function loadGlue(dir: string): { instantiate: Instantiate; saveCache: () => void; fromCache: boolean } {
   const file = join(dir, 'glue.cjs');
   const cacheFile = `${file}.cache`;
   let cachedData: Buffer | undefined;
@@ -193,7 +205,7 @@ function loadGlue(dir: string): { instantiate: Instantiate; saveCache: () => voi
   return { instantiate: mod.exports.instantiate, saveCache, fromCache };
 }
 
-type Instantiate = (getCoreModule: (name: string) => WebAssembly.Module, imports: object) => Record<string, Record<string, unknown>>;
+export type Instantiate = (getCoreModule: (name: string) => WebAssembly.Module, imports: object) => Record<string, Record<string, unknown>>;
 
 /** `interface` or `interface#name` for everything the component imports that the host does not serve. */
 export function unserved(needs: Record<string, string[]>, served: Record<string, Record<string, unknown>>): string[] {
@@ -210,8 +222,8 @@ export function unserved(needs: Record<string, string[]>, served: Record<string,
 function commandExport(path: string, exports: string[]): string {
   const run = exports.find((e) => /^wasi:cli\/run@/.test(e));
   if (run !== undefined) return run;
-  if (exports.some((e) => e.startsWith('wasi:http/incoming-handler'))) {
-    throw new LaunchError(`${path} is an HTTP component (it exports wasi:http/incoming-handler); hyrun runs command components (wasi:cli/run) only so far`, 126);
+  if (isHttpComponent(exports)) {
+    throw new LaunchError(`${path} is an HTTP component (it exports wasi:http/incoming-handler): it is served, not run; use hyrun serve`, 126);
   }
   throw new LaunchError(`${path} is not a command component: it exports no wasi:cli/run (its exports: ${exports.join(', ') || 'none'})`, 126);
 }
@@ -239,8 +251,8 @@ async function netThreadFor(needs: Record<string, string[]>, allowNet: boolean |
 }
 
 /** Runs a command component to its end; LaunchError when it cannot start, else how it ended. */
-export async function runComponent(r: ComponentRun): Promise<ResultMessage> {
-  const { dir, meta, cached } = await transpiledFor(r.path, r.bytes, r);
+export async function runComponent(r: ComponentRun, made?: Cached): Promise<ResultMessage> {
+  const { dir, meta, cached } = made ?? await transpiledFor(r.path, r.bytes, r);
   r.trace?.(cached ? 'component from the transpile cache' : 'component transpiled');
   const runName = commandExport(r.path, meta.exports);
   const net = await netThreadFor(meta.needs, r.allowNet);
@@ -248,16 +260,7 @@ export async function runComponent(r: ComponentRun): Promise<ResultMessage> {
   try {
     const missing = unserved(meta.needs, host.importObject());
     if (missing.length > 0) throw new LaunchError(`${r.path} imports what hyrun does not serve (hyrun serves ${P2_WORLD}): ${missing.join(', ')}`, 126);
-    const modules = new Map<string, WebAssembly.Module>();
-    let exportNames: Record<number, string> = {};
-    for (const name of meta.cores) {
-      let bytes: Uint8Array = readFileSync(join(dir, name));
-      if (r.memoryLimit !== undefined) bytes = capToLimit(r.path, bytes, r.memoryLimit);
-      // Every core module under the engine's flags (flags.ts: given when node starts).
-      modules.set(name, compileForEngine(bytes));
-      // The first core module is the component's own code: its export names name trap frames.
-      if (modules.size === 1) exportNames = functionExportNames(bytes);
-    }
+    const { modules, exportNames } = compileCores(r.path, dir, meta, r.memoryLimit);
     r.trace?.('core modules compiled');
     const glue = loadGlue(dir);
     r.trace?.(glue.fromCache ? 'glue from its code cache' : 'glue compiled');
@@ -274,16 +277,35 @@ export async function runComponent(r: ComponentRun): Promise<ResultMessage> {
   }
 }
 
+/**
+ * The component's core modules compiled under the engine's flags (flags.ts: given when node
+ * starts), each capped at `memoryLimit`; the first one's export names name trap frames.
+ */
+export function compileCores(path: string, dir: string, meta: Meta, memoryLimit?: number): { modules: Map<string, WebAssembly.Module>; exportNames: Record<number, string> } {
+  const modules = new Map<string, WebAssembly.Module>();
+  let exportNames: Record<number, string> = {};
+  for (const name of meta.cores) {
+    let bytes: Uint8Array = readFileSync(join(dir, name));
+    if (memoryLimit !== undefined) bytes = capToLimit(path, bytes, memoryLimit);
+    modules.set(name, compileForEngine(bytes));
+    if (modules.size === 1) exportNames = functionExportNames(bytes);
+  }
+  return { modules, exportNames };
+}
+
+/** How a guest's call ended by throwing, as a ResultMessage (exit, trap, or host failure). */
+export function failureOf(e: unknown, exportNames: Record<number, string>): ResultMessage {
+  if (e instanceof ProcExit) return { type: 'exit', code: e.code };
+  if (isTrap(e)) return { type: 'trap', message: formatTrap(e, exportNames) };
+  // The glue's own checks of what the guest passes (a u8 out of range, a bad handle, invalid
+  // UTF-8): the guest broke the canonical ABI, which wasmtime traps on too.
+  if (thrownByGlue(e)) return { type: 'trap', message: `wasm trap: canonical ABI: ${(e as Error).message}`.replace(/\s*\n\s*/g, ' ') };
+  return { type: 'error', message: `WASI host failure: ${(e as Error)?.stack ?? String(e)}` };
+}
+
 function runInstance(glue: ReturnType<typeof loadGlue>, modules: Map<string, WebAssembly.Module>, host: P2Host, runName: string,
   exportNames: Record<number, string>, trace?: (what: string) => void): ResultMessage {
-  const ended = (e: unknown): ResultMessage => {
-    if (e instanceof ProcExit) return { type: 'exit', code: e.code };
-    if (isTrap(e)) return { type: 'trap', message: formatTrap(e, exportNames) };
-    // The glue's own checks of what the guest passes (a u8 out of range, a bad handle, invalid
-    // UTF-8): the guest broke the canonical ABI, which wasmtime traps on too.
-    if (thrownByGlue(e)) return { type: 'trap', message: `wasm trap: canonical ABI: ${(e as Error).message}`.replace(/\s*\n\s*/g, ' ') };
-    return { type: 'error', message: `WASI host failure: ${(e as Error)?.stack ?? String(e)}` };
-  };
+  const ended = (e: unknown): ResultMessage => failureOf(e, exportNames);
   let exports: Record<string, Record<string, unknown>>;
   try {
     exports = glue.instantiate((name) => modules.get(name) ?? missingCore(name), host.importObject());
@@ -315,7 +337,7 @@ const missingCache = (path: string): never => {
   throw new LaunchError(`${path} is a WebAssembly component that was not found when this container was created (it must be in the image, not in a volume), so it was not transpiled; a container cannot transpile`, 126);
 };
 
-const missingCore = (name: string): never => {
+export const missingCore = (name: string): never => {
   throw new Error(`the glue asks for a core module the transpiler did not produce: ${name}`);
 };
 

@@ -32,13 +32,22 @@ export interface WasmRunSpec {
    * directory as this process sees it, and the sha256 of the component it was made from.
    */
   transpiled?: TranspiledRef;
-  /** The user granted networking (`hyrun run --allow-net`): a component's wasi:sockets may bind, connect and look names up. */
+  /** HTTP components: the `HOST:PORT` to serve on (default DEFAULT_HTTP_ADDR). */
+  httpAddr?: string;
+  /**
+   * The user granted networking (`hyrun run --allow-net`): a component's wasi:sockets may bind,
+   * connect and look names up, and an HTTP component's outgoing-handler may send requests.
+   */
   allowNet?: boolean;
   /**
    * The executor runs inside a container (set by the OCI handler and by the embedded executor of
    * `hyrun run IMAGE`): the container's network namespace is the boundary, so networking is allowed.
    */
   inContainer?: boolean;
+  /** HTTP components: an instance serves request after request (default: a fresh one per request). */
+  instanceReuse?: boolean;
+  /** `hyrun serve`: the file must be an HTTP component. */
+  serve?: boolean;
 }
 
 /** Whether a guest may use the network: granted on the host, or inside a container. */
@@ -52,6 +61,9 @@ export interface TranspiledRef {
 
 /** Where a container's transpiled component is mounted (read-only, inside the hidden runtime mount). */
 export const COMPONENT_MOUNT = `${RUNTIME_MOUNT}/component`;
+
+/** Where an HTTP component is served when no address is given (as wasmtime serve and runwasi's shim). */
+export const DEFAULT_HTTP_ADDR = '0.0.0.0:8080';
 
 /**
  * A failure before the guest runs, with the Podman-style exit status the CLI should use:

@@ -8,10 +8,17 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, closeSync, copyFileSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { guest, hyrunBin, run, tempDir, type Result } from '../helpers.js';
+import { httpGet, type HttpReply } from './engines/components.js';
 import { cannotRun, explain, waitFor, waitUntil } from './engines/tools.js';
 import type { OciSpec } from '../../src/oci/spec.js';
+
+const freePort = (): Promise<number> => new Promise((resolve) => {
+  const s = createServer();
+  s.listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)); });
+});
 
 const skip = cannotRun(['crun', 'runc']);
 const CLI = guest('comp_cli.component');
@@ -293,4 +300,29 @@ describe('component images: hyrun build, build --artifact, run IMAGE in both mod
       assert.equal(r.stdout, 'exiting with 5\n');
     });
   }
+
+  test('run IMAGE (embedded) -p IP:HOST:8080 of an HTTP component: served at IP:HOST; hyrun stop ends it with 0', async () => {
+    const ctx = join(scratch.path, 'ctx-http');
+    mkdirSync(ctx, { recursive: true });
+    copyFileSync(guest('http_handler.component'), join(ctx, 'app.wasm'));
+    writeFileSync(join(ctx, 'Containerfile'), 'FROM scratch\nCOPY app.wasm /\nCMD ["/app.wasm"]\n');
+    mustH(['build', '-q', '-t', 'comp-http:1', '--platform', 'wasi/wasm', ctx]);
+    const port = await freePort();
+    const name = `comp-http-${process.pid}`;
+    const started = h(['run', '-d', '--name', name, '-p', `127.0.0.1:${port}:8080`, 'comp-http:1'], MODES.embedded);
+    assert.equal(started.status, 0, explain(started));
+    try {
+      let hello: HttpReply | undefined;
+      await waitFor(`HTTP on 127.0.0.1:${port}`, async () => { hello = await httpGet('127.0.0.1', port, '/hello'); return true; }, 90_000);
+      assert.deepEqual([hello?.status, hello?.body], [200, 'hello from C\n']);
+      const two = h(['run', '--rm', '-p', '127.0.0.1:1:8080', '-p', '127.0.0.1:2:8081', 'comp-http:1'], MODES.embedded);
+      assert.equal(two.status, 125, explain(two));
+      assert.match(two.stderr, /^hyrun: a component serves one address: give one -p/);
+      assert.equal(h(['stop', name]).status, 0);
+      assert.match(h(['ps', '-a']).stdout, new RegExp(`Exited \\(0\\).*${name}`));
+    } finally {
+      h(['rm', '-f', name]);
+    }
+  });
 });
+

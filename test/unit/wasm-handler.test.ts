@@ -236,6 +236,7 @@ function fakeDist(dir: string): string {
   writeFileSync(join(dist, 'worker.cjs'), '// fake worker\n');
   writeFileSync(join(dist, 'executor-main.cjs'), '// fake executor bundle\n');
   writeFileSync(join(dist, 'worker-main.cjs'), '// fake worker bundle\n');
+  writeFileSync(join(dist, 'http-worker.cjs'), '// fake HTTP serving thread\n');
   writeFileSync(join(dist, 'net-worker.cjs'), '// fake net thread bundle\n');
   return dist;
 }
@@ -247,7 +248,7 @@ test('runtime dir: node, loader and libraries, world-readable, reused while inpu
     const cache = join(t.path, 'cache');
     const a = ensureRuntimeDir({ cacheDir: cache, distDir: dist });
     assert.equal(a.loader, 'ld-linux-x86-64.so.2');
-    for (const f of ['node', a.loader, 'executor.cjs', 'worker.cjs', 'lib/libc.so.6', 'lib/libstdc++.so.6']) {
+    for (const f of ['node', a.loader, 'executor.cjs', 'worker.cjs', 'http-worker.cjs', 'lib/libc.so.6', 'lib/libstdc++.so.6']) {
       assert.ok(existsSync(join(a.path, f)), `${f} missing from the runtime dir`);
       assert.ok((statSync(join(a.path, f)).mode & 0o004) !== 0, `${f} not world-readable`);
     }
@@ -389,6 +390,6 @@ test('a big environment is split over several variables, each under the kernel 1
 
 test('executor spec: env and args exactly as given, root preopen, runtime dir hidden', () => {
   const s = executorSpec({ user: { uid: 0, gid: 0 }, cwd: '/', args: ['m.wasm'], env: [] }, undefined);
-  // inContainer: the container's network namespace is the boundary, so wasi:sockets is allowed.
+  // inContainer: the container's network namespace is the boundary, so wasi:sockets and outbound HTTP are allowed.
   assert.deepEqual(s, { module: 'm.wasm', args: ['m.wasm'], env: [], preopens: [{ hostPath: '/', guestPath: '/' }], hiddenPaths: ['/.hyrun'], inContainer: true });
 });
