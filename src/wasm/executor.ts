@@ -123,11 +123,11 @@ export async function runWasm(spec: WasmRunSpec, options: RunOptions = {}): Prom
 async function runComponentFile(spec: WasmRunSpec, options: RunOptions): Promise<number> {
   // WASI 0.2 has no preopened sockets: a component binds and listens itself (wasi:sockets).
   if (spec.tcpListen?.length) throw new LaunchError(`--tcplisten is for WASI preview1 modules: ${spec.module} is a component, which listens itself with wasi:sockets (on the host give --allow-net)`, 125);
-  if (spec.componentCache === undefined) throw new LaunchError(`${spec.module} is a WebAssembly component, and this executor has no cache directory to transpile it into`, 125);
-  // Lazy: modules never load the WASI 0.2 host.
-  const { runComponent, transpiled, isHttpComponent } = await import('./component.js');
+  // Lazy: modules never load the WASI 0.2 host. The transpiled form: a container's, made at its
+  // create outside it (spec.transpiled), else from the cache; with neither, one line (transpiledFor).
+  const { runComponent, transpiledFor, isHttpComponent } = await import('./component.js');
   const bytes = await readModuleFile(spec.module);
-  const made = await transpiled(spec.module, bytes, spec.componentCache);
+  const made = await transpiledFor(spec.module, bytes, { cacheDir: spec.componentCache, prepared: spec.transpiled });
   if (isHttpComponent(made.meta.exports)) {
     trace(made.cached ? 'component from the transpile cache' : 'component transpiled');
     const { serveComponent } = await import('./http-serve.js');
