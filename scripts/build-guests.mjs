@@ -8,11 +8,16 @@
 //   COMPONENTS below          -> build/guests/NAME.component.wasm: the module made a WASI 0.2 command
 //                                component with jco's preview1 command adapter (wit-component's
 //                                `component new`, jco-transpile's copy, as bundled by npm run build)
+//   test/guests/http/NAME.c   -> build/guests/NAME.component.wasm: an HTTP handler against the raw
+//                                canonical ABI (clang-14, no libc start files), its wasi:http WIT
+//                                (jco's copy of the WASI 0.2.12 packages) embedded, made a component
+//   test/guests/http/NAME.js  -> build/guests/NAME.component.wasm: an HTTP handler in JavaScript,
+//                                componentize-js (StarlingMonkey: WASI 0.2.10, so WIT 0.2.10)
 //
 // A C file may carry a first-line comment `// cflags: ...` with extra flags for both builds.
 import { execFileSync } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { readdirSync, statSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire, registerHooks } from 'node:module';
+import { readdirSync, statSync, existsSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { join, basename, extname } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -80,6 +85,7 @@ mkdirSync(join(out, 'bench'), { recursive: true });
 // missing vectors: docs/benchmarks.md).
 for (const src of list(join(root, 'bench/kernels'), '.c')) buildC(src, join(out, 'bench'), 'clang-14', ['-msimd128']);
 await buildComponents();
+await buildHttpComponents();
 console.log(`build-guests: ${seen.size} workloads up to date in build/`);
 
 /**
@@ -113,7 +119,7 @@ ${nested('wasi-sockets')}${nested('wasi-io')}${nested('wasi-clocks')}`;
 
 async function buildComponents() {
   const COMPONENTS = {
-    hello: null, rt_trap: null, rt_loop: null, rt_cat: null, rt_clock: null, comp_cli: null, comp_fs: null, eng_tty: null,
+    hello: null, rt_trap: null, rt_loop: null, rt_cat: null, rt_clock: null, comp_cli: null, comp_fs: null, eng_volume: null, eng_tty: null,
     comp_exit: `package hyrun:fixture;
 world exit-code { import wasi:cli/exit@0.2.0; }
 package wasi:cli@0.2.0 { interface exit { exit: func(status: result); exit-with-code: func(status-code: u8); } }`,
@@ -145,4 +151,85 @@ package acme:made@1.0.0 { interface up { hello: func() -> u32; } }`,
     const preview1 = WebAssembly.Module.imports(new WebAssembly.Module(core)).some((i) => i.module === 'wasi_snapshot_preview1');
     writeFileSync(join(out, 'guests', `${name}.component.wasm`), await tools.componentNew(core, preview1 ? [['wasi_snapshot_preview1', adapter]] : []));
   }
+}
+
+/** The WASI 0.2 packages jco ships (node_modules/@bytecodealliance/jco/lib/wit/builtin/VERSION). */
+function witPackages(version) {
+  return join(root, 'node_modules/@bytecodealliance/jco/lib/wit/builtin', version);
+}
+
+/**
+ * One WIT source for `component embed`: the fixture's world, then every WASI package of `version`
+ * as a nested package (what the world imports refers to the others: io, clocks, cli, …).
+ */
+function inlineWit(world, version) {
+  let wit = world;
+  const dir = witPackages(version);
+  for (const pkg of readdirSync(dir)) {
+    for (const f of readdirSync(join(dir, pkg)).filter((n) => n.endsWith('.wit'))) {
+      const text = readFileSync(join(dir, pkg, f), 'utf8');
+      const head = /^package ([^;]+);/m.exec(text);
+      wit += `package ${head[1]} {\n${text.replace(head[0], '')}\n}\n`;
+    }
+  }
+  return wit;
+}
+
+/** HTTP handler components for test/e2e/http-serve.test.ts and the HTTP benchmark. */
+async function buildHttpComponents() {
+  const dir = join(root, 'test/guests/http');
+  for (const src of list(dir, '.c')) {
+    const name = basename(src, '.c');
+    const core = join(out, 'guests', `${name}.wasm`);
+    const component = join(out, 'guests', `${name}.component.wasm`);
+    claim(core, src);
+    claim(component, src);
+    if (newer(src, component)) continue;
+    run('clang-14', ['--target=wasm32-wasi', '-O2', '-nostartfiles', '-Wl,--no-entry', '-o', core, src]);
+    const tools = createRequire(import.meta.url)(join(root, 'dist/test-component-tools.cjs'));
+    const world = `package hyrun:fixture;
+world http-handler { import wasi:http/types@0.2.12; import wasi:http/outgoing-handler@0.2.12; export wasi:http/incoming-handler@0.2.12; }
+`;
+    const embedded = await tools.componentEmbed({ binary: readFileSync(core), witSource: inlineWit(world, '0.2.12'), world: 'http-handler' });
+    writeFileSync(component, await tools.componentNew(embedded, []));
+  }
+  for (const src of list(dir, '.js')) {
+    const name = basename(src, '.js');
+    const component = join(out, 'guests', `${name}.component.wasm`);
+    claim(component, src);
+    if (newer(src, component)) continue;
+    // componentize-js reads a WIT directory: the world, and the WASI packages it uses as deps/.
+    const witDir = join(out, 'guests', `${name}.wit`);
+    rmSync(witDir, { recursive: true, force: true });
+    mkdirSync(join(witDir, 'deps'), { recursive: true });
+    writeFileSync(join(witDir, 'world.wit'), 'package hyrun:js-fixture;\nworld handler { export wasi:http/incoming-handler@0.2.10; }\n');
+    // jco ships WASI 0.2.10's WIT for three packages only: the rest are its 0.2.12 packages named
+    // 0.2.10 (0.2 releases differ in documentation and @since gates only, and these carry neither).
+    for (const pkg of readdirSync(witPackages('0.2.12'))) {
+      mkdirSync(join(witDir, 'deps', pkg));
+      for (const f of readdirSync(join(witPackages('0.2.12'), pkg))) {
+        writeFileSync(join(witDir, 'deps', pkg, f), readFileSync(join(witPackages('0.2.12'), pkg, f), 'utf8').replaceAll('@0.2.12', '@0.2.10'));
+      }
+    }
+    const { componentize } = await componentizeOnHyrunsWasi();
+    const { component: bytes } = await componentize({ sourcePath: src, witPath: witDir, worldName: 'handler' });
+    writeFileSync(component, bytes);
+  }
+}
+
+/**
+ * componentize-js, its splicer's WASI imports resolved to hyrun's own host (test/componentize-wasi.ts,
+ * built to dist/test by npm run build) instead of preview2-shim, with the repository preopened.
+ */
+async function componentizeOnHyrunsWasi() {
+  const shim = new URL('../dist/test/componentize-wasi.js', import.meta.url).href;
+  if (!existsSync(new URL(shim))) { console.error('build-guests: dist/test/componentize-wasi.js is missing: run npm run build first'); process.exit(1); }
+  process.env.HYRUN_FIXTURE_ROOT = root.replace(/\/$/, '');
+  registerHooks({
+    resolve(specifier, context, next) {
+      if (specifier.startsWith('@bytecodealliance/preview2-shim/')) return { url: shim, shortCircuit: true };
+      return next(specifier, context);
+    },
+  });
+  return import('@bytecodealliance/componentize-js');
 }

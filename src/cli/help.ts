@@ -8,12 +8,23 @@ export interface CommandHelp {
   details?: string;
 }
 
+const SERVE_DETAILS = `
+  Serves an HTTP component (one that exports wasi:http/incoming-handler, as wasmtime serve does)
+  on HOST:PORT (default 0.0.0.0:8080); 'hyrun run' of such a component does the same. Each
+  request runs in a fresh instance (--instance-reuse: instances serve request after request);
+  requests run concurrently, bodies stream both ways. Outbound requests need --allow-net.
+  SIGTERM or SIGINT: stop accepting, let the requests under way finish (within
+  HYRUN_SERVE_GRACE_MS, default 8000), exit 0. The options are run's (see 'hyrun help run').
+  A file that is not an HTTP component is refused in one line (126); an address in use, 125.
+`;
+
 const RUN_DETAILS = `
 Wasm file mode:
   hyrun run [OPTIONS] [--] FILE.wasm|FILE.wat [ARGS...]
 
   Runs one WASI preview1 module, or a WASI 0.2 command component (told apart by the file's
-  header; a component is transpiled once into hyrun's cache, see docs/components.md).
+  header; a component is transpiled once into hyrun's cache, see docs/components.md). An HTTP
+  component (it exports wasi:http/incoming-handler) is served, as 'hyrun serve' does.
   Everything after FILE goes to the guest untouched, even arguments that look like options;
   the guest's argv[0] is FILE as given. The exit status is the guest's; 125 means hyrun's own
   error (bad options), 126 the file cannot be run (not Wasm, or a component importing what
@@ -33,10 +44,15 @@ Wasm file mode:
                          memory.grow beyond it fails in the guest
   --tcplisten HOST:PORT  preopen a listening TCP socket after the directories (repeatable;
                          preview1 modules only: a component listens itself, with --allow-net)
-  --allow-net            let a component's wasi:sockets use the host's network (TCP, UDP, name
-                         lookup). Without it creating a socket answers access-denied and every
-                         lookup permanent-resolver-failure. Inside a container the network
-                         namespace is the boundary and sockets are allowed without it.
+  --allow-net            let a component use the host's network: its wasi:sockets (TCP, UDP, name
+                         lookup) and an HTTP component's outbound requests (wasi:http
+                         outgoing-handler). Without it creating a socket answers access-denied,
+                         every lookup permanent-resolver-failure, and an outbound request
+                         HTTP-request-denied. Inside a container the network namespace is the
+                         boundary and the network is allowed without it.
+  --addr HOST:PORT       HTTP components: serve there (default 0.0.0.0:8080)
+  --instance-reuse       HTTP components: an instance serves request after request (default: a
+                         fresh instance per request, so requests never see each other's state)
   --                     end of options: the next argument is FILE even if it starts with '-'
 
 OCI mode (runc-compatible):
@@ -77,7 +93,7 @@ How hyrun tells them apart, first rule that applies:
   1. global options (--root, --log, ...) before 'run', or an OCI-only option (--bundle/-b,
      --detach/-d, --console-socket, --pid-file, --keep, --no-pivot, --no-new-keyring,
      --no-subreaper, --preserve-fds) before the first argument: OCI mode;
-  2. a Wasm-only option (--env, --dir, --memory, --tcplisten) before the first argument: Wasm mode;
+  2. a Wasm-only option (--env, --dir, --memory, --tcplisten, --addr, ...) before the first argument: Wasm mode;
   3. the first argument ends in .wasm or .wat, or names an existing file starting with the
      Wasm magic bytes (\\0asm): Wasm mode;
   4. config.json exists in the current directory: OCI mode (the argument is the container ID);
@@ -123,6 +139,11 @@ const REGISTRY_DETAILS = `
 `;
 
 export const COMMANDS: Record<string, CommandHelp> = {
+  serve: {
+    usage: 'hyrun serve [--addr HOST:PORT] [--allow-net] [--instance-reuse] [--env KEY=VALUE]... [--dir HOST[::GUEST][:ro]]... [--memory SIZE] FILE.wasm',
+    summary: 'serve a WASI 0.2 HTTP component (wasi:http/incoming-handler)',
+    details: SERVE_DETAILS,
+  },
   run: { usage: 'hyrun run [OPTIONS] FILE.wasm|FILE.wat [ARGS...]  |  hyrun run [OPTIONS] IMAGE [ARGS...]  |  hyrun run [--bundle DIR] ID', summary: 'run a .wasm/.wat file, an image, or an OCI bundle', details: RUN_DETAILS },
   build: { usage: 'hyrun build [-t NAME[:TAG]]... [-f FILE] [--annotation K=V]... [--label K=V]... [--platform OS/ARCH] [--build-arg K=V]... [--format oci|docker] [--artifact FILE.wasm] CONTEXT', summary: 'build an image from a Containerfile (no RUN), or a Wasm OCI artifact', details: BUILD_DETAILS },
   images: { usage: 'hyrun images [--format table|json] [--quiet]', summary: 'list the images of the local store' },
@@ -174,7 +195,7 @@ Exit status 1 when something blocks running containers.
 
 /** The runc-compatible commands the OCI layer handles (everything but help and Wasm-file run). */
 const IMAGE_ONLY = ['build', 'images', 'inspect', 'tag', 'rmi', 'save', 'load', 'prune', 'pull', 'push', 'login', 'logout', 'logs', 'stop', 'rm'];
-export const OCI_COMMANDS = Object.keys(COMMANDS).filter((c) => c !== 'help' && c !== 'install' && c !== 'doctor' && !IMAGE_ONLY.includes(c));
+export const OCI_COMMANDS = Object.keys(COMMANDS).filter((c) => c !== 'help' && c !== 'install' && c !== 'doctor' && c !== 'serve' && !IMAGE_ONLY.includes(c));
 
 export function generalHelp(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));

@@ -84,6 +84,15 @@ async function main(argv: string[]): Promise<number> {
       if (mode === 'wasm') return runWasmFile(rest);
       return runOci(argv);
     }
+    case 'serve': {
+      // `hyrun serve [OPTIONS] FILE`: `run`'s options and FILE, for HTTP components only.
+      if (rest[0] === '--help' || rest[0] === '-h') {
+        process.stdout.write(commandHelp('serve') ?? '');
+        return 0;
+      }
+      const { runWasmFile } = await import('./run.js');
+      return runWasmFile(rest, true);
+    }
     case 'install':
     case 'doctor':
       if (rest.includes('--help') || rest.includes('-h')) {

@@ -30,10 +30,10 @@ export const IMAGE_RUN_FLAGS = [
 const VALUE_FLAGS = [
   '--name', '-e', '--env', '--env-file', '-v', '--volume', '-w', '--workdir', '--user', '-u', '--annotation', '--memory', '-m', '-p',
   '--publish', '--platform', '--storage', '--pull', '--entrypoint', '--dir', '--tcplisten', '--bundle', '-b', '--console-socket',
-  '--pid-file', '--pidfile', '--preserve-fds',
+  '--pid-file', '--pidfile', '--preserve-fds', '--addr',
 ];
 const OCI_ONLY = ['--bundle', '-b', '--console-socket', '--pid-file', '--pidfile', '--no-subreaper', '--no-pivot', '--no-new-keyring', '--preserve-fds', '--keep'];
-const WASM_ONLY = ['--dir', '--tcplisten', '--allow-net'];
+const WASM_ONLY = ['--dir', '--tcplisten', '--allow-net', '--addr', '--instance-reuse'];
 
 /**
  * The arguments of `hyrun run` up to the first positional, as every run-mode rule reads them: each
@@ -61,7 +61,7 @@ export function scanRunArgs<T>(args: readonly string[], classify: (name: string)
 /**
  * True when `hyrun run ARGS` means running an image. First rule that applies:
  *  1. an option only `run IMAGE` has (--rm, --name, -e, -v, -i, -t, -p, --platform, …) before the first argument: image;
- *  2. an OCI-only (--bundle, --console-socket, …) or Wasm-file-only (--dir, --tcplisten, --allow-net) option: not an image;
+ *  2. an OCI-only (--bundle, --console-socket, …) or Wasm-file-only (--dir, --tcplisten, --allow-net, --addr, --instance-reuse) option: not an image;
  *  3. the first argument ends in .wasm/.wat, or is an existing file: not an image (a Wasm file);
  *  4. it has a registry path, tag or digest (`/`, `:` or `@`, which runc IDs cannot hold) and its
  *     first path component is not a directory here (build/app is a path): image;

@@ -11,7 +11,7 @@ import { UsageError } from './errors.js';
 import { scanRunArgs } from './run-target.js';
 
 /** Flags only `hyrun run FILE.wasm` understands; any of them before the file means Wasm file mode. */
-export const WASM_RUN_FLAGS = ['--dir', '--env', '--memory', '--tcplisten', '--allow-net'] as const;
+export const WASM_RUN_FLAGS = ['--dir', '--env', '--memory', '--tcplisten', '--allow-net', '--addr', '--instance-reuse'] as const;
 /** Flags only runc's `run` understands; any of them means OCI mode. */
 export const OCI_RUN_FLAGS = [
   '--bundle', '-b', '--detach', '-d', '--console-socket', '--pid-file', '--pidfile', '--no-subreaper', '--no-pivot',
@@ -61,8 +61,12 @@ export interface RunRequest {
   preopens: Preopen[];
   memoryLimit?: number;
   tcpListen: string[];
-  /** --allow-net: a component's wasi:sockets may use the host's network (denied otherwise). */
+  /** --allow-net: the guest may use the host's network (a component's wasi:sockets, an HTTP component's outbound requests); denied otherwise. */
   allowNet: boolean;
+  /** HTTP components: where to serve (`--addr HOST:PORT`). */
+  addr?: string;
+  /** `--instance-reuse`: an HTTP component's instance serves request after request. */
+  instanceReuse: boolean;
 }
 
 const UNITS: Record<string, number> = {
@@ -124,18 +128,17 @@ function checkListen(text: string): string {
 }
 
 // A parser of its own rather than commander (half of the CLI bundle once) or node:util's parseArgs
-// (loading it costs every `hyrun run` ~3 ms of start-up): four long options, each taking a value.
-const OPTION_NAMES = ['env', 'dir', 'memory', 'tcplisten'] as const;
+// (loading it costs every `hyrun run` ~3 ms of start-up): long options taking a value, and switches.
+const OPTION_NAMES = ['env', 'dir', 'memory', 'tcplisten', 'addr'] as const;
+const SWITCH_NAMES = ['allow-net', 'instance-reuse'] as const;
 type OptionName = (typeof OPTION_NAMES)[number];
-const isOption = (name: string): name is OptionName => (OPTION_NAMES as readonly string[]).includes(name);
-/** Options that take no value. */
-const SWITCH_NAMES = ['allow-net'] as const;
 type SwitchName = (typeof SWITCH_NAMES)[number];
+const isOption = (name: string): name is OptionName => (OPTION_NAMES as readonly string[]).includes(name);
 const isSwitch = (name: string): name is SwitchName => (SWITCH_NAMES as readonly string[]).includes(name);
 
 /** hyrun's options before FILE: `--name VALUE` or `--name=VALUE`; repeated ones collected in order. */
 function parseOptions(args: string[]): Record<OptionName, string[]> & Record<SwitchName, boolean> {
-  const values: Record<OptionName, string[]> & Record<SwitchName, boolean> = { env: [], dir: [], memory: [], tcplisten: [], 'allow-net': false };
+  const values: Record<OptionName, string[]> & Record<SwitchName, boolean> = { env: [], dir: [], memory: [], tcplisten: [], addr: [], 'allow-net': false, 'instance-reuse': false };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     const eq = arg.indexOf('=');
@@ -177,12 +180,14 @@ function splitAtFile(args: string[]): { options: string[]; file?: string; guestA
 }
 
 /** Parses the arguments after `run` in Wasm file mode. Throws UsageError (exit 125) on bad input. */
-export function parseRunArgs(args: string[], cwd: string = process.cwd()): RunRequest {
+export function parseRunArgs(args: string[], cwd: string = process.cwd(), serve = false): RunRequest {
   const split = splitAtFile(args);
   const values = parseOptions(split.options);
   const { file, guestArgs } = split;
   if (file === undefined || file === '') {
-    throw new UsageError('run needs a file: hyrun run [--env K=V] [--dir HOST[::GUEST][:ro]] [--memory SIZE] FILE.wasm|FILE.wat [ARGS...]');
+    throw new UsageError(serve
+      ? 'serve needs a file: hyrun serve [--addr HOST:PORT] [--allow-net] [--instance-reuse] [--env K=V] [--dir HOST[::GUEST][:ro]] FILE.wasm'
+      : 'run needs a file: hyrun run [--env K=V] [--dir HOST[::GUEST][:ro]] [--memory SIZE] FILE.wasm|FILE.wat [ARGS...]');
   }
   return {
     file,
@@ -193,7 +198,15 @@ export function parseRunArgs(args: string[], cwd: string = process.cwd()): RunRe
     memoryLimit: values.memory.length === 0 ? undefined : parseMemorySize(values.memory[values.memory.length - 1]!),
     tcpListen: values.tcplisten.map(checkListen),
     allowNet: values['allow-net'],
+    addr: values.addr.length === 0 ? undefined : checkAddr(values.addr[values.addr.length - 1]!),
+    instanceReuse: values['instance-reuse'],
   };
+}
+
+function checkAddr(text: string): string {
+  const m = /^(?:\[[^\]]+\]|[^:]*):(\d{1,5})$/.exec(text);
+  if (!m || Number(m[1]) > 65535) throw new UsageError(`--addr '${text}' is not HOST:PORT; write e.g. 0.0.0.0:8080 or 127.0.0.1:8080`);
+  return text;
 }
 
 /** The option name within edit distance 2 of what was typed, if any. */
@@ -229,6 +242,8 @@ export function toSpec(req: RunRequest): WasmRunSpec {
     tcpListen: req.tcpListen.length > 0 ? req.tcpListen : undefined,
     componentCache: join(defaultCacheDir(), 'components'),
     ...(req.allowNet ? { allowNet: true } : {}),
+    ...(req.addr !== undefined ? { httpAddr: req.addr } : {}),
+    ...(req.instanceReuse ? { instanceReuse: true } : {}),
   };
 }
 
@@ -244,10 +259,12 @@ export function checkModuleFile(file: string): void {
 }
 
 /** Runs a Wasm file; does not return unless the executor is missing (then throws). */
-export async function runWasmFile(args: string[]): Promise<never> {
-  const req = parseRunArgs(args);
+export async function runWasmFile(args: string[], serve = false): Promise<never> {
+  const req = parseRunArgs(args, process.cwd(), serve);
   checkModuleFile(req.file);
   const spec = toSpec(req);
+  // `hyrun serve`: the file must be an HTTP component (the executor says so otherwise).
+  if (serve) spec.serve = true;
   // Lazy: `hyrun help` and parse errors must not pay for the engine.
   const { executeAndExit } = await import('../wasm/executor.js');
   return executeAndExit(spec);

@@ -10,7 +10,7 @@
 // creators are safe (the loser of the rename discards its copy).
 import { lazyCrypto, randomHex } from './lazy-crypto.js';
 import { NATIVE_FILE } from '../wasi/native.js';
-import { RUNTIME_MOUNT } from '../wasm/engine.js';
+import { COMPONENT_MOUNT, RUNTIME_MOUNT } from '../wasm/engine.js';
 import { engineStartFlags } from '../wasm/flags.js';
 import { nodeBinary, sharedObjectsOf } from './self-node.js';
 import {
@@ -48,14 +48,15 @@ export interface RuntimeDirOptions {
 }
 
 /** The entries (scripts/cached-entry.cjs) and the bundles they start. */
-// net-worker.cjs: the net thread of a component with wasi:sockets (src/wasm/net-thread.ts).
-const BUNDLES = ['executor.cjs', 'executor-main.cjs', 'worker.cjs', 'worker-main.cjs', 'net-worker.cjs'];
+// net-worker.cjs: the net thread of a component with wasi:sockets (src/wasm/net-thread.ts);
+// http-worker.cjs: the thread that serves an HTTP component (src/wasm/http-serve.ts).
+const BUNDLES = ['executor.cjs', 'executor-main.cjs', 'worker.cjs', 'worker-main.cjs', 'net-worker.cjs', 'http-worker.cjs'];
 /** V8 code caches of the bundles, carried when the build made them (start-up only; see cached-entry.cjs). */
 const CODE_CACHES = ['executor-main.cjs.cache', 'worker-main.cjs.cache'];
 /** The Node-API addon (src/wasi/native.ts), carried when the build made it: the guest's lookups use it too. */
 const NATIVE_ADDON = NATIVE_FILE;
 /** Bumped when the directory's layout or contents change for the same inputs. */
-const FORMAT = 5;
+const FORMAT = 6;
 
 /*
  * Nothing the image holds may become code in the executor: a Wasm guest with a writable rootfs
@@ -189,6 +190,9 @@ export function ensureRuntimeDir(options: RuntimeDirOptions = {}): RuntimeDir {
     writeFileSync(join(tmp, loader), patchLoader(readFileSync(realpathSync(so.loader))), { mode: 0o755 });
     chmodSync(join(tmp, loader), 0o755);
     writeFileSync(join(tmp, OPENSSL_CONFIG), '', { mode: 0o644 });
+    // The mount point of a container's transpiled component (COMPONENT_MOUNT): the runtime dir is
+    // mounted read-only, so the engine could not make it there.
+    mkdirSync(join(tmp, basename(COMPONENT_MOUNT)), { mode: 0o755 });
     for (const lib of so.libs) place(lib, join(tmp, 'lib', basename(lib)), 0o755, store);
     place(node, join(tmp, 'node'), 0o755, store);
     for (const b of [...BUNDLES, ...CODE_CACHES.filter((c) => existsSync(join(distDir, c)))]) {
@@ -259,6 +263,9 @@ export function executorCommand(rt: Pick<RuntimeDir, 'loader'>, nodeFlags: strin
     `${RUNTIME_MOUNT}/executor.cjs`,
   ];
 }
+
+/** Where hyrun keeps transpiled components (component.ts), in the cache directory. */
+export const componentCacheDir = (cacheDir: string = defaultCacheDir()): string => join(cacheDir, 'components');
 
 /** The mount that puts the runtime dir into a container. */
 export function runtimeMount(rt: Pick<RuntimeDir, 'path'>): { destination: string; type: string; source: string; options: string[] } {

@@ -4,7 +4,7 @@
 // (src/wasi/p2), never jco's preview2-shim. A cached start loads no transpiler: it reads the
 // glue (from V8's code cache) and the core modules, compiles them as modules are compiled
 // (flags.ts, with the --memory cap), instantiates and calls wasi:cli/run's `run`.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
@@ -13,7 +13,7 @@ import { ProcExit } from '../wasi/errors.js';
 import { P2Host, P2_WORLD } from '../wasi/p2/host.js';
 import { AddonRequiredError } from '../wasi/preopen.js';
 import { functionExportNames } from './binary.js';
-import { LaunchError } from './engine.js';
+import { LaunchError, type TranspiledRef } from './engine.js';
 import { compileForEngine } from './flags.js';
 import { capToLimit } from './load.js';
 import type { ResultMessage } from './protocol.js';
@@ -25,19 +25,29 @@ import type * as TranspileModule from './transpile.js';
  * The cache key's second half: the transpiler's version and the shape of what hyrun keeps of its
  * output (bump GLUE_FORMAT when toCommonJs or meta.json change).
  */
-const GLUE_FORMAT = 1;
+const GLUE_FORMAT = 2;
 export const TRANSPILER_TAG = `${typeof __HYRUN_TRANSPILER__ === 'string' ? __HYRUN_TRANSPILER__ : 'jco-transpile'}.g${GLUE_FORMAT}`.replace(/[^\w.@-]/g, '_');
 
 /** What is kept about a transpiled component beside its glue and core modules. */
-interface Meta {
+export interface Meta {
   /** interface -> the names the glue takes from it (`const { a, b } = imports['wasi:cli/environment']`). */
   needs: Record<string, string[]>;
   /** The component's exports, as the transpiler names them (`wasi:cli/run@0.2.12`, `run`, …). */
   exports: string[];
   cores: string[];
+  /** An HTTP component's glue: its blocking imports suspend, `handle` returns a promise (JSPI). */
+  suspending: boolean;
 }
 
-interface Cached { dir: string; meta: Meta; cached: boolean }
+/** Whether a component serves HTTP (exports wasi:http/incoming-handler). */
+export const isHttpComponent = (exports: string[]): boolean => exports.some((e) => e.startsWith('wasi:http/incoming-handler@'));
+
+export interface Cached { dir: string; meta: Meta; cached: boolean }
+
+// node:crypto on first use: loading it costs a start ~10 ms, and a cached start outside a container
+// hashes nothing (rememberedDigest).
+const sha256 = (bytes: Uint8Array): string =>
+  (createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto')).createHash('sha256').update(bytes).digest('hex');
 
 /** What the glue destructures from each import object: exactly what the host must provide. */
 export function glueNeeds(glue: string): Record<string, string[]> {
@@ -70,7 +80,7 @@ function transpiler(): typeof TranspileModule {
 export async function transpiled(path: string, bytes: Uint8Array, cacheDir: string, identity?: string): Promise<Cached> {
   const parent = join(cacheDir, TRANSPILER_TAG);
   const remembered = identity === undefined ? undefined : rememberedDigest(parent, identity);
-  const digest = remembered ?? (createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto')).createHash('sha256').update(bytes).digest('hex');
+  const digest = remembered ?? sha256(bytes);
   const dir = join(parent, digest);
   try {
     const found: Cached = { dir, meta: JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as Meta, cached: true };
@@ -81,17 +91,26 @@ export async function transpiled(path: string, bytes: Uint8Array, cacheDir: stri
   }
   const t = transpiler();
   let out: TranspileModule.Transpiled;
+  let suspending = false;
   try {
     out = await t.transpileComponent(bytes);
+    // An HTTP component waits on its bodies and outbound requests while others are served: its
+    // glue is made again with suspending imports (the exports are known only after a transpile).
+    if (isHttpComponent(out.exports)) {
+      out = await t.transpileComponent(bytes, true);
+      suspending = true;
+    }
   } catch (e) {
     if (e instanceof t.TranspileError) throw new LaunchError(`${path} is not a valid WebAssembly component: ${e.message}`, 126);
     throw e;
   }
-  const meta: Meta = { needs: glueNeeds(out.glue), exports: out.exports, cores: Object.keys(out.cores) };
+  const meta: Meta = { needs: glueNeeds(out.glue), exports: out.exports, cores: Object.keys(out.cores), suspending };
   let tmp: string;
   try {
     mkdirSync(parent, { recursive: true });
     tmp = mkdtempSync(join(parent, '.new-'));
+    // Readable by every uid: a container's executor reads it as the container's user.
+    chmodSync(tmp, 0o755);
   } catch (e) {
     throw new LaunchError(`cannot write the transpile cache in ${parent} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); set HYRUN_CACHE_DIR to a directory you may write`, 125);
   }
@@ -157,6 +176,42 @@ function rememberDigest(parent: string, identity: string, digest: string): void 
 }
 
 /**
+ * The transpiled form made before this process started (outside its container): used only when it
+ * was made from these very bytes; a container cannot transpile anything else.
+ */
+function preparedFor(path: string, bytes: Uint8Array, ref: TranspiledRef): Cached {
+  if (sha256(bytes) !== ref.digest) {
+    throw new LaunchError(`${path} is a WebAssembly component that was not transpiled when this container was created (only the container's own entrypoint, found in its image, is); run it as the container's entrypoint`, 126);
+  }
+  try {
+    return { dir: ref.dir, meta: JSON.parse(readFileSync(join(ref.dir, 'meta.json'), 'utf8')) as Meta, cached: true };
+  } catch (e) {
+    throw new LaunchError(`the transpiled component at ${ref.dir} is unreadable (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); recreate the container`, 125);
+  }
+}
+
+/**
+ * The transpiled form for this run: the one made before it started (a container's, `prepared`),
+ * else found in or made into `cacheDir`; neither is one line (a container's create did not see it).
+ */
+export async function transpiledFor(path: string, bytes: Uint8Array, where: { cacheDir?: string; prepared?: TranspiledRef; identity?: string }): Promise<Cached> {
+  if (where.prepared !== undefined) return preparedFor(path, bytes, where.prepared);
+  if (where.cacheDir !== undefined) return transpiled(path, bytes, where.cacheDir, where.identity);
+  return missingCache(path);
+}
+
+/**
+ * Transpiles a component into `cacheDir` ahead of its start (a container's create, a build, a pull)
+ * and makes its glue's code cache there, so that a container, which cannot write it, starts from
+ * it. Returns where it is and the component's digest.
+ */
+export async function prepareComponent(path: string, bytes: Uint8Array, cacheDir: string): Promise<TranspiledRef & { cached: boolean }> {
+  const { dir, cached } = await transpiled(path, bytes, cacheDir);
+  if (!existsSync(join(dir, 'glue.cjs.cache'))) loadGlue(dir).saveCache();
+  return { dir, digest: sha256(bytes), cached };
+}
+
+/**
  * Renames the finished `tmp` to `dir`. A complete `dir` (another start's, possibly being read
  * now) is kept and `tmp` dropped; only a damaged one (no meta.json, written last) is replaced.
  */
@@ -177,7 +232,7 @@ function publish(tmp: string, dir: string): void {
 }
 
 /** The glue's `instantiate`, compiled from V8's code cache beside it when there is one (written after the first run). */
-function loadGlue(dir: string): { instantiate: Instantiate; saveCache: () => void } {
+export function loadGlue(dir: string): { instantiate: Instantiate; saveCache: () => void; fromCache: boolean } {
   const file = join(dir, 'glue.cjs');
   const cacheFile = `${file}.cache`;
   let cachedData: Buffer | undefined;
@@ -187,6 +242,7 @@ function loadGlue(dir: string): { instantiate: Instantiate; saveCache: () => voi
     cachedData = undefined;
   }
   const script = new Script(`(function (module, exports) {${readFileSync(file, 'utf8')}\n})`, { filename: file, cachedData });
+  const fromCache = cachedData !== undefined && !script.cachedDataRejected;
   const mod = { exports: {} as { instantiate: Instantiate } };
   (script.runInThisContext() as (m: typeof mod, e: object) => void)(mod, mod.exports);
   const saveCache = (): void => {
@@ -199,10 +255,10 @@ function loadGlue(dir: string): { instantiate: Instantiate; saveCache: () => voi
       // Only start-up time is lost.
     }
   };
-  return { instantiate: mod.exports.instantiate, saveCache };
+  return { instantiate: mod.exports.instantiate, saveCache, fromCache };
 }
 
-type Instantiate = (getCoreModule: (name: string) => WebAssembly.Module, imports: object) => Record<string, Record<string, unknown>>;
+export type Instantiate = (getCoreModule: (name: string) => WebAssembly.Module, imports: object) => Record<string, Record<string, unknown>>;
 
 /** `interface` or `interface#name` for everything the component imports that the host does not serve. */
 export function unserved(needs: Record<string, string[]>, served: Record<string, Record<string, unknown>>): string[] {
@@ -219,8 +275,8 @@ export function unserved(needs: Record<string, string[]>, served: Record<string,
 function commandExport(path: string, exports: string[]): string {
   const run = exports.find((e) => /^wasi:cli\/run@/.test(e));
   if (run !== undefined) return run;
-  if (exports.some((e) => e.startsWith('wasi:http/incoming-handler'))) {
-    throw new LaunchError(`${path} is an HTTP component (it exports wasi:http/incoming-handler); hyrun runs command components (wasi:cli/run) only so far`, 126);
+  if (isHttpComponent(exports)) {
+    throw new LaunchError(`${path} is an HTTP component (it exports wasi:http/incoming-handler): it is served, not run; use hyrun serve`, 126);
   }
   throw new LaunchError(`${path} is not a command component: it exports no wasi:cli/run (its exports: ${exports.join(', ') || 'none'})`, 126);
 }
@@ -230,7 +286,10 @@ export interface ComponentRun {
   bytes: Uint8Array;
   /** fileIdentity(path) taken before `bytes` were read: a cached start then skips hashing them. */
   identity?: string;
-  cacheDir: string;
+  /** Where to find or make the transpiled form... */
+  cacheDir?: string;
+  /** ...or the one made before this process started (a container's). */
+  prepared?: TranspiledRef;
   memoryLimit?: number;
   options: WasiOptions;
   /** Whether wasi:sockets may reach the network (engine.ts networkAllowed); else every bind, connect and lookup is denied. */
@@ -247,8 +306,8 @@ async function netThreadFor(needs: Record<string, string[]>, allowNet: boolean |
 }
 
 /** Runs a command component to its end; LaunchError when it cannot start, else how it ended. */
-export async function runComponent(r: ComponentRun): Promise<ResultMessage> {
-  const { dir, meta, cached } = await transpiled(r.path, r.bytes, r.cacheDir, r.identity);
+export async function runComponent(r: ComponentRun, made?: Cached): Promise<ResultMessage> {
+  const { dir, meta, cached } = made ?? await transpiledFor(r.path, r.bytes, r);
   r.trace?.(cached ? 'component from the transpile cache' : 'component transpiled');
   const runName = commandExport(r.path, meta.exports);
   const net = await netThreadFor(meta.needs, r.allowNet);
@@ -256,18 +315,10 @@ export async function runComponent(r: ComponentRun): Promise<ResultMessage> {
   try {
     const missing = unserved(meta.needs, host.importObject());
     if (missing.length > 0) throw new LaunchError(`${r.path} imports what hyrun does not serve (hyrun serves ${P2_WORLD}): ${missing.join(', ')}`, 126);
-    const modules = new Map<string, WebAssembly.Module>();
-    let exportNames: Record<number, string> = {};
-    for (const name of meta.cores) {
-      let bytes: Uint8Array = readFileSync(join(dir, name));
-      if (r.memoryLimit !== undefined) bytes = capToLimit(r.path, bytes, r.memoryLimit);
-      // Every core module under the engine's flags (flags.ts: given when node starts).
-      modules.set(name, compileForEngine(bytes));
-      // The first core module is the component's own code: its export names name trap frames.
-      if (modules.size === 1) exportNames = functionExportNames(bytes);
-    }
+    const { modules, exportNames } = compileCores(r.path, dir, meta, r.memoryLimit);
     r.trace?.('core modules compiled');
     const glue = loadGlue(dir);
+    r.trace?.(glue.fromCache ? 'glue from its code cache' : 'glue compiled');
     try {
       host.start();
     } catch (e) {
@@ -281,16 +332,35 @@ export async function runComponent(r: ComponentRun): Promise<ResultMessage> {
   }
 }
 
+/**
+ * The component's core modules compiled under the engine's flags (flags.ts: given when node
+ * starts), each capped at `memoryLimit`; the first one's export names name trap frames.
+ */
+export function compileCores(path: string, dir: string, meta: Meta, memoryLimit?: number): { modules: Map<string, WebAssembly.Module>; exportNames: Record<number, string> } {
+  const modules = new Map<string, WebAssembly.Module>();
+  let exportNames: Record<number, string> = {};
+  for (const name of meta.cores) {
+    let bytes: Uint8Array = readFileSync(join(dir, name));
+    if (memoryLimit !== undefined) bytes = capToLimit(path, bytes, memoryLimit);
+    modules.set(name, compileForEngine(bytes));
+    if (modules.size === 1) exportNames = functionExportNames(bytes);
+  }
+  return { modules, exportNames };
+}
+
+/** How a guest's call ended by throwing, as a ResultMessage (exit, trap, or host failure). */
+export function failureOf(e: unknown, exportNames: Record<number, string>): ResultMessage {
+  if (e instanceof ProcExit) return { type: 'exit', code: e.code };
+  if (isTrap(e)) return { type: 'trap', message: formatTrap(e, exportNames) };
+  // The glue's own checks of what the guest passes (a u8 out of range, a bad handle, invalid
+  // UTF-8): the guest broke the canonical ABI, which wasmtime traps on too.
+  if (thrownByGlue(e)) return { type: 'trap', message: `wasm trap: canonical ABI: ${(e as Error).message}`.replace(/\s*\n\s*/g, ' ') };
+  return { type: 'error', message: `WASI host failure: ${(e as Error)?.stack ?? String(e)}` };
+}
+
 function runInstance(glue: ReturnType<typeof loadGlue>, modules: Map<string, WebAssembly.Module>, host: P2Host, runName: string,
   exportNames: Record<number, string>, trace?: (what: string) => void): ResultMessage {
-  const ended = (e: unknown): ResultMessage => {
-    if (e instanceof ProcExit) return { type: 'exit', code: e.code };
-    if (isTrap(e)) return { type: 'trap', message: formatTrap(e, exportNames) };
-    // The glue's own checks of what the guest passes (a u8 out of range, a bad handle, invalid
-    // UTF-8): the guest broke the canonical ABI, which wasmtime traps on too.
-    if (thrownByGlue(e)) return { type: 'trap', message: `wasm trap: canonical ABI: ${(e as Error).message}`.replace(/\s*\n\s*/g, ' ') };
-    return { type: 'error', message: `WASI host failure: ${(e as Error)?.stack ?? String(e)}` };
-  };
+  const ended = (e: unknown): ResultMessage => failureOf(e, exportNames);
   let exports: Record<string, Record<string, unknown>>;
   try {
     exports = glue.instantiate((name) => modules.get(name) ?? missingCore(name), host.importObject());
@@ -318,7 +388,11 @@ function thrownByGlue(e: unknown): boolean {
   return first !== undefined && /[/(]glue\.cjs:\d+:\d+\)?$/.test(first);
 }
 
-const missingCore = (name: string): never => {
+const missingCache = (path: string): never => {
+  throw new LaunchError(`${path} is a WebAssembly component that was not found when this container was created (it must be in the image, not in a volume), so it was not transpiled; a container cannot transpile`, 126);
+};
+
+export const missingCore = (name: string): never => {
   throw new Error(`the glue asks for a core module the transpiler did not produce: ${name}`);
 };
 

@@ -94,6 +94,7 @@ export function statusOf(r: ResultMessage, errFd: number): number {
 export async function runWasm(spec: WasmRunSpec, options: RunOptions = {}): Promise<number> {
   const head = readFileHead(spec.module, 8);
   if (head !== undefined && isComponentHeader(head)) return runComponentFile(spec, options);
+  if (spec.serve) throw new LaunchError(`${spec.module} is a WebAssembly module (WASI preview1), not an HTTP component; hyrun serve serves components that export wasi:http/incoming-handler`, 126);
   const thread = options.thread ?? guestThread(spec, process.pid, isSocket(options.stdio?.[0] ?? 0));
   trace(`runWasm (code cache: ${codeCacheStatus()}; guest on the ${thread} thread)`);
   if (thread === 'main') {
@@ -113,23 +114,35 @@ export async function runWasm(spec: WasmRunSpec, options: RunOptions = {}): Prom
 }
 
 /**
- * A WASI 0.2 command component (detected by its header, whatever the file is called): always on
- * the main thread, which it holds until it ends. Its sockets (wasi:sockets) live on a net thread
- * (component.ts, net-thread.ts) that it reaches through the io broker; a socket stdin is read blocking.
+ * A WASI 0.2 component (detected by its header, whatever the file is called). A command component
+ * runs on the main thread, which it holds until it ends. Its sockets (wasi:sockets) live on a net
+ * thread (component.ts, net-thread.ts) that it reaches through the io broker; a socket stdin is
+ * read blocking. An HTTP component (one that exports wasi:http/incoming-handler) is served
+ * (http-serve.ts): on the serving thread, the main thread keeping the signals.
  */
 async function runComponentFile(spec: WasmRunSpec, options: RunOptions): Promise<number> {
   // WASI 0.2 has no preopened sockets: a component binds and listens itself (wasi:sockets).
   if (spec.tcpListen?.length) throw new LaunchError(`--tcplisten is for WASI preview1 modules: ${spec.module} is a component, which listens itself with wasi:sockets (on the host give --allow-net)`, 125);
-  if (spec.componentCache === undefined) throw new LaunchError(`${spec.module} is a WebAssembly component, and this executor has no cache directory to transpile it into`, 125);
-  // Lazy: modules never load the WASI 0.2 host.
-  const { fileIdentity, runComponent } = await import('./component.js');
+  // Lazy: modules never load the WASI 0.2 host. The transpiled form: a container's, made at its
+  // create outside it (spec.transpiled), else from the cache; with neither, one line (transpiledFor).
+  const { fileIdentity, runComponent, transpiledFor, isHttpComponent } = await import('./component.js');
   // The identity first, then the bytes: a write in between changes the identity, never the reverse.
   const identity = fileIdentity(spec.module);
+  const bytes = await readModuleFile(spec.module);
+  const made = await transpiledFor(spec.module, bytes, { cacheDir: spec.componentCache, prepared: spec.transpiled, identity });
+  if (isHttpComponent(made.meta.exports)) {
+    trace(made.cached ? 'component from the transpile cache' : 'component transpiled');
+    const { serveComponent } = await import('./http-serve.js');
+    return serveComponent(spec, made, options, trace);
+  }
+  if (spec.serve) {
+    throw new LaunchError(`${spec.module} is not an HTTP component: it exports no wasi:http/incoming-handler (its exports: ${made.meta.exports.filter((e) => e.includes(':')).join(', ') || 'none'}); run a command component with hyrun run`, 126);
+  }
   const r = await runComponent({
-    path: spec.module, identity, bytes: await readModuleFile(spec.module), cacheDir: spec.componentCache, memoryLimit: spec.memoryLimit,
+    path: spec.module, bytes, cacheDir: spec.componentCache, memoryLimit: spec.memoryLimit,
     options: { args: spec.args, env: spec.env, preopens: spec.preopens, hiddenPaths: spec.hiddenPaths, stdio: options.stdio },
     allowNet: networkAllowed(spec), trace,
-  });
+  }, made);
   trace('guest ended');
   return statusOf(r, options.stdio?.[2] ?? 2);
 }

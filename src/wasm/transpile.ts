@@ -18,16 +18,31 @@ export interface Transpiled {
 export { TranspileError };
 
 /**
- * Transpiles with the WASI shim off (every wasi:* import is left to hyrun's host, by unversioned
- * interface name) and synchronous instantiation (a command runs to its end on this thread).
+ * The blocking WASI 0.2 calls, made suspending imports for HTTP components (JSPI): the guest's stack
+ * is put aside while the host waits, and the thread serves other requests meanwhile.
  */
-export async function transpileComponent(bytes: Uint8Array): Promise<Transpiled> {
+const SUSPENDING_IMPORTS = [
+  'wasi:io/poll#poll', 'wasi:io/poll#[method]pollable.block',
+  'wasi:io/streams#[method]input-stream.blocking-read', 'wasi:io/streams#[method]input-stream.blocking-skip',
+  'wasi:io/streams#[method]output-stream.blocking-flush', 'wasi:io/streams#[method]output-stream.blocking-write-and-flush',
+  'wasi:io/streams#[method]output-stream.blocking-write-zeroes-and-flush', 'wasi:io/streams#[method]output-stream.blocking-splice',
+];
+const PROMISING_EXPORTS = ['wasi:http/incoming-handler#handle'];
+
+/**
+ * Transpiles with the WASI shim off (every wasi:* import is left to hyrun's host, by unversioned
+ * interface name) and synchronous instantiation. `suspending`: the blocking imports suspend and the
+ * HTTP handler's `handle` returns a promise (JSPI; for HTTP components), else every call is
+ * synchronous (a command runs to its end on its thread).
+ */
+export async function transpileComponent(bytes: Uint8Array, suspending = false): Promise<Transpiled> {
   let files: Record<string, Uint8Array>;
   let exports: [string, string][];
   try {
     ({ files, exports } = await transpileBytes(bytes, {
       name: 'component', instantiation: 'sync', wasiShim: false, emitTypescriptDeclarations: false,
       nodejsCompat: false, base64Cutoff: Number.MAX_SAFE_INTEGER, noComponentErrorWrapping: false,
+      ...(suspending ? { asyncMode: 'jspi', asyncImports: SUSPENDING_IMPORTS, asyncExports: PROMISING_EXPORTS } : {}),
     } as Parameters<typeof transpileBytes>[1]));
   } catch (e) {
     const text = String((e as Error)?.message ?? e).split('\n').map((l) => l.trim()).filter((l) => l !== '');

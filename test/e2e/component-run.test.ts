@@ -5,6 +5,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { assertOneLineError, guestsDir, hyrun, hyrunBin, tempDir, type Result } from '../helpers.js';
 
@@ -171,8 +172,21 @@ test('bad input: a world hyrun does not serve is one line listing what is missin
     /comp_unserved\.component\.wasm imports what hyrun does not serve \(hyrun serves wasi:cli\/command\): acme:made\/up, wasi:http\/types\n$/);
 });
 
-test('bad input: an HTTP component (no wasi:cli/run) is one line saying so, 126', () => {
-  assertOneLineError(run([component('comp_http')]), 126, /comp_http\.component\.wasm is an HTTP component \(it exports wasi:http\/incoming-handler\); hyrun runs command components/);
+test('bad input: hyrun serve of a command component is one line saying so, 126', () => {
+  assertOneLineError(hyrun(['serve', component('hello')], { env }), 126,
+    /hello\.component\.wasm is not an HTTP component: it exports no wasi:http\/incoming-handler \(its exports: wasi:cli\/run@0\.2\.\d+\)/);
+});
+
+test('bad input: run of an HTTP component (it is served) on an address in use is one line, 125', async () => {
+  const busy = createServer();
+  await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+  try {
+    const port = (busy.address() as AddressInfo).port;
+    assertOneLineError(run(['--addr', `127.0.0.1:${port}`, component('comp_http')]), 125,
+      new RegExp(`cannot serve on 127\\.0\\.0\\.1:${port}: the address is in use`));
+  } finally {
+    busy.close();
+  }
 });
 
 test('bad input: --tcplisten is for preview1 modules: with a component it is one line, 125', () => {

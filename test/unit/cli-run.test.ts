@@ -72,6 +72,21 @@ test('memory and tcplisten reach the spec', () => {
   assert.equal(toSpec(parseRunArgs(['a.wasm'])).memoryLimit, undefined);
 });
 
+test('HTTP options reach the spec: --addr (the last counts), --allow-net and --instance-reuse are switches', () => {
+  const spec = toSpec(parseRunArgs(['--addr', '0.0.0.0:1', '--addr=[::1]:8081', '--allow-net', '--instance-reuse', 'a.wasm', '--allow-net']));
+  assert.equal(spec.httpAddr, '[::1]:8081');
+  assert.equal(spec.allowNet, true);
+  assert.equal(spec.instanceReuse, true);
+  // After FILE, --allow-net is the guest's argument.
+  assert.deepEqual(spec.args, ['a.wasm', '--allow-net']);
+  const plain = toSpec(parseRunArgs(['a.wasm']));
+  assert.deepEqual([plain.httpAddr, plain.allowNet, plain.instanceReuse], [undefined, undefined, undefined]);
+  usage(() => parseRunArgs(['--addr', '8080', 'a.wasm']), /--addr '8080' is not HOST:PORT/);
+  usage(() => parseRunArgs(['--allow-net=yes', 'a.wasm']), /'--allow-net' takes no value/);
+  usage(() => parseRunArgs(['--allow-nett', 'a.wasm']), /did you mean --allow-net\?/);
+  usage(() => parseRunArgs([], process.cwd(), true), /serve needs a file: hyrun serve/);
+});
+
 test('--allow-net grants networking in the spec (allowNet), takes no value, and means a Wasm file', () => {
   const r = parseRunArgs(['--allow-net', 'a.wasm', '--allow-net']);
   assert.equal(r.allowNet, true);

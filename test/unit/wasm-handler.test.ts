@@ -90,6 +90,25 @@ test('ociVersion is lowered only for crun older than 1.14.3 and only when too ne
   assert.equal(ociVersionFor('1.0.2-dev', unasked), '1.0.2-dev');
 });
 
+test('private config of a component: its transpiled form mounted read-only inside the runtime mount; spec and record carry its digest', () => {
+  const rt = { path: '/var/lib/hyrun/runtime-x', loader: 'ld-linux-x86-64.so.2' };
+  const component = { dir: '/var/lib/hyrun/components/jco-transpile@0.15.0.g1/ab12', digest: 'ab12' };
+  const { config, data } = privateConfig({ config: userConfig(), rootfs: '/b/rootfs', delegate: crun }, rt, component);
+  assert.deepEqual(config.mounts!.slice(-2), [
+    { destination: RUNTIME_MOUNT, type: 'bind', source: rt.path, options: ['rbind', 'ro', 'nosuid', 'nodev'] },
+    { destination: `${RUNTIME_MOUNT}/component`, type: 'bind', source: component.dir, options: ['rbind', 'ro', 'nosuid', 'nodev'] },
+  ]);
+  assert.deepEqual(decodeSpec(config.process!.env).transpiled, { dir: `${RUNTIME_MOUNT}/component`, digest: 'ab12' });
+  assert.equal(data.componentDigest, 'ab12');
+  // An exec'd process of the same container is told the same.
+  assert.deepEqual(executorSpec({ user: { uid: 0, gid: 0 }, cwd: '/', args: ['/app'] }, undefined, data.componentDigest).transpiled, { dir: `${RUNTIME_MOUNT}/component`, digest: 'ab12' });
+  // A module's container has neither.
+  const plain = privateConfig({ config: userConfig(), rootfs: '/b/rootfs', delegate: crun }, rt);
+  assert.equal(decodeSpec(plain.config.process!.env).transpiled, undefined);
+  assert.equal(plain.config.mounts!.at(-1)!.destination, RUNTIME_MOUNT);
+  assert.equal(plain.data.componentDigest, undefined);
+});
+
 test('private config: executor as process, absolute root, runtime mount; everything else kept; user config untouched', () => {
   const user = userConfig();
   const before = JSON.stringify(user);
@@ -217,6 +236,7 @@ function fakeDist(dir: string): string {
   writeFileSync(join(dist, 'worker.cjs'), '// fake worker\n');
   writeFileSync(join(dist, 'executor-main.cjs'), '// fake executor bundle\n');
   writeFileSync(join(dist, 'worker-main.cjs'), '// fake worker bundle\n');
+  writeFileSync(join(dist, 'http-worker.cjs'), '// fake HTTP serving thread\n');
   writeFileSync(join(dist, 'net-worker.cjs'), '// fake net thread bundle\n');
   return dist;
 }
@@ -228,7 +248,7 @@ test('runtime dir: node, loader and libraries, world-readable, reused while inpu
     const cache = join(t.path, 'cache');
     const a = ensureRuntimeDir({ cacheDir: cache, distDir: dist });
     assert.equal(a.loader, 'ld-linux-x86-64.so.2');
-    for (const f of ['node', a.loader, 'executor.cjs', 'worker.cjs', 'lib/libc.so.6', 'lib/libstdc++.so.6']) {
+    for (const f of ['node', a.loader, 'executor.cjs', 'worker.cjs', 'http-worker.cjs', 'lib/libc.so.6', 'lib/libstdc++.so.6']) {
       assert.ok(existsSync(join(a.path, f)), `${f} missing from the runtime dir`);
       assert.ok((statSync(join(a.path, f)).mode & 0o004) !== 0, `${f} not world-readable`);
     }
@@ -370,6 +390,6 @@ test('a big environment is split over several variables, each under the kernel 1
 
 test('executor spec: env and args exactly as given, root preopen, runtime dir hidden', () => {
   const s = executorSpec({ user: { uid: 0, gid: 0 }, cwd: '/', args: ['m.wasm'], env: [] }, undefined);
-  // inContainer: the container's network namespace is the boundary, so wasi:sockets is allowed.
+  // inContainer: the container's network namespace is the boundary, so wasi:sockets and outbound HTTP are allowed.
   assert.deepEqual(s, { module: 'm.wasm', args: ['m.wasm'], env: [], preopens: [{ hostPath: '/', guestPath: '/' }], hiddenPaths: ['/.hyrun'], inContainer: true });
 });

@@ -32,21 +32,35 @@ export interface RemoteReadiness {
 
 /**
  * wasi:io/poll `pollable`: ready now, or a time at which it will be (`deadline`, monotonic ns), or
- * one subscription (`sub`) on another thread's readiness (`remote`).
+ * one subscription (`sub`) on another thread's readiness (`remote`), or when `whenReady` settles
+ * (what an HTTP body or future waits on: only the async poll uses it).
  */
 export class Pollable {
-  constructor(private readonly isReady: () => boolean, readonly deadline?: bigint, readonly remote?: { readiness: RemoteReadiness; sub: unknown }) {}
+  constructor(private readonly isReady: () => boolean, readonly deadline?: bigint, readonly remote?: { readiness: RemoteReadiness; sub: unknown },
+    readonly whenReady?: () => Promise<void>) {}
   ready(): boolean {
     return this.remote === undefined ? this.isReady() : this.remote.readiness.wait([this.remote.sub], 0).length > 0;
   }
-  block(): void { poll([this]); }
+  block(): void | Promise<void> {
+    const waited = poll([this]);
+    if (waited instanceof Promise) return waited.then(() => undefined);
+  }
 }
+
+/**
+ * The poll that waits without holding the thread (HTTP components: their blocking calls are
+ * suspending imports, src/wasi/p2/http-host.ts); unset, poll sleeps, as a command component may.
+ */
+let asyncPoll: ((list: Pollable[]) => Promise<Uint32Array>) | undefined;
+export const useAsyncPoll = (wait: (list: Pollable[]) => Promise<Uint32Array>): void => { asyncPoll = wait; };
 
 export const readyPollable = (): Pollable => new Pollable(() => true);
 
 /** wasi:io/poll `poll`: the indices of the pollables that are ready, waiting until one is. */
-export function poll(list: Pollable[]): Uint32Array {
+export function poll(list: Pollable[]): Uint32Array | Promise<Uint32Array> {
   if (list.length === 0) throw new Error('poll of an empty list');
+  // Suspending callers (HTTP components; no remote readiness there) wait without holding the thread.
+  if (asyncPoll !== undefined) return asyncPoll(list);
   const remote = list.flatMap((p, i) => (p.remote === undefined ? [] : [i]));
   for (;;) {
     const ready: number[] = [];

@@ -1,0 +1,113 @@
+// Serving an HTTP component (`hyrun serve`, `hyrun run` of a component that exports
+// wasi:http/incoming-handler, and a Wasm container whose module is one): the serving thread
+// (http-serve-worker.ts) listens and runs the guests; this, the main thread, starts it, reports
+// where it listens, and owns the signals: SIGTERM or SIGINT stops accepting, lets the requests under
+// way finish within the grace period, and exits 0. A guest that does not finish in time (one that
+// spins) is stopped with its thread: the main thread never runs guest code, so it always can, and
+// as PID 1 of a container too (a JS handler is installed, so the kernel delivers the signal).
+import { existsSync, writeSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import type { Cached } from './component.js';
+import { DEFAULT_HTTP_ADDR, LaunchError, networkAllowed, type WasmRunSpec } from './engine.js';
+import type { RunOptions } from './executor.js';
+import type { ServeReport, ServeStart } from './http-serve-worker.js';
+
+/** How long in-flight requests may take after SIGTERM; HYRUN_SERVE_GRACE_MS overrides (below engines' own 10 s). */
+const DEFAULT_GRACE_MS = 8000;
+
+/** `HOST:PORT` (`[v6]:PORT` for IPv6) split, or a LaunchError saying how to write it. */
+export function parseAddr(text: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(text);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw new LaunchError(`--addr '${text}' is not HOST:PORT; write e.g. 0.0.0.0:8080 or 127.0.0.1:8080`, 125);
+  return { host: m[1] ?? (m[2] === '' ? '0.0.0.0' : m[2]!), port };
+}
+
+/** The serving thread's bundle beside the bundle that imports us, or its per-file build beside this file (tests). */
+function workerUrl(): URL {
+  const bundled = new URL('./http-worker.cjs', import.meta.url);
+  if (existsSync(bundled)) return bundled;
+  return new URL('./http-serve-worker.js', import.meta.url);
+}
+
+function graceMs(): number {
+  const given = Number(process.env.HYRUN_SERVE_GRACE_MS);
+  return Number.isFinite(given) && given >= 0 && process.env.HYRUN_SERVE_GRACE_MS !== '' ? given : DEFAULT_GRACE_MS;
+}
+
+/** Serves until SIGTERM/SIGINT; resolves to the exit status, LaunchError when it cannot start. */
+export function serveComponent(spec: WasmRunSpec, made: Cached, options: RunOptions, trace: (what: string) => void): Promise<number> {
+  const { host, port } = parseAddr(spec.httpAddr ?? DEFAULT_HTTP_ADDR);
+  const errFd = options.stdio?.[2] ?? 2;
+  const say = (text: string): void => {
+    const line = Buffer.from(`hyrun: ${text}\n`);
+    let off = 0;
+    while (off < line.length) off += writeSync(errFd, line, off);
+  };
+  const start: ServeStart = {
+    path: spec.module, dir: made.dir, meta: made.meta, memoryLimit: spec.memoryLimit, host, port,
+    allowNet: networkAllowed(spec), reuse: spec.instanceReuse === true,
+    options: { args: spec.args, env: spec.env, preopens: spec.preopens, hiddenPaths: spec.hiddenPaths, stdio: options.stdio },
+  };
+  // trackUnmanagedFds off: the WASI host opens descriptors through the addon and closes them itself.
+  const worker = new Worker(workerUrl(), { workerData: start, stdin: false, stdout: false, stderr: false, trackUnmanagedFds: false });
+  return new Promise<number>((resolve, reject) => {
+    let settled = false;
+    let stopping = false;
+    let graceTimer: NodeJS.Timeout | undefined;
+    const finish = (code: number): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(graceTimer);
+      for (const sig of ['SIGTERM', 'SIGINT'] as const) process.removeListener(sig, stop);
+      void worker.terminate().then(() => resolve(code));
+    };
+    const stop = (): void => {
+      if (stopping) {
+        // A second signal: no more waiting.
+        say('stopped at once (second signal)');
+        finish(0);
+        return;
+      }
+      stopping = true;
+      trace('serve: draining');
+      worker.postMessage({ type: 'drain' });
+      graceTimer = setTimeout(() => {
+        say(`requests still running after the grace period (${graceMs()} ms) were stopped`);
+        finish(0);
+      }, graceMs());
+    };
+    worker.on('message', (m: ServeReport) => {
+      switch (m.type) {
+        case 'listening':
+          trace('serve: listening');
+          // Ours replace the C handlers a PID 1 executor installs (they would end the process at once).
+          for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+            process.removeAllListeners(sig);
+            process.on(sig, stop);
+          }
+          say(`serving HTTP on http://${host.includes(':') ? `[${host}]` : host}:${m.port}/`);
+          options.onListening?.([m.port]);
+          break;
+        case 'refused':
+          settled = true;
+          void worker.terminate();
+          reject(new LaunchError(m.message, m.code));
+          break;
+        case 'drained':
+          finish(0);
+          break;
+      }
+    });
+    worker.once('error', (e) => {
+      if (settled) return;
+      say(`the HTTP serving thread failed: ${(e as Error)?.stack ?? e}`.replace(/\n/g, ' '));
+      finish(125);
+    });
+    worker.once('exit', () => {
+      if (settled) return;
+      say('the HTTP serving thread stopped unexpectedly');
+      finish(125);
+    });
+  });
+}
