@@ -138,21 +138,31 @@ function publish(tmp: string, dir: string): void {
   renameSync(tmp, dir);
 }
 
-/** The glue's `instantiate`, compiled from V8's code cache beside it when there is one (written after the first run). */
-export function loadGlue(dir: string): { instantiate: Instantiate; saveCache: () => void } {
+/**
+ * The glue's `instantiate`, compiled from V8's code cache beside it when there is one (written after
+ * the first run). `cacheName`: which cache, `glue.cjs.cache` (a command's run) or the serving
+ * thread's own, written after its first response so that it holds the request path too; when that
+ * one is absent the command's is read (and the serving one written later).
+ */
+export function loadGlue(dir: string, cacheName = 'glue.cjs.cache'): { instantiate: Instantiate; saveCache: () => void } {
   const file = join(dir, 'glue.cjs');
-  const cacheFile = `${file}.cache`;
+  const cacheFile = join(dir, cacheName);
   let cachedData: Buffer | undefined;
-  try {
-    cachedData = readFileSync(cacheFile);
-  } catch {
-    cachedData = undefined;
+  let ownCache = true;
+  for (const name of new Set([cacheName, 'glue.cjs.cache'])) {
+    try {
+      cachedData = readFileSync(join(dir, name));
+      ownCache = name === cacheName;
+      break;
+    } catch {
+      cachedData = undefined;
+    }
   }
   const script = new Script(`(function (module, exports) {${readFileSync(file, 'utf8')}\n})`, { filename: file, cachedData });
   const mod = { exports: {} as { instantiate: Instantiate } };
   (script.runInThisContext() as (m: typeof mod, e: object) => void)(mod, mod.exports);
   const saveCache = (): void => {
-    if (cachedData !== undefined && !script.cachedDataRejected) return;
+    if (cachedData !== undefined && ownCache && !script.cachedDataRejected) return;
     try {
       const tmp = `${cacheFile}.${process.pid}`;
       writeFileSync(tmp, script.createCachedData());
