@@ -30,6 +30,14 @@ function workerUrl(): URL {
   return new URL('./http-serve-worker.js', import.meta.url);
 }
 
+/**
+ * The serving thread's young generation, at most (V8 grows it only as allocation asks). A fresh
+ * instance per request is ~230 KB of the glue's objects, which the instance's Wasm side keeps alive
+ * through a scavenge: a larger young generation scavenges (copies them) less often. Measured on the
+ * C handler under load: +25-30% requests/s with 256 MB against V8's default, resident memory alike.
+ */
+const SERVING_YOUNG_GENERATION_MB = 256;
+
 function graceMs(): number {
   const given = Number(process.env.HYRUN_SERVE_GRACE_MS);
   return Number.isFinite(given) && given >= 0 && process.env.HYRUN_SERVE_GRACE_MS !== '' ? given : DEFAULT_GRACE_MS;
@@ -49,7 +57,9 @@ export interface ServingThread {
  */
 export function startServingThread(): ServingThread {
   // trackUnmanagedFds off: the WASI host opens descriptors through the addon and closes them itself.
-  const worker = new Worker(workerUrl(), { stdin: false, stdout: false, stderr: false, trackUnmanagedFds: false });
+  const worker = new Worker(workerUrl(), {
+    stdin: false, stdout: false, stderr: false, trackUnmanagedFds: false, resourceLimits: { maxYoungGenerationSizeMb: SERVING_YOUNG_GENERATION_MB },
+  });
   const thread: ServingThread = { worker, exited: false };
   worker.once('error', (e) => { thread.failure ??= e; });
   worker.once('exit', () => { thread.exited = true; });
