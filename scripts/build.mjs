@@ -39,6 +39,9 @@ await build({
 // jco's own components (its transpiler, its wasm-tools) import WASI 0.2 from preview2-shim: in the
 // bundles those imports go to hyrun's own host instead (src/wasm/transpiler-wasi.ts).
 const onHyrunsWasi = Object.fromEntries(['cli', 'filesystem', 'io', 'random'].map((n) => [`@bytecodealliance/preview2-shim/${n}`, join(root, 'src/wasm/transpiler-wasi.ts')]));
+// Its minifier (oxc-minify, native, required when the transpiler loads) is never asked for: a stub
+// stands in, so the bundle needs nothing from node_modules (installs and releases have none).
+onHyrunsWasi['oxc-minify'] = join(root, 'src/wasm/transpiler-no-minify.ts');
 const bundles = [
   // dist/hyrun.cjs is a small entry that starts this bundle from V8's code cache (codeCache below).
   { in: 'src/cli/main.ts', out: 'dist/hyrun-main.cjs', external: ['wabt'] },
@@ -58,9 +61,9 @@ const bundles = [
   // The component transpiler (jco-transpile and its own Wasm, copied beside it below), loaded only to
   // transpile a component that is not cached yet. Its optimiser and minifier are never asked for.
   // It is a component itself: its WASI imports go to hyrun's own host (src/wasm/transpiler-wasi.ts), never preview2-shim.
-  { in: 'src/wasm/transpile.ts', out: 'dist/hyrun-transpile.cjs', external: ['wabt', 'binaryen', 'oxc-minify'], alias: onHyrunsWasi },
+  { in: 'src/wasm/transpile.ts', out: 'dist/hyrun-transpile.cjs', external: ['wabt', 'binaryen'], alias: onHyrunsWasi },
   // Test setup: wit-component's embed and new, for the component fixtures (scripts/build-guests.mjs), the same way.
-  { in: 'test/component-tools.ts', out: 'dist/test-component-tools.cjs', external: ['wabt', 'binaryen', 'oxc-minify'], alias: onHyrunsWasi },
+  { in: 'test/component-tools.ts', out: 'dist/test-component-tools.cjs', external: ['wabt', 'binaryen'], alias: onHyrunsWasi },
   // Benchmark evidence only (bench/main-thread-run.ts), bundled like the executor for a fair timing.
   { in: 'bench/main-thread-run.ts', out: 'dist/bench/main-thread-run.cjs', external: ['wabt'] },
 ];

@@ -2,7 +2,8 @@
 // (or in OUTDIR: `node scripts/dist.mjs OUTDIR`, after `npm run build`).
 // One directory, hyrun/, that runs on a machine without node (docs/node.md):
 //   bin/hyrun, bin/hyrun-wasm   the sh front end
-//   dist/*.cjs, *.node, *.cache the bundles, the addon, the code caches (as `npm run build` made them)
+//   dist/*.cjs, *.node, *.cache the bundles, the addon, the code caches (as `npm run build` made them),
+//   dist/*.wasm                 the component transpiler's own Wasm (loaded beside its bundle)
 //   node/                       the pinned node, the libraries it links and the dynamic loader
 //   node_modules/wabt           .wat support
 //   package.json, README.md
@@ -39,7 +40,7 @@ try {
   symlinkSync('hyrun', join(top, 'bin/hyrun-wasm'));
   mkdirSync(join(top, 'dist'));
   // What an install copies (src/engine/prefix.ts bundles()): the entries, bundles, addon and caches.
-  for (const f of readdirSync(join(root, 'dist')).filter((f) => /\.(cjs|node|cache)$/.test(f))) cpSync(join(root, 'dist', f), join(top, 'dist', f));
+  for (const f of readdirSync(join(root, 'dist')).filter((f) => /\.(cjs|node|cache|wasm)$/.test(f))) cpSync(join(root, 'dist', f), join(top, 'dist', f));
   cpSync(join(root, 'node_modules/wabt'), join(top, 'node_modules/wabt'), { recursive: true, dereference: true });
   writeNodeDir(join(top, 'node'));
   const nodePkg = join(root, 'node_modules', `node-linux-${arch}`);

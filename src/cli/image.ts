@@ -8,6 +8,7 @@ import { isIndex, type ImageIndex, type Manifest } from '../image/media.js';
 import { candidateNames, findImage, formatPlatform, localName, parsePlatform } from '../image/resolve.js';
 import type { Store } from '../image/store.js';
 import { printError, UsageError } from './errors.js';
+import { transpileArtifactFile, transpileComponentOf } from './image-components.js';
 import { keyValues, openStore, parse, say, strings } from './image-flags.js';
 
 export const IMAGE_COMMANDS = ['build', 'images', 'inspect', 'tag', 'rmi', 'save', 'load', 'prune', 'pull', 'push', 'login', 'logout', 'logs', 'stop', 'rm'] as const;
@@ -96,6 +97,8 @@ async function buildCommand(args: string[]): Promise<number> {
   const { build, buildArtifact } = await import('../image/build.js');
   if (typeof values.artifact === 'string') {
     const os = values.platform ? parsePlatform(values.platform as string).os : undefined;
+    // A component is transpiled first: one that cannot be leaves no artifact behind.
+    await transpileArtifactFile(values.artifact);
     const r = buildArtifact(store, values.artifact, { tags, annotations, os, epoch });
     process.stdout.write(`${r.digest}\n`);
     return 0;
@@ -120,6 +123,7 @@ async function buildCommand(args: string[]): Promise<number> {
     },
   });
   if (!quiet) for (const n of r.names) say(`tagged ${n}`);
+  await transpileComponentOf(store, r.names[0] ?? r.digest, undefined, quiet);
   process.stdout.write(`${r.id.slice(7)}\n`);
   return 0;
 }

@@ -1,6 +1,7 @@
 // `hyrun pull`, `push`, `login`, `logout`.
 import { readFileSync } from 'node:fs';
 import { UsageError } from './errors.js';
+import { transpileComponentOf } from './image-components.js';
 import { openStore, parse, say } from './image-flags.js';
 import { removeCredentials, saveCredentials } from '../image/auth.js';
 import { pullImage, pushImage, RegistryClient } from '../image/registry.js';
@@ -37,6 +38,7 @@ export async function registryCommand(command: string, rawArgs: string[]): Promi
         log: values.quiet ? undefined : say,
       });
       if (!values.quiet) say(`pulled ${r.name}`);
+      await transpileComponentOf(store, r.name, typeof values.platform === 'string' ? parsePlatform(values.platform) : undefined, values.quiet === true);
       process.stdout.write(`${r.digest}\n`);
       return 0;
     }

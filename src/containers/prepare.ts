@@ -9,7 +9,9 @@ import { mergeEnv, ociConfig, processArgs, type RunSettings } from '../image/con
 import { ImageError } from '../image/errors.js';
 import type { ResolvedImage } from '../image/resolve.js';
 import { resolveInRoot, snapshot } from '../image/unpack.js';
+import { componentCacheDir } from '../handlers/runtime-dir.js';
 import type { OciSpec } from '../oci/spec.js';
+import { isComponentHeader, readFileHead } from '../wasm/binary.js';
 import { containerDir, containersDir, type ContainerRecord, type PortMapping, type RunMode } from './records.js';
 import type { RunRequest } from './requests.js';
 import { copyTree, makeMountPoint, mountOverlay, removeContainerDir } from './rootfs.js';
@@ -74,6 +76,11 @@ function embeddedSpec(request: RunRequest, image: ResolvedImage, settings: RunSe
   const args = processArgs(image.manifest, image.config, settings);
   const env = config.process!.env!;
   const module = findModule(lookupRoot, args[0], config.process!.cwd, env);
+  // A component listens through wasi:http (an HTTP component serves on httpAddr), not on preopened
+  // sockets: -p gives it its address, on the host (there is no network namespace here).
+  const head = readFileHead(join(lookupRoot, module), 8);
+  const component = head !== undefined && isComponentHeader(head);
+  if (component && request.ports.length > 1) throw new ImageError('a component serves one address: give one -p [IP:]HOST_PORT:CONTAINER_PORT');
   return {
     module: join(finalRootfs, posix.relative('/', module)),
     args,
@@ -82,7 +89,11 @@ function embeddedSpec(request: RunRequest, image: ResolvedImage, settings: RunSe
     // only `/`, so every path resolves from there; `:ro` ones refuse every change with EROFS.
     preopens: [{ hostPath: finalRootfs, guestPath: '/' }, ...request.volumes.map((v) => ({ hostPath: v.host, guestPath: v.container, mountOnly: true, ...(v.readonly ? { readOnly: true } : {}) }))],
     memoryLimit: request.memoryBytes,
-    tcpListen: request.ports.length > 0 ? request.ports.map((p) => `${p.ip}:${p.host}`) : undefined,
+    tcpListen: !component && request.ports.length > 0 ? request.ports.map((p) => `${p.ip}:${p.host}`) : undefined,
+    httpAddr: component && request.ports.length === 1 ? `${request.ports[0]!.ip.includes(":") ? `[${request.ports[0]!.ip}]` : request.ports[0]!.ip}:${request.ports[0]!.host}` : undefined,
+    // A component is transpiled into (or found in) the host's cache by the executor, which runs
+    // here, outside any container (docs/components.md).
+    componentCache: componentCacheDir(),
   };
 }
 

@@ -33,7 +33,7 @@ export interface ContainerRecord {
   /** The supervising process (the foreground `hyrun run`, or `hyrun __supervise`). */
   supervisor?: number;
   /** Embedded mode: what the executor is given. */
-  wasm?: { module: string; args: string[]; env: string[]; preopens: { hostPath: string; guestPath: string; readOnly?: boolean; mountOnly?: boolean }[]; memoryLimit?: number; tcpListen?: string[] };
+  wasm?: { module: string; args: string[]; env: string[]; preopens: { hostPath: string; guestPath: string; readOnly?: boolean; mountOnly?: boolean }[]; memoryLimit?: number; tcpListen?: string[]; componentCache?: string; httpAddr?: string };
   interactive: boolean;
 }
 

@@ -27,9 +27,9 @@ const missing = (dir: string): string[] => {
 };
 const readIfExistsSync = (p: string): string | undefined => (existsSync(p) ? readFileSync(p, 'utf8') : undefined);
 
-/** dist/ files that make up an install: the bundles, their code caches and any native addon built next to them. */
+/** dist/ files that make up an install: the bundles, their code caches, any native addon built next to them, and the component transpiler's own Wasm (beside its bundle). */
 const bundles = (root: string): string[] =>
-  existsSync(join(root, 'dist')) ? readdirSync(join(root, 'dist')).filter((f) => /\.(cjs|node|cache)$/.test(f)).sort() : [];
+  existsSync(join(root, 'dist')) ? readdirSync(join(root, 'dist')).filter((f) => /\.(cjs|node|cache|wasm)$/.test(f)).sort() : [];
 
 export interface Layout {
   prefix: string;

@@ -10,7 +10,7 @@
 // creators are safe (the loser of the rename discards its copy).
 import { lazyCrypto, randomHex } from './lazy-crypto.js';
 import { NATIVE_FILE } from '../wasi/native.js';
-import { RUNTIME_MOUNT } from '../wasm/engine.js';
+import { COMPONENT_MOUNT, RUNTIME_MOUNT } from '../wasm/engine.js';
 import { engineStartFlags } from '../wasm/flags.js';
 import { nodeBinary, sharedObjectsOf } from './self-node.js';
 import {
@@ -190,6 +190,9 @@ export function ensureRuntimeDir(options: RuntimeDirOptions = {}): RuntimeDir {
     writeFileSync(join(tmp, loader), patchLoader(readFileSync(realpathSync(so.loader))), { mode: 0o755 });
     chmodSync(join(tmp, loader), 0o755);
     writeFileSync(join(tmp, OPENSSL_CONFIG), '', { mode: 0o644 });
+    // The mount point of a container's transpiled component (COMPONENT_MOUNT): the runtime dir is
+    // mounted read-only, so the engine could not make it there.
+    mkdirSync(join(tmp, basename(COMPONENT_MOUNT)), { mode: 0o755 });
     for (const lib of so.libs) place(lib, join(tmp, 'lib', basename(lib)), 0o755, store);
     place(node, join(tmp, 'node'), 0o755, store);
     for (const b of [...BUNDLES, ...CODE_CACHES.filter((c) => existsSync(join(distDir, c)))]) {
@@ -260,6 +263,9 @@ export function executorCommand(rt: Pick<RuntimeDir, 'loader'>, nodeFlags: strin
     `${RUNTIME_MOUNT}/executor.cjs`,
   ];
 }
+
+/** Where hyrun keeps transpiled components (component.ts), in the cache directory. */
+export const componentCacheDir = (cacheDir: string = defaultCacheDir()): string => join(cacheDir, 'components');
 
 /** The mount that puts the runtime dir into a container. */
 export function runtimeMount(rt: Pick<RuntimeDir, 'path'>): { destination: string; type: string; source: string; options: string[] } {

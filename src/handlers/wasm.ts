@@ -6,15 +6,15 @@
 // prepare() writes a private bundle under the state dir: a copy of the user's config whose process
 // starts the executor, whose root.path is absolute (the user's rootfs, used in place), and which
 // mounts the runtime dir. The user's bundle is never written.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, constants as fsConstants, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ANNOTATION_HANDLER, ANNOTATION_VARIANT } from '../oci/annotations.js';
 import { configForDelegate } from '../oci/config.js';
 import type { OciMount, OciProcess, OciSpec } from '../oci/spec.js';
-import { hasWasmMagic, readFileHead } from '../wasm/binary.js';
-import { RUNTIME_MOUNT, SPEC_ENV, type WasmRunSpec } from '../wasm/engine.js';
+import { hasWasmMagic, isComponentHeader, readFileHead } from '../wasm/binary.js';
+import { COMPONENT_MOUNT, LaunchError, RUNTIME_MOUNT, SPEC_ENV, type TranspiledRef, type WasmRunSpec } from '../wasm/engine.js';
 import { resolveEntrypoint } from './detect.js';
-import { ensureRuntimeDir, executorCommand, runtimeMount, type RuntimeDir } from './runtime-dir.js';
+import { componentCacheDir, ensureRuntimeDir, executorCommand, runtimeMount, type RuntimeDir } from './runtime-dir.js';
 import { collectRuntimeDirs, releaseRuntimeDir, useRuntimeDir, userFile } from './runtime-gc.js';
 import { crunHasWasmHandler, HandlerError, type DelegateInfo, type ExecContext, type Handler, type PrepareContext } from './types.js';
 
@@ -30,6 +30,8 @@ export interface WasmRecordData {
   runtimeDir: string;
   loader: string;
   memoryLimit?: number;
+  /** The sha256 of the component process.args[0] was at create (its transpiled form is at COMPONENT_MOUNT). */
+  componentDigest?: string;
 }
 
 /**
@@ -71,8 +73,8 @@ export function linearMemoryCap(cgroupLimit: unknown): number | undefined {
   return Math.max(PAGE, Math.floor(cap / PAGE) * PAGE);
 }
 
-/** The executor spec for a process of this container. */
-export function executorSpec(proc: OciProcess, memoryLimit: number | undefined): ContainerSpec {
+/** The executor spec for a process of this container (`componentDigest`: the container's component, see transpileEntrypoint). */
+export function executorSpec(proc: OciProcess, memoryLimit: number | undefined, componentDigest?: string): ContainerSpec {
   const args = proc.args ?? [];
   const spec: ContainerSpec = {
     module: args[0]!,
@@ -86,6 +88,7 @@ export function executorSpec(proc: OciProcess, memoryLimit: number | undefined):
     inContainer: true,
   };
   if (memoryLimit !== undefined) spec.memoryLimit = memoryLimit;
+  if (componentDigest !== undefined) spec.transpiled = { dir: COMPONENT_MOUNT, digest: componentDigest };
   return spec;
 }
 
@@ -136,8 +139,11 @@ export function notWasmMessage(arg0: string, kind: 'elf' | 'script' | 'other'): 
 
 const isWasmName = (p: string): boolean => /\.(wasm|wat)$/i.test(p);
 
-/** The private config: the user's, with the executor as process and the runtime dir mounted. */
-export function privateConfig(ctx: Pick<PrepareContext, 'config' | 'rootfs' | 'delegate'>, rt: RuntimeDir): { config: OciSpec; data: WasmRecordData } {
+/**
+ * The private config: the user's, with the executor as process and the runtime dir mounted; with a
+ * component's transpiled form (transpileEntrypoint) mounted read-only at COMPONENT_MOUNT.
+ */
+export function privateConfig(ctx: Pick<PrepareContext, 'config' | 'rootfs' | 'delegate'>, rt: RuntimeDir, component?: TranspiledRef): { config: OciSpec; data: WasmRecordData } {
   const user = ctx.config;
   const proc = user.process;
   if (!proc || !proc.args || proc.args.length === 0 || !proc.args[0]) {
@@ -152,11 +158,12 @@ export function privateConfig(ctx: Pick<PrepareContext, 'config' | 'rootfs' | 'd
   const memoryLimit = linearMemoryCap(memory?.limit);
   const config: OciSpec = structuredClone(configForDelegate(user, ctx.delegate) ?? user);
   config.root = { ...(user.root ?? { path: ctx.rootfs }), path: ctx.rootfs };
-  const spec = executorSpec(proc, memoryLimit);
+  const spec = executorSpec(proc, memoryLimit, component?.digest);
   const listen = tcpListenAddresses(user.annotations);
   if (listen) spec.tcpListen = listen;
   config.process = wrapProcess(proc, rt, spec);
   config.mounts = [...(user.mounts ?? []), runtimeMount(rt) as OciMount];
+  if (component) config.mounts.push({ destination: COMPONENT_MOUNT, type: 'bind', source: component.dir, options: ['rbind', 'ro', 'nosuid', 'nodev'] });
   // A crun built with Wasm support (+WASM:wasmedge, as Fedora ships it) would act on these and run
   // the executor's loader as a Wasm module itself: such a crun (and any delegate hyrun cannot vouch
   // for) gets them removed; the user's bundle keeps them. A crun without it gets them unchanged, so
@@ -168,7 +175,40 @@ export function privateConfig(ctx: Pick<PrepareContext, 'config' | 'rootfs' | 'd
   }
   const data: WasmRecordData = { rootfs: ctx.rootfs, runtimeDir: rt.path, loader: rt.loader };
   if (memoryLimit !== undefined) data.memoryLimit = memoryLimit;
+  if (component) data.componentDigest = component.digest;
   return { config, data };
+}
+
+/** A file of the rootfs, never through a symlink planted at its name since it was resolved (hyrun reads it as root). */
+function readNoFollow(hostPath: string): Buffer {
+  const fd = openSync(hostPath, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
+  try {
+    return readFileSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * A WASI 0.2 component as the entrypoint (known by its header, whatever its name): transpiled now,
+ * by this process, outside the container, into the host's cache (or found there: a cached create
+ * transpiles nothing). The container could not do it: its runtime directory is read-only, it holds
+ * no transpiler, and the image's rootfs is no place for hyrun's files. An entrypoint create cannot
+ * see (in a volume) is not transpiled: the executor then says so.
+ */
+export async function transpileEntrypoint(config: OciSpec, rootfs: string, cacheDir = componentCacheDir()): Promise<TranspiledRef | undefined> {
+  const found = resolveEntrypoint(config, rootfs);
+  const head = found && readFileHead(found.hostPath, 8);
+  if (!found || head === undefined || !isComponentHeader(head)) return undefined;
+  // Lazy: a module's create never loads the component code.
+  const { prepareComponent } = await import('../wasm/component.js');
+  try {
+    const { dir, digest } = await prepareComponent(config.process?.args?.[0] ?? found.guestPath, readNoFollow(found.hostPath), cacheDir);
+    return { dir, digest };
+  } catch (e) {
+    if (e instanceof LaunchError) throw new HandlerError(e.message, e.exitCode);
+    throw e;
+  }
 }
 
 /**
@@ -237,7 +277,8 @@ export const wasmHandler: Handler = {
     } catch {
       // Housekeeping only: the next create tries again.
     }
-    const { config, data } = privateConfig(ctx, rt);
+    const component = await transpileEntrypoint(ctx.config, ctx.rootfs);
+    const { config, data } = privateConfig(ctx, rt, component);
     const bundle = join(ctx.stateDir, 'bundle');
     // Private: the config carries the guest's environment (secrets, often).
     mkdirSync(bundle, { recursive: true, mode: 0o700 });
@@ -257,7 +298,7 @@ export const wasmHandler: Handler = {
       if (!found || sniff(found.hostPath) !== 'wasm') return proc;
     }
     // A new instance in the same container: the runtime dir is already mounted there.
-    return wrapProcess(proc, { loader: data.loader }, executorSpec(proc, data.memoryLimit));
+    return wrapProcess(proc, { loader: data.loader }, executorSpec(proc, data.memoryLimit, data.componentDigest));
   },
 
   resourcesUpdated(record, update) {

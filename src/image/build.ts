@@ -15,6 +15,7 @@ import { findImage, formatPlatform, hostPlatform, localName, type ResolvedImage 
 import { jsonBytes, type Store } from './store.js';
 import { compressLayer, decompressLayer, isTarball, readTar, writeTar, type LayerEntry } from './tar.js';
 import { resolveInRoot } from './unpack.js';
+import { isComponentHeader } from '../wasm/binary.js';
 
 export interface BuildOptions {
   context: string;
@@ -245,9 +246,10 @@ export function buildArtifact(store: Store, wasmFile: string, options: { tags: s
     throw new ImageError(`${wasmFile}: no such file; --artifact takes the .wasm module to package`);
   }
   if (bytes.length < 8 || bytes.readUInt32LE(0) !== 0x6d736100) throw new ImageError(`${wasmFile} is not a WebAssembly module (no \\0asm magic); --artifact takes a compiled .wasm file`);
+  const os = artifactOs(wasmFile, isComponentHeader(bytes), options.os);
   const layer = store.putBlob(bytes);
   const created = new Date((options.epoch ?? 0) * 1000).toISOString().replace(/\.000Z$/, 'Z');
-  const configJson = { created, architecture: 'wasm', os: options.os ?? 'wasip1', layerDigests: [layer.digest] };
+  const configJson = { created, architecture: 'wasm', os, layerDigests: [layer.digest] };
   const config = store.putBlob(jsonBytes(configJson));
   const manifest: Manifest = {
     schemaVersion: 2,
@@ -262,6 +264,19 @@ export function buildArtifact(store: Store, wasmFile: string, options: { tags: s
   for (const name of names) store.tag(name, descriptor);
   if (names.length === 0) store.updateIndex((index) => { if (!index.manifests.some((d) => d.digest === descriptor.digest)) index.manifests.push(descriptor); });
   return { digest: stored.digest, id: config.digest, manifest, names };
+}
+
+/**
+ * The artifact's `os`, as the CNCF TAG Runtime layout has it: `wasip2` for a WASI 0.2 component
+ * (known by its header: layer 1), `wasip1` for a core module. A --platform naming the other one is
+ * refused: engines and registries pick runtimes by it.
+ */
+function artifactOs(wasmFile: string, component: boolean, asked: string | undefined): string {
+  const os = component ? 'wasip2' : 'wasip1';
+  if ((asked === 'wasip1' || asked === 'wasip2') && asked !== os) {
+    throw new ImageError(`${wasmFile} is a ${component ? 'WASI 0.2 component' : 'core module (WASI preview1)'}, but --platform says ${asked}/wasm; use ${os}/wasm or leave --platform out`);
+  }
+  return asked ?? os;
 }
 
 function history(stage: Stage, created: string, text: string, emptyLayer = true): void {

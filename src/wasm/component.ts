@@ -5,7 +5,7 @@
 // glue (from V8's code cache) and the core modules, compiles them as modules are compiled
 // (flags.ts, with the --memory cap), instantiates and calls wasi:cli/run's `run`.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
@@ -14,7 +14,7 @@ import { ProcExit } from '../wasi/errors.js';
 import { P2Host, P2_WORLD } from '../wasi/p2/host.js';
 import { AddonRequiredError } from '../wasi/preopen.js';
 import { functionExportNames } from './binary.js';
-import { LaunchError } from './engine.js';
+import { LaunchError, type TranspiledRef } from './engine.js';
 import { compileForEngine } from './flags.js';
 import { capToLimit } from './load.js';
 import type { ResultMessage } from './protocol.js';
@@ -45,6 +45,8 @@ export const isHttpComponent = (exports: string[]): boolean => exports.some((e) 
 
 export interface Cached { dir: string; meta: Meta; cached: boolean }
 
+const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+
 /** What the glue destructures from each import object: exactly what the host must provide. */
 export function glueNeeds(glue: string): Record<string, string[]> {
   const needs: Record<string, string[]> = {};
@@ -74,7 +76,7 @@ function transpiler(): typeof TranspileModule {
  * transpiler refuses is one LaunchError, and nothing is stored.
  */
 export async function transpiled(path: string, bytes: Uint8Array, cacheDir: string): Promise<Cached> {
-  const digest = createHash('sha256').update(bytes).digest('hex');
+  const digest = sha256(bytes);
   const parent = join(cacheDir, TRANSPILER_TAG);
   const dir = join(parent, digest);
   try {
@@ -102,6 +104,8 @@ export async function transpiled(path: string, bytes: Uint8Array, cacheDir: stri
   try {
     mkdirSync(parent, { recursive: true });
     tmp = mkdtempSync(join(parent, '.new-'));
+    // Readable by every uid: a container's executor reads it as the container's user.
+    chmodSync(tmp, 0o755);
   } catch (e) {
     throw new LaunchError(`cannot write the transpile cache in ${parent} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); set HYRUN_CACHE_DIR to a directory you may write`, 125);
   }
@@ -116,6 +120,42 @@ export async function transpiled(path: string, bytes: Uint8Array, cacheDir: stri
     if (!existsSync(join(dir, 'meta.json'))) throw e;
   }
   return { dir, meta, cached: false };
+}
+
+/**
+ * The transpiled form made before this process started (outside its container): used only when it
+ * was made from these very bytes; a container cannot transpile anything else.
+ */
+function preparedFor(path: string, bytes: Uint8Array, ref: TranspiledRef): Cached {
+  if (sha256(bytes) !== ref.digest) {
+    throw new LaunchError(`${path} is a WebAssembly component that was not transpiled when this container was created (only the container's own entrypoint, found in its image, is); run it as the container's entrypoint`, 126);
+  }
+  try {
+    return { dir: ref.dir, meta: JSON.parse(readFileSync(join(ref.dir, 'meta.json'), 'utf8')) as Meta, cached: true };
+  } catch (e) {
+    throw new LaunchError(`the transpiled component at ${ref.dir} is unreadable (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); recreate the container`, 125);
+  }
+}
+
+/**
+ * The transpiled form for this run: the one made before it started (a container's, `prepared`),
+ * else found in or made into `cacheDir`; neither is one line (a container's create did not see it).
+ */
+export async function transpiledFor(path: string, bytes: Uint8Array, where: { cacheDir?: string; prepared?: TranspiledRef }): Promise<Cached> {
+  if (where.prepared !== undefined) return preparedFor(path, bytes, where.prepared);
+  if (where.cacheDir !== undefined) return transpiled(path, bytes, where.cacheDir);
+  return missingCache(path);
+}
+
+/**
+ * Transpiles a component into `cacheDir` ahead of its start (a container's create, a build, a pull)
+ * and makes its glue's code cache there, so that a container, which cannot write it, starts from
+ * it. Returns where it is and the component's digest.
+ */
+export async function prepareComponent(path: string, bytes: Uint8Array, cacheDir: string): Promise<TranspiledRef & { cached: boolean }> {
+  const { dir, cached } = await transpiled(path, bytes, cacheDir);
+  if (!existsSync(join(dir, 'glue.cjs.cache'))) loadGlue(dir).saveCache();
+  return { dir, digest: sha256(bytes), cached };
 }
 
 /**
@@ -144,7 +184,7 @@ function publish(tmp: string, dir: string): void {
  * thread's own, written after its first response so that it holds the request path too; when that
  * one is absent the command's is read (and the serving one written later).
  */
-export function loadGlue(dir: string, cacheName = 'glue.cjs.cache'): { instantiate: Instantiate; saveCache: () => void } {
+export function loadGlue(dir: string, cacheName = 'glue.cjs.cache'): { instantiate: Instantiate; saveCache: () => void; fromCache: boolean } {
   const file = join(dir, 'glue.cjs');
   const cacheFile = join(dir, cacheName);
   let cachedData: Buffer | undefined;
@@ -159,6 +199,7 @@ export function loadGlue(dir: string, cacheName = 'glue.cjs.cache'): { instantia
     }
   }
   const script = new Script(`(function (module, exports) {${readFileSync(file, 'utf8')}\n})`, { filename: file, cachedData });
+  const fromCache = cachedData !== undefined && !script.cachedDataRejected;
   const mod = { exports: {} as { instantiate: Instantiate } };
   (script.runInThisContext() as (m: typeof mod, e: object) => void)(mod, mod.exports);
   const saveCache = (): void => {
@@ -171,7 +212,7 @@ export function loadGlue(dir: string, cacheName = 'glue.cjs.cache'): { instantia
       // Only start-up time is lost.
     }
   };
-  return { instantiate: mod.exports.instantiate, saveCache };
+  return { instantiate: mod.exports.instantiate, saveCache, fromCache };
 }
 
 export type Instantiate = (getCoreModule: (name: string) => WebAssembly.Module, imports: object) => Record<string, Record<string, unknown>>;
@@ -200,7 +241,10 @@ function commandExport(path: string, exports: string[]): string {
 export interface ComponentRun {
   path: string;
   bytes: Uint8Array;
-  cacheDir: string;
+  /** Where to find or make the transpiled form... */
+  cacheDir?: string;
+  /** ...or the one made before this process started (a container's). */
+  prepared?: TranspiledRef;
   memoryLimit?: number;
   options: WasiOptions;
   /** Whether wasi:sockets may reach the network (engine.ts networkAllowed); else every bind, connect and lookup is denied. */
@@ -218,7 +262,7 @@ async function netThreadFor(needs: Record<string, string[]>, allowNet: boolean |
 
 /** Runs a command component to its end; LaunchError when it cannot start, else how it ended. */
 export async function runComponent(r: ComponentRun, made?: Cached): Promise<ResultMessage> {
-  const { dir, meta, cached } = made ?? await transpiled(r.path, r.bytes, r.cacheDir);
+  const { dir, meta, cached } = made ?? await transpiledFor(r.path, r.bytes, r);
   r.trace?.(cached ? 'component from the transpile cache' : 'component transpiled');
   const runName = commandExport(r.path, meta.exports);
   const net = await netThreadFor(meta.needs, r.allowNet);
@@ -229,6 +273,7 @@ export async function runComponent(r: ComponentRun, made?: Cached): Promise<Resu
     const { modules, exportNames } = compileCores(r.path, dir, meta, r.memoryLimit);
     r.trace?.('core modules compiled');
     const glue = loadGlue(dir);
+    r.trace?.(glue.fromCache ? 'glue from its code cache' : 'glue compiled');
     try {
       host.start();
     } catch (e) {
@@ -297,6 +342,10 @@ function thrownByGlue(e: unknown): boolean {
   const first = e.stack.split('\n').find((l) => /^\s+at /.test(l));
   return first !== undefined && /[/(]glue\.cjs:\d+:\d+\)?$/.test(first);
 }
+
+const missingCache = (path: string): never => {
+  throw new LaunchError(`${path} is a WebAssembly component that was not found when this container was created (it must be in the image, not in a volume), so it was not transpiled; a container cannot transpile`, 126);
+};
 
 export const missingCore = (name: string): never => {
   throw new Error(`the glue asks for a core module the transpiler did not produce: ${name}`);

@@ -26,6 +26,12 @@ export interface WasmRunSpec {
   tcpListen?: string[];
   /** Where transpiled components are kept (component.ts); components cannot run without it. */
   componentCache?: string;
+  /**
+   * A component transpiled before this process started, outside its container (a container cannot
+   * transpile: its runtime directory is read-only and holds no transpiler): the transpiled
+   * directory as this process sees it, and the sha256 of the component it was made from.
+   */
+  transpiled?: TranspiledRef;
   /** HTTP components: the `HOST:PORT` to serve on (default DEFAULT_HTTP_ADDR). */
   httpAddr?: string;
   /**
@@ -46,6 +52,15 @@ export interface WasmRunSpec {
 
 /** Whether a guest may use the network: granted on the host, or inside a container. */
 export const networkAllowed = (spec: Pick<WasmRunSpec, 'allowNet' | 'inContainer'>): boolean => spec.allowNet === true || spec.inContainer === true;
+
+/** Where a component's transpiled form is, and which component (sha256, hex) it was made from. */
+export interface TranspiledRef {
+  dir: string;
+  digest: string;
+}
+
+/** Where a container's transpiled component is mounted (read-only, inside the hidden runtime mount). */
+export const COMPONENT_MOUNT = `${RUNTIME_MOUNT}/component`;
 
 /** Where an HTTP component is served when no address is given (as wasmtime serve and runwasi's shim). */
 export const DEFAULT_HTTP_ADDR = '0.0.0.0:8080';

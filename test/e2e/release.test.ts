@@ -1,6 +1,6 @@
 // The release artifact (npm run dist, scripts/dist.mjs): reproducible, and self-contained: unpacked
 // where this machine's node cannot be reached, `hyrun/bin/hyrun run hello.wat` and
-// `hyrun install containerd` work, and the installed copy runs its own node.
+// `hyrun install containerd` work, and the installed copy runs its own node (and transpiles components).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -87,5 +87,17 @@ describe('the release artifact', { skip, timeout: 300_000 }, () => {
     const [rt] = readdirSync(join(t.path, 'cache')).filter((n) => n.startsWith('runtime-'));
     const id = readlinkSync(join(host, 'usr/local/lib/hyrun/current'));
     assert.equal(statSync(join(t.path, 'cache', rt!, 'node')).size, statSync(join(host, 'usr/local/lib/hyrun', id, 'node/node')).size);
+  });
+
+  test('a WASI 0.2 component container through the installed copy: transpiled at create with nothing but the copy (its transpiler\'s Wasm, no node_modules)', { skip: !haveBusybox() && 'busybox-static is not installed' }, () => {
+    const installed = join(t.path, 'host/usr/local/bin/hyrun');
+    const bundle = makeBusyboxBundle(join(t.path, 'component-bundle'), {
+      args: ['/app', 'from the release'], annotations: { 'module.wasm.image/variant': 'compat-smart' }, files: { app: readFileSync(guest('comp_cli.component')) },
+    });
+    const cache = join(t.path, 'component-cache');
+    const r = runWithoutNode(installed, ['--root', join(t.path, 'oci-root'), 'run', '--bundle', bundle, `release-comp-${process.pid}`], { env: { HYRUN_CACHE_DIR: cache } });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^argv\[1\]=from the release$/m);
+    assert.equal(readdirSync(join(cache, 'components')).length, 1);
   });
 });

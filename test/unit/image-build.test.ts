@@ -307,6 +307,13 @@ test('--artifact: the TAG Runtime Wasm artifact (wasm config, one application/wa
     assert.throws(() => buildArtifact(store, join(t.path, 'nope.wasm'), { tags: [], annotations: {} }), /no such file/);
     writeFileSync(join(t.path, 'text.wasm'), 'not wasm');
     assert.throws(() => buildArtifact(store, join(t.path, 'text.wasm'), { tags: [], annotations: {} }), /not a WebAssembly module/);
+    // A WASI 0.2 component (its header's layer 1): os wasip2, same media types; a contradicting --platform is refused.
+    const c = buildArtifact(store, guest('comp_cli.component'), { tags: ['component-artifact'], annotations: {} });
+    assert.deepEqual(c.manifest.layers.map((l) => l.mediaType), [MT.wasmLayer]);
+    assert.equal(c.manifest.config.mediaType, MT.wasmConfig);
+    assert.equal(store.readJson<{ os: string }>(c.manifest.config.digest).os, 'wasip2');
+    assert.throws(() => buildArtifact(store, guest('comp_cli.component'), { tags: [], annotations: {}, os: 'wasip1' }), /is a WASI 0\.2 component, but --platform says wasip1\/wasm; use wasip2\/wasm/);
+    assert.throws(() => buildArtifact(store, guest('eng_hello'), { tags: [], annotations: {}, os: 'wasip2' }), /is a core module \(WASI preview1\), but --platform says wasip2\/wasm; use wasip1\/wasm/);
   } finally {
     t.cleanup();
   }

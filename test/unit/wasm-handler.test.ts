@@ -90,6 +90,25 @@ test('ociVersion is lowered only for crun older than 1.14.3 and only when too ne
   assert.equal(ociVersionFor('1.0.2-dev', unasked), '1.0.2-dev');
 });
 
+test('private config of a component: its transpiled form mounted read-only inside the runtime mount; spec and record carry its digest', () => {
+  const rt = { path: '/var/lib/hyrun/runtime-x', loader: 'ld-linux-x86-64.so.2' };
+  const component = { dir: '/var/lib/hyrun/components/jco-transpile@0.15.0.g1/ab12', digest: 'ab12' };
+  const { config, data } = privateConfig({ config: userConfig(), rootfs: '/b/rootfs', delegate: crun }, rt, component);
+  assert.deepEqual(config.mounts!.slice(-2), [
+    { destination: RUNTIME_MOUNT, type: 'bind', source: rt.path, options: ['rbind', 'ro', 'nosuid', 'nodev'] },
+    { destination: `${RUNTIME_MOUNT}/component`, type: 'bind', source: component.dir, options: ['rbind', 'ro', 'nosuid', 'nodev'] },
+  ]);
+  assert.deepEqual(decodeSpec(config.process!.env).transpiled, { dir: `${RUNTIME_MOUNT}/component`, digest: 'ab12' });
+  assert.equal(data.componentDigest, 'ab12');
+  // An exec'd process of the same container is told the same.
+  assert.deepEqual(executorSpec({ user: { uid: 0, gid: 0 }, cwd: '/', args: ['/app'] }, undefined, data.componentDigest).transpiled, { dir: `${RUNTIME_MOUNT}/component`, digest: 'ab12' });
+  // A module's container has neither.
+  const plain = privateConfig({ config: userConfig(), rootfs: '/b/rootfs', delegate: crun }, rt);
+  assert.equal(decodeSpec(plain.config.process!.env).transpiled, undefined);
+  assert.equal(plain.config.mounts!.at(-1)!.destination, RUNTIME_MOUNT);
+  assert.equal(plain.data.componentDigest, undefined);
+});
+
 test('private config: executor as process, absolute root, runtime mount; everything else kept; user config untouched', () => {
   const user = userConfig();
   const before = JSON.stringify(user);

@@ -68,7 +68,7 @@ export function buildBusybox(env: PodmanEnv, tag: string = IMAGES.busybox, annot
 
 export interface WasmImage {
   tag: string;
-  /** Files of the image root: name in the image -> test guest name (build/guests/NAME.wasm). */
+  /** Files of the image root: name in the image -> test guest name (build/guests/NAME.wasm), or an absolute path. */
   files: Record<string, string>;
   cmd: string[];
   variant?: string;
@@ -79,7 +79,7 @@ export function buildWasmImage(env: PodmanEnv, image: WasmImage): void {
   const context = newContext(env);
   const lines = ['FROM scratch'];
   for (const [name, guestName] of Object.entries(image.files)) {
-    const source = guest(guestName);
+    const source = guestName.startsWith('/') ? guestName : guest(guestName);
     if (!existsSync(source)) throw new Error(`${source} is missing: run npm run guests`);
     copyFileSync(source, join(context, name));
     lines.push(`COPY ${name} /`);
