@@ -5,7 +5,7 @@
 // glue (from V8's code cache) and the core modules, compiles them as modules are compiled
 // (flags.ts, with the --memory cap), instantiates and calls wasi:cli/run's `run`.
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
@@ -205,6 +205,8 @@ export function loadGlue(dir: string, cacheName = 'glue.cjs.cache'): { instantia
   const saveCache = (): void => {
     if (cachedData !== undefined && ownCache && !script.cachedDataRejected) return;
     try {
+      // A container's transpiled form is mounted read-only: no cache to make there.
+      accessSync(dir, constants.W_OK);
       const tmp = `${cacheFile}.${process.pid}`;
       writeFileSync(tmp, script.createCachedData());
       renameSync(tmp, cacheFile);
