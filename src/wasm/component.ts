@@ -4,7 +4,7 @@
 // (src/wasi/p2), never jco's preview2-shim. A cached start loads no transpiler: it reads the
 // glue (from V8's code cache) and the core modules, compiles them as modules are compiled
 // (flags.ts, with the --memory cap), instantiates and calls wasi:cli/run's `run`.
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
@@ -231,23 +231,35 @@ function publish(tmp: string, dir: string): void {
   renameSync(tmp, dir);
 }
 
-/** The glue's `instantiate`, compiled from V8's code cache beside it when there is one (written after the first run). */
-export function loadGlue(dir: string): { instantiate: Instantiate; saveCache: () => void; fromCache: boolean } {
+/**
+ * The glue's `instantiate`, compiled from V8's code cache beside it when there is one (written after
+ * the first run). `cacheName`: which cache, `glue.cjs.cache` (a command's run) or the serving
+ * thread's own, written after its first response so that it holds the request path too; when that
+ * one is absent the command's is read (and the serving one written later).
+ */
+export function loadGlue(dir: string, cacheName = 'glue.cjs.cache'): { instantiate: Instantiate; saveCache: () => void; fromCache: boolean } {
   const file = join(dir, 'glue.cjs');
-  const cacheFile = `${file}.cache`;
+  const cacheFile = join(dir, cacheName);
   let cachedData: Buffer | undefined;
-  try {
-    cachedData = readFileSync(cacheFile);
-  } catch {
-    cachedData = undefined;
+  let ownCache = true;
+  for (const name of new Set([cacheName, 'glue.cjs.cache'])) {
+    try {
+      cachedData = readFileSync(join(dir, name));
+      ownCache = name === cacheName;
+      break;
+    } catch {
+      cachedData = undefined;
+    }
   }
   const script = new Script(`(function (module, exports) {${readFileSync(file, 'utf8')}\n})`, { filename: file, cachedData });
   const fromCache = cachedData !== undefined && !script.cachedDataRejected;
   const mod = { exports: {} as { instantiate: Instantiate } };
   (script.runInThisContext() as (m: typeof mod, e: object) => void)(mod, mod.exports);
   const saveCache = (): void => {
-    if (cachedData !== undefined && !script.cachedDataRejected) return;
+    if (cachedData !== undefined && ownCache && !script.cachedDataRejected) return;
     try {
+      // A container's transpiled form is mounted read-only: no cache to make there.
+      accessSync(dir, constants.W_OK);
       const tmp = `${cacheFile}.${process.pid}`;
       writeFileSync(tmp, script.createCachedData());
       renameSync(tmp, cacheFile);

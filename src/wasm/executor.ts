@@ -123,18 +123,29 @@ export async function runWasm(spec: WasmRunSpec, options: RunOptions = {}): Prom
 async function runComponentFile(spec: WasmRunSpec, options: RunOptions): Promise<number> {
   // WASI 0.2 has no preopened sockets: a component binds and listens itself (wasi:sockets).
   if (spec.tcpListen?.length) throw new LaunchError(`--tcplisten is for WASI preview1 modules: ${spec.module} is a component, which listens itself with wasi:sockets (on the host give --allow-net)`, 125);
+  // `hyrun serve`: the serving thread starts now, beside the reading of the component (first response sooner).
+  const serving = spec.serve ? await import('./http-serve.js') : undefined;
+  const early = serving?.startServingThread();
   // Lazy: modules never load the WASI 0.2 host. The transpiled form: a container's, made at its
   // create outside it (spec.transpiled), else from the cache; with neither, one line (transpiledFor).
   const { fileIdentity, runComponent, transpiledFor, isHttpComponent } = await import('./component.js');
   // The identity first, then the bytes: a write in between changes the identity, never the reverse.
   const identity = fileIdentity(spec.module);
-  const bytes = await readModuleFile(spec.module);
-  const made = await transpiledFor(spec.module, bytes, { cacheDir: spec.componentCache, prepared: spec.transpiled, identity });
+  let made: Awaited<ReturnType<typeof transpiledFor>>;
+  let bytes: Uint8Array;
+  try {
+    bytes = await readModuleFile(spec.module);
+    made = await transpiledFor(spec.module, bytes, { cacheDir: spec.componentCache, prepared: spec.transpiled, identity });
+  } catch (e) {
+    if (early !== undefined) await serving!.stopServingThread(early);
+    throw e;
+  }
   if (isHttpComponent(made.meta.exports)) {
     trace(made.cached ? 'component from the transpile cache' : 'component transpiled');
-    const { serveComponent } = await import('./http-serve.js');
-    return serveComponent(spec, made, options, trace);
+    const { serveComponent } = serving ?? await import('./http-serve.js');
+    return serveComponent(spec, made, options, trace, early);
   }
+  if (early !== undefined) await serving!.stopServingThread(early);
   if (spec.serve) {
     throw new LaunchError(`${spec.module} is not an HTTP component: it exports no wasi:http/incoming-handler (its exports: ${made.meta.exports.filter((e) => e.includes(':')).join(', ') || 'none'}); run a command component with hyrun run`, 126);
   }

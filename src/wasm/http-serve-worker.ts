@@ -5,7 +5,7 @@
 // free for signals: it can stop this thread even while a guest spins.
 import { writeSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import type { WasiOptions } from '../wasi/context.js';
 import { httpImports } from '../wasi/p2/http-host.js';
 import { IncomingRequest, ResponseOutparam, type ResponseTarget } from '../wasi/p2/http-types.js';
@@ -14,7 +14,7 @@ import { AddonRequiredError } from '../wasi/preopen.js';
 import { compileCores, failureOf, loadGlue, missingCore, unserved, type Meta } from './component.js';
 import { InstancePool, type Handle } from './http-instances.js';
 
-/** What the main thread hands this thread (workerData). */
+/** What the main thread hands this thread (its first message: the thread is started before the component is read). */
 export interface ServeStart {
   path: string;
   dir: string;
@@ -28,6 +28,9 @@ export interface ServeStart {
 }
 
 /** What this thread tells the main thread. */
+/** The main thread's messages: the start, then possibly the drain. */
+export type ServeOrder = { type: 'start'; start: ServeStart } | { type: 'drain' };
+
 export type ServeReport =
   | { type: 'listening'; port: number }
   | { type: 'refused'; message: string; code: 125 | 126 }
@@ -44,16 +47,16 @@ const trace = (what: string): void => {
 trace('bundle evaluated');
 
 Error.stackTraceLimit = 24;
-const start = workerData as ServeStart;
+let start: ServeStart;
 const report = (r: ServeReport): void => parentPort!.postMessage(r);
-const errFd = start.options.stdio?.[2] ?? 2;
 const stderrLine = (text: string): void => {
   const line = Buffer.from(`hyrun: ${text.replace(/\n/g, ' ')}\n`);
+  const errFd = start.options.stdio?.[2] ?? 2;
   let off = 0;
   while (off < line.length) off += writeSync(errFd, line, off);
 };
 
-function prepare(): { pool: InstancePool; exportNames: Record<number, string> } | undefined {
+function prepare(): { pool: InstancePool; exportNames: Record<number, string>; saveGlueCache: () => void } | undefined {
   const host = new P2Host(start.options);
   const imports = { ...host.importObject(), ...httpImports(start.allowNet) };
   const missing = unserved(start.meta.needs, imports);
@@ -64,7 +67,8 @@ function prepare(): { pool: InstancePool; exportNames: Record<number, string> } 
   const handleName = start.meta.exports.find((e) => e.startsWith('wasi:http/incoming-handler@'))!;
   const { modules, exportNames } = compileCores(start.path, start.dir, start.meta, start.memoryLimit);
   trace('core modules compiled');
-  const glue = loadGlue(start.dir);
+  // The serving thread's own code cache: written after the first response, it holds the request path too.
+  const glue = loadGlue(start.dir, 'glue.cjs.serving-cache');
   trace('glue loaded');
   try {
     host.start();
@@ -88,14 +92,14 @@ function prepare(): { pool: InstancePool; exportNames: Record<number, string> } 
     return undefined;
   }
   trace('first instance made');
-  glue.saveCache();
-  return { pool, exportNames };
+  return { pool, exportNames, saveGlueCache: glue.saveCache };
 }
 
 let inFlight = 0;
 let draining = false;
+let answered = false;
 
-function serve(pool: InstancePool, exportNames: Record<number, string>): void {
+function serve(pool: InstancePool, exportNames: Record<number, string>, saveGlueCache: () => void): void {
   const server = createServer({ keepAliveTimeout: 5000 }, (req, res) => void answer(req, res));
   server.once('error', (e: NodeJS.ErrnoException) => {
     const why = e.code === 'EADDRINUSE' ? 'the address is in use; stop what listens there or give another --addr'
@@ -107,7 +111,7 @@ function serve(pool: InstancePool, exportNames: Record<number, string>): void {
     const address = server.address();
     report({ type: 'listening', port: typeof address === 'object' && address !== null ? address.port : start.port });
   });
-  parentPort!.on('message', (m: { type: string }) => {
+  parentPort!.on('message', (m: ServeOrder) => {
     if (m.type !== 'drain') return;
     // Stop accepting; the requests under way finish, then the main thread ends the process.
     draining = true;
@@ -117,6 +121,15 @@ function serve(pool: InstancePool, exportNames: Record<number, string>): void {
   });
 
   async function answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!answered) {
+      answered = true;
+      trace('first request');
+      // Once the first response has left: V8's cache of the glue then holds what a request compiled.
+      res.once('finish', () => {
+        trace('first response sent');
+        setImmediate(saveGlueCache);
+      });
+    }
     inFlight++;
     // Counted until the response has left (or the connection went away).
     res.once('close', () => {
@@ -157,9 +170,14 @@ function fail(res: ServerResponse, failure: ReturnType<typeof failureOf>): void 
   else res.destroy();
 }
 
-try {
-  const prepared = prepare();
-  if (prepared !== undefined) serve(prepared.pool, prepared.exportNames);
-} catch (e) {
-  report({ type: 'refused', message: `WASI host failure: ${(e as Error)?.stack ?? String(e)}`, code: 125 });
-}
+// Started before the main thread has read the component: the start comes as the first message.
+parentPort!.once('message', (m: ServeOrder) => {
+  if (m.type !== 'start') return;
+  start = m.start;
+  try {
+    const prepared = prepare();
+    if (prepared !== undefined) serve(prepared.pool, prepared.exportNames, prepared.saveGlueCache);
+  } catch (e) {
+    report({ type: 'refused', message: `WASI host failure: ${(e as Error)?.stack ?? String(e)}`, code: 125 });
+  }
+});

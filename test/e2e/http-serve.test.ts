@@ -5,7 +5,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, request, type IncomingMessage } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -121,6 +121,37 @@ test('hyrun serve answers with the C handler: status, headers, body', async () =
     assert.deepEqual([bad.status, bad.body], [500, 'status refused\n']);
   } finally {
     assert.equal((await stop(s)).code, 0);
+  }
+});
+
+/** The transpiled form's directories (`components/<transpiler>/<digest>`) under a cache. */
+const componentDirs = (root: string): string[] => {
+  const top = join(root, 'components');
+  return existsSync(top) ? readdirSync(top).flatMap((tag) => readdirSync(join(top, tag)).filter((d) => !d.startsWith('.')).map((d) => join(top, tag, d))) : [];
+};
+
+test("the serving thread's glue code cache is written after its first response, and a second start serves with it", async () => {
+  const own = tempDir('hyrun-http-cache-');
+  try {
+    const first = await serveC([], { HYRUN_CACHE_DIR: own.path });
+    const [dir] = componentDirs(own.path);
+    assert.ok(dir !== undefined, 'the component was transpiled into the cache');
+    try {
+      // Written only once a response has left, so that it holds the request path too.
+      assert.equal(existsSync(join(dir, 'glue.cjs.serving-cache')), false);
+      assert.equal((await call(first.port, '/hello')).body, 'hello from C\n');
+    } finally {
+      assert.equal((await stop(first)).code, 0);
+    }
+    assert.ok(statSync(join(dir, 'glue.cjs.serving-cache')).size > 0);
+    const second = await serveC([], { HYRUN_CACHE_DIR: own.path });
+    try {
+      assert.equal((await call(second.port, '/hello')).body, 'hello from C\n');
+    } finally {
+      assert.equal((await stop(second)).code, 0);
+    }
+  } finally {
+    own.cleanup();
   }
 });
 

@@ -2,7 +2,7 @@
 // node's http/https client. Denied (error-code HTTP-request-denied) unless the host grants the
 // network (`allowNet`: `--allow-net`, or a container, whose network namespace is the boundary).
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { createRequire } from 'node:module';
 import { BodySink, BodySource } from './http-body.js';
 import { Fields } from './http-fields.js';
 import { IncomingBody, OutgoingBody, methodName, type ErrorCode, type Method, type RequestOptions, type Scheme } from './http-types.js';
@@ -108,6 +108,10 @@ function errorCodeOf(e: NodeJS.ErrnoException): ErrorCode {
   }
 }
 
+// Loaded on the first https request: node:https brings TLS and crypto (~14 ms of every serving thread's start).
+let https: typeof import('node:https') | undefined;
+const httpsRequest = (): typeof import('node:https').request => (https ??= createRequire(import.meta.url)('node:https') as typeof import('node:https')).request;
+
 /** wasi:http/outgoing-handler, granted the network or not. */
 export function outgoingHandler(allowNet: boolean): { handle: (request: OutgoingRequest, options?: RequestOptions) => FutureIncomingResponse } {
   return {
@@ -123,7 +127,7 @@ export function outgoingHandler(allowNet: boolean): { handle: (request: Outgoing
       } catch {
         throw { tag: 'HTTP-request-URI-invalid' };
       }
-      const send = scheme.tag === 'HTTPS' ? httpsRequest : httpRequest;
+      const send = scheme.tag === 'HTTPS' ? httpsRequest() : httpRequest;
       const connectMs = options?.connectTimeout();
       const req = send({
         method: methodName(request.method()), hostname: url.hostname.replace(/^\[|\]$/g, ''), port: url.port || undefined,
