@@ -4,7 +4,7 @@ import type { Section } from '../run.js';
 import { benchNative, benchWasm, findWasmtime, fmtMs, fmtRatio, fmtTargetRatio, geomean, HYRUN, median, NATIVE, NODE_WASI, progress, timeOnce, WASMTIME_ABSENT, wasmtimeNote, type Engine } from '../lib.js';
 
 const RUNS = 7;
-const TARGET = 0.7;
+const TARGET = 0.75; // issue 15 §4
 
 
 // Arguments size each kernel to roughly 1–2 s natively on the 2-core reference machine, so that
@@ -69,7 +69,7 @@ export async function run(): Promise<Section> {
     targets: [{ description: `hyrun geo-mean ≥ ${TARGET}× native`, measured: fmtTargetRatio(gh), met: gh >= TARGET && hyrunRatios.length === KERNELS.length }],
     notes: [
       ...(crashes.length ? [`Runs that did not exit 0 (left out of the medians): ${crashes.join('; ')}.`] : []),
-      'Native code may use SSE2 vectors (x86-64 baseline); the Wasm builds use no SIMD (clang-14 wasm32 default), which matters most for matmul.',
+      'Native code may use SSE2 vectors (x86-64 baseline); the Wasm builds use Wasm SIMD (clang-14 -msimd128), the same 128-bit width, so both sides may vectorise (it matters for matmul only: without SIMD the Wasm matmul ran at 0.47× native on 2026-12-07).',
       wasmtime ? wasmtimeNote(wasmtime) : WASMTIME_ABSENT,
     ],
   };

@@ -303,23 +303,32 @@ export async function run(): Promise<Section> {
     // --- density: idle Wasm containers under Podman, the memory each costs (PSS of the container's
     // process, the executor: shared pages such as node's text count once, split among the sharers)
     progress(`containers: density (${DENSITY} idle Wasm containers)`);
-    const pssKb: number[] = [];
-    const names = Array.from({ length: DENSITY }, (_, i) => `bench-density-${i}-${process.pid}`);
-    try {
-      for (const name of names) {
-        const started = env.podman(['run', '--detach', '--name', name, IMAGES.wasmBusy, '/busy.wasm', 'sleep'], { runtime: hyrunBin });
-        if (started.status !== 0) throw new Error(`podman run ${name}: ${started.stderr}`);
+    // The peer: the same number of crun containers running the bare node:wasi runner (same node,
+    // bind-mounted as in the hello rows) on the same sleeping guest: the floor any Node-based executor pays.
+    const busyPeerArgs = [...nodeWasiArgs.slice(0, -1), '/busy.wasm', 'sleep'];
+    const densityOf = (label: string, runtime: string, args: string[]): number[] => {
+      const kb: number[] = [];
+      const names = Array.from({ length: DENSITY }, (_, i) => `bench-density-${label}-${i}-${process.pid}`);
+      try {
+        for (const name of names) {
+          const started = env.podman(['run', '--detach', '--name', name, ...args], { runtime });
+          if (started.status !== 0) throw new Error(`podman run ${name}: ${started.stderr}`);
+        }
+        const pids = names.map((name) => Number(env.podman(['inspect', '--format', '{{.State.Pid}}', name]).stdout.trim()));
+        // Let each process finish starting (a container is "running" before its guest is).
+        spawnSync('sleep', ['2']);
+        for (const pid of pids) {
+          const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+          kb.push(Number(/^Pss:\s+(\d+) kB/m.exec(rollup)![1]));
+        }
+      } finally {
+        env.podman(['rm', '--force', '--time', '0', ...names]);
       }
-      const pids = names.map((name) => Number(env.podman(['inspect', '--format', '{{.State.Pid}}', name]).stdout.trim()));
-      // Let each executor finish starting (a container is "running" before its guest is).
-      spawnSync('sleep', ['2']);
-      for (const pid of pids) {
-        const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
-        pssKb.push(Number(/^Pss:\s+(\d+) kB/m.exec(rollup)![1]));
-      }
-    } finally {
-      env.podman(['rm', '--force', '--time', '0', ...names]);
-    }
+      return kb;
+    };
+    const pssKb = densityOf('hyrun', hyrunBin, [IMAGES.wasmBusy, '/busy.wasm', 'sleep']);
+    const peerKb = densityOf('nodewasi', which('crun')!, ['-v', `${rtDir}:${RT}:ro`, '--entrypoint', JSON.stringify(busyPeerArgs), IMAGES.wasmBusy]);
+    const peerPssMb = peerKb.reduce((a, b) => a + b, 0) / peerKb.length / 1024;
     const pssMb = pssKb.reduce((a, b) => a + b, 0) / pssKb.length / 1024;
 
     // --- table and targets
@@ -335,6 +344,7 @@ export async function run(): Promise<Section> {
     if (caBundle) rows.push(['bare `node -e 0`, NODE_EXTRA_CA_CERTS set', fmtMs(median(nodeCaMs)), '', 'the environment of this machine (not used above)']);
     rows.push(...stopRows);
     rows.push([`density: ${DENSITY} idle Wasm containers (Podman)`, '', '', `mean PSS per container ${pssMb.toFixed(1)} MB (the executor's process)`]);
+    rows.push([`density: ${DENSITY} idle crun + node:wasi containers (Podman)`, '', '', `mean PSS per container ${peerPssMb.toFixed(1)} MB (bare node:wasi runner, same node and guest); hyrun / peer ${fmtRatio(pssMb / peerPssMb)}`]);
     const exec = Object.fromEntries(sleepers.map((v, i) => [v.name, median(execMs[i]!)])) as Record<string, number>;
     for (const v of sleepers) rows.push([`exec probe: ${v.name}`, fmtMs(exec[v.name]!), '', '`exec` of /bin/true into a running busybox container']);
 
@@ -372,6 +382,7 @@ export async function run(): Promise<Section> {
       },
     ];
     const notes = [
+      `Density: a bare node:wasi runner on the same node, guest and engine costs ${peerPssMb.toFixed(1)} MB per container (hyrun ${pssMb.toFixed(1)} MB, ${fmtRatio(pssMb / peerPssMb)}); an idle bare node 26 process (\`node -e 'setInterval(…)'\`, 50 at once on the host) was measured at 8.9 MB PSS, 8.2 MB of it anonymous, with no V8/node flag moving it below 8 MB (docs/v8-tiers.md): the 8 MB target is at or below what node 26 itself needs (the peer row varies between runs: 7.3 and 10.3 MB on 2026-12-08).`,
       `Through Podman: hyrun native adds ${fmtMs(addedPodman)} ms over crun (${fmtRatio(nativeRatioPodman)}); hyrun Wasm hello / crun + node:wasi = ${fmtRatio(wasmRatioPodman)}.`,
       `Per hyrun invocation (the OCI lifecycle calls hyrun 4 times: create, start, state, delete): ${fmtMs(addedOci / 4)} ms added over crun. bin/hyrun (POSIX sh) hands a Linux container's calls to the delegate without starting node; a Wasm container's create still starts node (its state goes to crun when create marked it state-direct, its delete through the release list).`,
       `Exec probe: hyrun adds ${fmtMs(execAdded)} ms over crun (${fmtRatio(exec['hyrun exec --process (engine form)']! / exec['crun exec --process (engine form)']!)}) in the engines' form (a process file: bin/hyrun hands it to crun); the command-line form (\`exec ID CMD\`) builds the process in the CLI and starts node.`,

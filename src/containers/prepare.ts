@@ -38,7 +38,8 @@ export async function prepareContainer(request: RunRequest, image: ResolvedImage
     const settings: RunSettings = {
       args: request.args, entrypoint: request.entrypoint, env: request.env, workdir: request.workdir, user: request.user,
       annotations: request.annotations, volumes: request.volumes, memoryBytes: request.memoryBytes,
-      terminal: request.tty && process.stdin.isTTY === true, hostname: id.slice(0, 12),
+      // A detached run has no terminal to hand over (no console-socket receiver): `-d -t` runs without one.
+      terminal: request.tty && !request.detach && process.stdin.isTTY === true, hostname: id.slice(0, 12),
     };
     const finalRootfs = join(dir, 'rootfs');
     // Paths in the config are the final ones; --user names are looked up in the copy being built.
@@ -48,6 +49,7 @@ export async function prepareContainer(request: RunRequest, image: ResolvedImage
       id, name: request.name ?? `hyrun-${id.slice(0, 12)}`, image: image.stored.name ?? request.image, imageDigest: image.descriptor.digest,
       created: new Date().toISOString(), command: config.process!.args!, mode, status: 'created', rm: request.rm,
       detached: request.detach, stopSignal: image.config.config?.StopSignal ?? 'SIGTERM', interactive: request.interactive,
+      tty: settings.terminal,
     };
     if (forwards.length > 0) record.forwards = forwards;
     if (mode === 'embedded') {

@@ -35,6 +35,8 @@ export interface ContainerRecord {
   /** Embedded mode: what the executor is given. */
   wasm?: { module: string; args: string[]; env: string[]; preopens: { hostPath: string; guestPath: string; readOnly?: boolean; mountOnly?: boolean }[]; memoryLimit?: number; tcpListen?: string[]; componentCache?: string; httpAddr?: string };
   interactive: boolean;
+  /** The container has a terminal (`-t` in the foreground, stdin a terminal). */
+  tty?: boolean;
 }
 
 /** `-p [IP:]HOST:CONTAINER` (TCP). */

@@ -41,8 +41,11 @@ export async function supervise(store: Store, id: string, foreground: boolean, l
     return code;
   };
   if (record.mode === 'oci') {
+    // With a terminal, the delegate itself relays between the container's pty and our terminal,
+    // and needs that terminal on its stdin (tcgetattr) even without -i.
+    const stdin = foreground && (record.interactive || record.tty === true) ? 'inherit' : 'ignore';
     const child = spawn(...onHyrunNode(ociRuntimeArgs(store, 'run', '--bundle', dir, id)), {
-      stdio: [foreground && record.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit'],
+      stdio: [stdin, 'inherit', 'inherit'],
     });
     record.status = 'running';
     record.pid = child.pid;

@@ -3,7 +3,7 @@
 // (`lib/`) and the dynamic loader, named by the one-line file `loader`. bin/hyrun starts it through
 // that loader, so process.execPath is then the loader, not node: these helpers give the real binary
 // and the full command.
-import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { engineStartFlags } from '../wasm/flags.js';
@@ -64,7 +64,12 @@ export function parseLdd(output: string): SharedObjects {
 
 export function sharedObjectsOf(node: string): SharedObjects {
   const nd = nodeDirOf(node);
-  if (nd === undefined) return parseLdd(execFileSync('ldd', [node], { encoding: 'utf8' }));
+  if (nd === undefined) {
+    // Loaded here, not at the top: node:child_process pulls in node:net and node:stream, ~15 ms of
+    // every `hyrun run FILE.wasm` start that never gets here (measured with --cpu-prof).
+    const { execFileSync } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
+    return parseLdd(execFileSync('ldd', [node], { encoding: 'utf8' }));
+  }
   return { loader: join(nd.dir, nd.loader), libs: readdirSync(nd.lib).sort().map((l) => join(nd.lib, l)) };
 }
 

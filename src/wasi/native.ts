@@ -56,6 +56,8 @@ export interface Native {
   /** openat(2) of one component; fstat of the new fd into `out` (layout ST): fd, or -errno. */
   openat(dirfd: number, name: string, flags: number, mode: number, out: Uint8Array): number;
   close(fd: number): number;
+  /** 1 when fd is a terminal, else 0 (absent from addons built before it). */
+  isatty?(fd: number): number;
   /** readlinkat(2) into `buf`: bytes, or -errno. */
   readlinkat(dirfd: number, name: string, buf: Buffer): number;
   mkdirat(dirfd: number, name: string, mode: number): number;

@@ -4,8 +4,7 @@
 // (src/wasi/p2), never jco's preview2-shim. A cached start loads no transpiler: it reads the
 // glue (from V8's code cache) and the core modules, compiles them as modules are compiled
 // (flags.ts, with the --memory cap), instantiates and calls wasi:cli/run's `run`.
-import { createHash } from 'node:crypto';
-import { accessSync, chmodSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
@@ -45,7 +44,10 @@ export const isHttpComponent = (exports: string[]): boolean => exports.some((e) 
 
 export interface Cached { dir: string; meta: Meta; cached: boolean }
 
-const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+// node:crypto on first use: loading it costs a start ~10 ms, and a cached start outside a container
+// hashes nothing (rememberedDigest).
+const sha256 = (bytes: Uint8Array): string =>
+  (createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto')).createHash('sha256').update(bytes).digest('hex');
 
 /** What the glue destructures from each import object: exactly what the host must provide. */
 export function glueNeeds(glue: string): Record<string, string[]> {
@@ -75,12 +77,15 @@ function transpiler(): typeof TranspileModule {
  * directory renamed into place, so a concurrent start sees all of it or none). A component the
  * transpiler refuses is one LaunchError, and nothing is stored.
  */
-export async function transpiled(path: string, bytes: Uint8Array, cacheDir: string): Promise<Cached> {
-  const digest = sha256(bytes);
+export async function transpiled(path: string, bytes: Uint8Array, cacheDir: string, identity?: string): Promise<Cached> {
   const parent = join(cacheDir, TRANSPILER_TAG);
+  const remembered = identity === undefined ? undefined : rememberedDigest(parent, identity);
+  const digest = remembered ?? sha256(bytes);
   const dir = join(parent, digest);
   try {
-    return { dir, meta: JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as Meta, cached: true };
+    const found: Cached = { dir, meta: JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as Meta, cached: true };
+    if (identity !== undefined && remembered === undefined) rememberDigest(parent, identity, digest);
+    return found;
   } catch {
     // Not cached yet (or damaged: made again below).
   }
@@ -119,7 +124,55 @@ export async function transpiled(path: string, bytes: Uint8Array, cacheDir: stri
     // Another start put the same output there first: use it.
     if (!existsSync(join(dir, 'meta.json'))) throw e;
   }
+  if (identity !== undefined) rememberDigest(parent, identity, digest);
   return { dir, meta, cached: false };
+}
+
+// A cached start should not hash the component: node:crypto alone costs ~10 ms of start-up (it loads
+// node:stream and more), a sixth of a module's hello. So the digest is remembered per file
+// identity (fileIdentity: device, inode, size, modification and change times, taken before the
+// bytes were read): any write to the file changes its change time, which no user can set back,
+// so a remembered digest is the digest of exactly those bytes. A miss only costs the hash.
+const BY_FILE = '.by-file';
+
+/**
+ * The file's identity for rememberedDigest, from a stat taken before its bytes are read; undefined
+ * if it cannot be taken, or if the file changed in the last RACY_NS: file times come from a coarse
+ * clock on older kernels, so a second write within the same tick could keep the same change time
+ * (git's "racy" files). Once that much older, any later write gets a later change time.
+ */
+export function fileIdentity(path: string, nowNs: bigint = BigInt(Date.now()) * 1_000_000n): string | undefined {
+  try {
+    const st = statSync(path, { bigint: true });
+    if (!st.isFile() || nowNs - st.ctimeNs < RACY_NS || nowNs - st.mtimeNs < RACY_NS) return undefined;
+    return `${st.dev}-${st.ino}-${st.size}-${st.mtimeNs}-${st.ctimeNs}`;
+  } catch {
+    return undefined;
+  }
+}
+
+const RACY_NS = 2_000_000_000n;
+
+function rememberedDigest(parent: string, identity: string): string | undefined {
+  try {
+    const digest = readFileSync(join(parent, BY_FILE, identity), 'utf8');
+    return /^[0-9a-f]{64}$/.test(digest) ? digest : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Best effort, atomically (a reader sees the whole digest or no file): a failure only costs the next start a hash. */
+function rememberDigest(parent: string, identity: string, digest: string): void {
+  const dir = join(parent, BY_FILE);
+  const tmp = join(dir, `.${identity}.${process.pid}`);
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    writeFileSync(tmp, digest);
+    renameSync(tmp, join(dir, identity));
+  } catch {
+    rmSync(tmp, { force: true });
+  }
 }
 
 /**
@@ -141,9 +194,9 @@ function preparedFor(path: string, bytes: Uint8Array, ref: TranspiledRef): Cache
  * The transpiled form for this run: the one made before it started (a container's, `prepared`),
  * else found in or made into `cacheDir`; neither is one line (a container's create did not see it).
  */
-export async function transpiledFor(path: string, bytes: Uint8Array, where: { cacheDir?: string; prepared?: TranspiledRef }): Promise<Cached> {
+export async function transpiledFor(path: string, bytes: Uint8Array, where: { cacheDir?: string; prepared?: TranspiledRef; identity?: string }): Promise<Cached> {
   if (where.prepared !== undefined) return preparedFor(path, bytes, where.prepared);
-  if (where.cacheDir !== undefined) return transpiled(path, bytes, where.cacheDir);
+  if (where.cacheDir !== undefined) return transpiled(path, bytes, where.cacheDir, where.identity);
   return missingCache(path);
 }
 
@@ -243,6 +296,8 @@ function commandExport(path: string, exports: string[]): string {
 export interface ComponentRun {
   path: string;
   bytes: Uint8Array;
+  /** fileIdentity(path) taken before `bytes` were read: a cached start then skips hashing them. */
+  identity?: string;
   /** Where to find or make the transpiled form... */
   cacheDir?: string;
   /** ...or the one made before this process started (a container's). */

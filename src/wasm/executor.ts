@@ -128,12 +128,14 @@ async function runComponentFile(spec: WasmRunSpec, options: RunOptions): Promise
   const early = serving?.startServingThread();
   // Lazy: modules never load the WASI 0.2 host. The transpiled form: a container's, made at its
   // create outside it (spec.transpiled), else from the cache; with neither, one line (transpiledFor).
-  const { runComponent, transpiledFor, isHttpComponent } = await import('./component.js');
+  const { fileIdentity, runComponent, transpiledFor, isHttpComponent } = await import('./component.js');
+  // The identity first, then the bytes: a write in between changes the identity, never the reverse.
+  const identity = fileIdentity(spec.module);
   let made: Awaited<ReturnType<typeof transpiledFor>>;
   let bytes: Uint8Array;
   try {
     bytes = await readModuleFile(spec.module);
-    made = await transpiledFor(spec.module, bytes, { cacheDir: spec.componentCache, prepared: spec.transpiled });
+    made = await transpiledFor(spec.module, bytes, { cacheDir: spec.componentCache, prepared: spec.transpiled, identity });
   } catch (e) {
     if (early !== undefined) await serving!.stopServingThread(early);
     throw e;

@@ -20,12 +20,17 @@
 // in the background, so whether a hot main runs TurboFan code is a race), and an asynchronous
 // compile with them never settled in ~30% of runs (node 26.12). docs/v8-tiers.md has the numbers.
 //
+// Why --no-wasm-inlining: with every function going to TurboFan, inlining Wasm callees is most of
+// what TurboFan spends on a C hello's libc (user time of a node:wasi hello under --no-liftoff: 92 ms
+// with inlining, 66 ms without; `node -e 0` is 27 ms), and the compute kernels ran no slower without
+// it (clang already inlined what matters): docs/v8-tiers.md.
+//
 // HYRUN_V8_FLAGS="…" replaces the flags (benchmarks); HYRUN_V8_DEFAULTS=1 starts node with none.
 // bin/hyrun reads the same variables: the two must agree (test/unit/wasm-flags.test.ts checks).
 import { moduleForEngine } from './binary.js';
 
 /** The V8 flags every hyrun node process starts with (bin/hyrun says the same). */
-export const HYRUN_ENGINE_FLAGS: readonly string[] = ['--no-liftoff'];
+export const HYRUN_ENGINE_FLAGS: readonly string[] = ['--no-liftoff', '--no-wasm-inlining'];
 
 /** The flags a node process of hyrun is started with, given its environment. */
 export function engineStartFlags(env: NodeJS.ProcessEnv = process.env): string[] {

@@ -12,8 +12,9 @@ import { parse, patch } from '@decimalturn/toml-patch';
 import { hyrun, run } from '../helpers.js';
 import { PodmanEnv } from './engines/podman.js';
 import { buildBusybox, buildWasmImage, IMAGES } from './engines/images.js';
-import { buildPauseImage, criMissing, importImage, listCgroups, PAUSE_IMAGE, startCriNode, type CriNode } from './engines/cri.js';
+import { buildPauseImage, CRICTL, criMissing, importImage, listCgroups, PAUSE_IMAGE, startCriNode, type CriNode } from './engines/cri.js';
 import { cannotRun, explain, mountsUnder, sleep, waitFor } from './engines/tools.js';
+import { driveTty } from './engines/tty.js';
 
 const skip = cannotRun(['containerd', 'ctr', 'containerd-shim-runc-v2', 'podman', 'buildah', 'crun', 'gcc', 'ip']) ?? criMissing();
 const WASM_IMAGE = 'localhost/hyrun-test/cri-wasm:latest';
@@ -89,7 +90,7 @@ describe('containerd CRI with hyrun installed by `hyrun install containerd` (cri
     buildPauseImage(env);
     buildWasmImage(env, {
       tag: WASM_IMAGE,
-      files: { 'hello.wasm': 'eng_hello', 'exit.wasm': 'diff_exit', 'exec.wasm': 'eng_exec', 'busy.wasm': 'eng_busy', 'malloc.wasm': 'rt_malloc', 'http.wasm': 'rt_http_server' },
+      files: { 'hello.wasm': 'eng_hello', 'exit.wasm': 'diff_exit', 'exec.wasm': 'eng_exec', 'busy.wasm': 'eng_busy', 'malloc.wasm': 'rt_malloc', 'http.wasm': 'rt_http_server', 'tty.wasm': 'eng_tty' },
       cmd: ['/hello.wasm'],
     });
     node = await startCriNode({
@@ -106,6 +107,8 @@ describe('containerd CRI with hyrun installed by `hyrun install containerd` (cri
         const runtimes = doc.plugins['io.containerd.grpc.v1.cri'].containerd.runtimes;
         const binary = join(prefix, 'bin/hyrun');
         runtimes['hyrun-nopass'] = { runtime_type: 'io.containerd.runc.v2', options: { BinaryName: binary, Root: join(dir, 'nopass-root') } };
+        // crun itself, for the terminal-bytes comparison.
+        runtimes['plain-crun'] = { runtime_type: 'io.containerd.runc.v2', options: { BinaryName: '/usr/bin/crun', Root: join(dir, 'crun-root') } };
         runtimes['hyrun-guide'] = {
           runtime_type: 'io.containerd.runc.v2', pod_annotations: ['module.wasm.image/variant.*'], container_annotations: ['module.wasm.image/variant.*'],
           options: { BinaryName: binary, Root: join(dir, 'guide-root') },
@@ -338,6 +341,39 @@ describe('containerd CRI with hyrun installed by `hyrun install containerd` (cri
     } finally {
       removePod(pod);
     }
+  });
+
+  test('terminals: a tty container gives a CRI log and `crictl exec -it` the same bytes through hyrun as through crun; a Wasm program on a tty the bytes its native build gives', { skip: existsSync('/usr/bin/crun') ? false : 'no /usr/bin/crun' }, async () => {
+    const execTty = (id: string, command: string[]): string => {
+      const r = driveTty([CRICTL, '--config', join(node.dir, 'crictl.yaml'), 'exec', '-it', id, ...command], 'type a line:', 'typed');
+      assert.equal(r.status, 0, r.output);
+      return r.output;
+    };
+    // The CRI log without its timestamps; every byte shown (a NUL as \u0000).
+    const log = (pod: Pod, name: string): string => JSON.stringify(readFileSync(join(pod.config.log_directory, `${name}.log`), 'latin1').replace(/^\S+ /gm, ''));
+    const printer = ['/bin/sh', '-c', 'printf "first\\tline\\r\\nsecond"; echo; tty; exec sleep 1000'];
+    const prompt = ['/bin/sh', '-c', 'echo "type a line:"; read line; printf "got [%s]\\tand no newline" "$line"'];
+    const seen: Record<string, { log: string; exec: string }> = {};
+    for (const handler of ['hyrun', 'plain-crun']) {
+      const pod = runPod(podConfig(`tty-${handler}`, { 'module.wasm.image/variant': 'compat-smart' }), handler);
+      try {
+        const id = startContainer(pod, containerConfig('printer', IMAGES.busybox, printer, { tty: true }));
+        await waitRunning(id);
+        await waitFor('the tty line in the CRI log', () => log(pod, 'printer').includes('/dev/pts/'));
+        seen[handler] = { log: log(pod, 'printer'), exec: execTty(id, prompt) };
+        if (handler === 'hyrun') {
+          assert.equal(handlerOf(id), 'linux');
+          const wasm = startContainer(pod, containerConfig('wasm', WASM_IMAGE, ['/busy.wasm', 'sleep'], { tty: true }));
+          await waitRunning(wasm);
+          assert.equal(handlerOf(wasm), 'wasm');
+          assert.equal(JSON.stringify(execTty(wasm, ['/tty.wasm'])), JSON.stringify('stdin tty: yes, stdout tty: yes\r\ntype a line:\r\ntyped\r\necho: [typed]\r\n'));
+        }
+      } finally {
+        removePod(pod);
+      }
+    }
+    assert.equal(seen['plain-crun']!.exec, 'type a line:\r\ntyped\r\ngot [typed]\tand no newline', 'crun itself');
+    assert.deepEqual(seen.hyrun, seen['plain-crun']);
   });
 
   test('9. teardown: StopPodSandbox + RemovePodSandbox leave no container, mount, cgroup or hyrun state', async () => {

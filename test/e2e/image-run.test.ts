@@ -12,6 +12,7 @@ import { PodmanEnv } from './engines/podman.js';
 import { buildWasmImage, stageBusyboxRootfs, WASM_IMAGES } from './engines/images.js';
 import { startRegistry, type Registry } from './engines/registry.js';
 import { cannotRun, explain, waitUntil } from './engines/tools.js';
+import { driveTty } from './engines/tty.js';
 import { MT } from '../../src/image/media.js';
 import { sha256, Store } from '../../src/image/store.js';
 
@@ -63,6 +64,7 @@ describe('hyrun run IMAGE', { skip, timeout: 900_000 }, () => {
     mustH(['build', '-q', '-t', 'env:1', ...wasmArgs, context('env', { 'env.wasm': 'diff_env' }, 'FROM scratch\nCOPY env.wasm /bin/\nENV FROM_IMAGE=yes\nENTRYPOINT ["env.wasm"]\n')]);
     mustH(['build', '-q', '-t', 'volume:1', ...wasmArgs, context('volume', { 'volume.wasm': 'eng_volume' }, 'FROM scratch\nCOPY volume.wasm /\nCMD ["/volume.wasm"]\n')]);
     mustH(['build', '-q', '-t', 'busy:1', ...wasmArgs, context('busy', { 'busy.wasm': 'eng_busy' }, 'FROM scratch\nCOPY busy.wasm /\nCMD ["/busy.wasm", "sleep"]\n')]);
+    mustH(['build', '-q', '-t', 'tty:1', ...wasmArgs, context('tty', { 'tty.wasm': 'eng_tty' }, 'FROM scratch\nCOPY tty.wasm /\nCMD ["/tty.wasm"]\n')]);
     const bb = join(env.dir, 'busybox');
     stageBusyboxRootfs(join(bb, 'rootfs'));
     writeFileSync(join(bb, 'Containerfile'), 'FROM scratch\nCOPY rootfs/ /\nENV GREETING=hi\nWORKDIR /tmp\nCMD ["/bin/sh", "-c", "echo $GREETING from busybox in $(pwd)"]\n');
@@ -197,6 +199,24 @@ describe('hyrun run IMAGE', { skip, timeout: 900_000 }, () => {
     const sp = hyrun(['run', '--rm', 'busybox:1', '/bin/true'], { env: hEnv({ HYRUN_STORAGE: spaced }), timeout: 60_000 });
     assert.equal(sp.status, 0, explain(sp));
     assert.deepEqual(readdirSync(join(spaced, 'containers')).filter((n) => !n.startsWith('.')), []);
+  });
+
+  test('as root through crun: -t on a terminal, with or without -i, gives the container that terminal (crun relays it); -d -t runs without one', () => {
+    // crun relays a console on its own stdin: `-t` alone once failed with "tcgetattr: Inappropriate ioctl for device".
+    for (const flags of [['-t'], ['-it']]) {
+      const w = driveTty([hyrunBin, 'run', '--rm', ...flags, 'tty:1'], 'type a line:', 'typed', { env: hEnv() });
+      assert.deepEqual({ status: w.status, output: w.output }, { status: 0, output: 'stdin tty: yes, stdout tty: yes\r\ntype a line:\r\ntyped\r\necho: [typed]\r\n' }, `Wasm, ${flags.join(' ')}`);
+      const l = driveTty([hyrunBin, 'run', '--rm', ...flags, 'busybox:1', '/bin/sh', '-c', 'echo "type a line:"; read line; tty >/dev/null && echo "tty: [$line]"'], 'type a line:', 'typed', { env: hEnv() });
+      assert.deepEqual({ status: l.status, output: l.output }, { status: 0, output: 'type a line:\r\ntyped\r\ntty: [typed]\r\n' }, `Linux, ${flags.join(' ')}`);
+    }
+    const d = driveTty([hyrunBin, 'run', '-d', '-t', '--name', 'detached-tty', 'busybox:1', '/bin/sh', '-c', 'tty || echo no terminal'], '', '', { env: hEnv() });
+    assert.equal(d.status, 0, d.output);
+    try {
+      waitUntil('the detached container to exit', () => h(['ps', '-a']).stdout.split('\n').some((line) => line.includes('detached-tty') && line.includes('Exited')));
+      assert.equal(mustH(['logs', 'detached-tty']).stdout, 'not a tty\nno terminal\n');
+    } finally {
+      h(['rm', '-f', 'detached-tty']);
+    }
   });
 
   test('a buildah-built image from the registry is pulled on demand and run with its annotation', () => {

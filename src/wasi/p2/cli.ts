@@ -1,10 +1,18 @@
 // wasi:cli — arguments, environment, exit, the standard streams and their terminals. The streams
 // are preview1's StdioDescriptors (stdio.ts): the same non-blocking reopen, the same complete writes.
-import { isatty } from 'node:tty';
+import { createRequire } from 'node:module';
 import type { WasiContext } from '../context.js';
 import { ProcExit } from '../errors.js';
+import { native } from '../native.js';
 import type { Descriptor as Inner } from '../descriptor.js';
 import { InputStream, OutputStream } from './streams.js';
+
+/** isatty(3) through the addon; node:tty (which loads node:net, ~10 ms of start-up) only without it. */
+function isTerminal(fd: number): boolean {
+  const n = native();
+  if (n?.isatty) return n.isatty(fd) === 1;
+  return (createRequire(import.meta.url)('node:tty') as typeof import('node:tty')).isatty(fd);
+}
 
 export class TerminalInput { [Symbol.dispose](): void {} }
 export class TerminalOutput { [Symbol.dispose](): void {} }
@@ -25,7 +33,7 @@ export function cliImports(ctx: WasiContext): Record<string, Record<string, unkn
     const eq = kv.indexOf('=');
     return eq < 0 ? [kv, ''] : [kv.slice(0, eq), kv.slice(eq + 1)];
   });
-  const terminal = <T>(fd: number, make: () => T): T | undefined => (isatty(fd) ? make() : undefined);
+  const terminal = <T>(fd: number, make: () => T): T | undefined => (isTerminal(fd) ? make() : undefined);
   return {
     'wasi:cli/environment': {
       getEnvironment: () => environment,
