@@ -19,6 +19,9 @@ const N = Number(process.argv[2] ?? 20000);
 const echoSource = `const s = require('node:net').createServer((c) => { c.setNoDelay(true); c.on('data', (d) => c.write(d)); });
 s.listen(0, '127.0.0.1', () => process.stdout.write(s.address().port + '\\n'));`;
 const echo = spawn(process.execPath, ['-e', echoSource], { stdio: ['ignore', 'pipe', 'inherit'] });
+// However this script ends (a path that throws included), the peer goes too: it shares our stderr,
+// and a caller waiting for that pipe to close (the bench's spawnSync) would wait for good.
+process.on('exit', () => echo.kill());
 const port = await new Promise((r) => echo.stdout.once('data', (d) => r(Number(String(d)))));
 const connect = () => new Promise((r) => { const c = net.connect(port, '127.0.0.1', () => { c.setNoDelay(true); r(c); }); });
 const one = Buffer.from([1]);
