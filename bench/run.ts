@@ -48,6 +48,13 @@ function sectionMarkdown(s: Section): string {
   return parts.join('\n');
 }
 
+// The figures are hyrun's pinned node's (npm run bench puts it first on PATH); the system's node
+// (20 on this machine kind) lacks JSPI and zstd, and its figures would say nothing of hyrun's.
+if (Number(process.versions.node.split('.')[0]) < 24) {
+  console.error(`bench: run it with npm run bench (hyrun's pinned node), not on node ${process.version}`);
+  process.exit(1);
+}
+
 const setHere = STRIPPED_NODE_VARS.filter((v) => process.env[v] !== undefined);
 const loadavg = (): string => osLoadavg().map((x) => x.toFixed(2)).join(' ');
 
