@@ -3,10 +3,12 @@
 
 Usage: pty_drive.py TIMEOUT_SECONDS EXPECT SEND -- COMMAND [ARGS...]
 
-Waits until the command's terminal output contains EXPECT, then types SEND and Enter; collects
-all output until the command exits (or TIMEOUT_SECONDS pass, then kills it) and prints one JSON
-object: {"output", "status", "signal", "sent", "timedOut"}.
+Waits until the command's terminal output contains EXPECT, then types SEND and Enter (EXPECT and
+SEND both empty: types nothing); collects all output until the command exits (or TIMEOUT_SECONDS
+pass, then kills it) and prints one JSON object: {"output", "bytes", "status", "signal", "sent",
+"timedOut"}, where "bytes" is every byte the terminal received, exactly (base64).
 """
+import base64
 import json
 import os
 import pty
@@ -28,7 +30,7 @@ def main() -> int:
     if pid == 0:
         os.execvp(command[0], command)
     output = b''
-    sent = False
+    sent = expect == b'' and send == b''
     timed_out = False
     deadline = time.monotonic() + timeout
     while True:
@@ -56,6 +58,7 @@ def main() -> int:
     os.close(fd)
     print(json.dumps({
         'output': output.decode('utf-8', 'replace'),
+        'bytes': base64.b64encode(output).decode(),
         'status': os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
         'signal': os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
         'sent': sent,
