@@ -15,19 +15,17 @@
 // ("cannot be used on a TTY").
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { repoRoot, run } from '../helpers.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { run } from '../helpers.js';
 import { PodmanEnv } from './engines/podman.js';
-import { buildImages, IMAGES } from './engines/images.js';
+import { buildImages, buildNativeGuests, IMAGES } from './engines/images.js';
 import { driveTty } from './engines/tty.js';
 import { cannotRun, explain, waitUntil } from './engines/tools.js';
 
 const skip = cannotRun(['podman', 'buildah', 'conmon', 'crun']);
 const haveRunc = cannotRun(['runc']) === undefined;
 /** The native builds of the Wasm images' programs, at the same paths (a Linux image, run by crun). */
-const NATIVE = 'localhost/hyrun-test/native-guests:latest';
-const NATIVE_PROGRAMS = { 'hello.wasm': 'eng_hello', 'tty.wasm': 'eng_tty', 'busy.wasm': 'eng_busy', 'exec.wasm': 'eng_exec' };
+const NATIVE = IMAGES.nativeGuests;
 
 /** Every byte in one line: a NUL shows as \u0000, control characters escaped. */
 const shown = (b: Buffer): string => JSON.stringify(b.toString('latin1'));
@@ -52,19 +50,7 @@ describe('podman -t: a terminal gets the same bytes through hyrun as through cru
   before(() => {
     env = new PodmanEnv({ prefix: 'hyrun-podman-ttyb-' });
     buildImages(env, ['busybox', 'wasmHello', 'wasmTty', 'wasmBusy']);
-    // Static, so the image needs nothing but the programs.
-    const context = join(env.dir, 'native-context');
-    mkdirSync(context, { recursive: true });
-    for (const [file, program] of Object.entries(NATIVE_PROGRAMS)) {
-      const cc = run('cc', ['-static', '-O2', '-o', join(context, file), join(repoRoot, 'test/guests/c', `${program}.c`)]);
-      if (cc.status !== 0) {
-        nativeReason = `cannot build static programs here: ${cc.stderr}`;
-        return;
-      }
-      chmodSync(join(context, file), 0o755);
-    }
-    writeFileSync(join(context, 'Containerfile'), `FROM scratch\nCOPY ${Object.keys(NATIVE_PROGRAMS).join(' ')} /\nCMD ["/hello.wasm"]\n`);
-    env.mustBuildah(['build', '--quiet', '-t', NATIVE, context]);
+    nativeReason = buildNativeGuests(env);
   });
   after(() => {
     for (const n of names) env?.podman(['rm', '--force', '--time', '0', n]);

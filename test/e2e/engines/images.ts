@@ -2,7 +2,7 @@
 // pull from): a busybox Linux image and Wasm images made of the test guests (test/guests/c/eng_*.c).
 import { copyFileSync, existsSync, mkdirSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { guest } from '../../helpers.js';
+import { guest, repoRoot, run } from '../../helpers.js';
 import type { PodmanEnv } from './podman.js';
 import { must } from './tools.js';
 
@@ -27,7 +27,29 @@ export const IMAGES = {
   wasmVolume: 'localhost/hyrun-test/wasm-volume:latest',
   /** tty.wasm: says whether stdin/stdout are terminals, echoes one line. */
   wasmTty: 'localhost/hyrun-test/wasm-tty:latest',
+  /** Linux: the native (static) builds of the Wasm images' programs, at the same paths (buildNativeGuests). */
+  nativeGuests: 'localhost/hyrun-test/native-guests:latest',
 } as const;
+
+/** The programs of IMAGES.nativeGuests: path in the image -> test/guests/c/NAME.c. */
+export const NATIVE_GUESTS: Record<string, string> = { 'hello.wasm': 'eng_hello', 'tty.wasm': 'eng_tty', 'busy.wasm': 'eng_busy', 'exec.wasm': 'eng_exec' };
+
+/**
+ * Builds IMAGES.nativeGuests: the C programs of the Wasm images compiled for Linux, static (the image
+ * holds nothing else), under the names the Wasm images give them; the reference a Wasm image's
+ * behaviour is compared with under crun. Returns why it cannot be built here, or undefined.
+ */
+export function buildNativeGuests(env: PodmanEnv): string | undefined {
+  const context = newContext(env);
+  for (const [file, program] of Object.entries(NATIVE_GUESTS)) {
+    const cc = run('cc', ['-static', '-O2', '-o', join(context, file), join(repoRoot, 'test/guests/c', `${program}.c`)]);
+    if (cc.status !== 0) return `cannot build static programs here: ${cc.stderr}`;
+    chmodSync(join(context, file), 0o755);
+  }
+  writeFileSync(join(context, 'Containerfile'), `FROM scratch\nCOPY ${Object.keys(NATIVE_GUESTS).join(' ')} /\nCMD ["/hello.wasm"]\n`);
+  env.mustBuildah(['build', '--quiet', '-t', IMAGES.nativeGuests, context]);
+  return undefined;
+}
 
 /** Stages a busybox root filesystem (the binary plus one symlink per applet) in `dir`. */
 export function stageBusyboxRootfs(dir: string): void {
@@ -103,6 +125,7 @@ export const WASM_IMAGES: Record<string, WasmImage> = {
 /** Builds the named images (keys of IMAGES) into the environment. */
 export function buildImages(env: PodmanEnv, names: (keyof typeof IMAGES)[]): void {
   for (const name of names) {
+    if (name === 'nativeGuests') throw new Error('build IMAGES.nativeGuests with buildNativeGuests (it may be impossible here)');
     if (name === 'busybox') buildBusybox(env);
     else if (name === 'busyboxSmart') buildBusybox(env, IMAGES.busyboxSmart, { 'module.wasm.image/variant': 'compat-smart' });
     else {
