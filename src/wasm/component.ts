@@ -13,8 +13,9 @@ import { ProcExit } from '../wasi/errors.js';
 import { P2Host, P2_WORLD } from '../wasi/p2/host.js';
 import { AddonRequiredError } from '../wasi/preopen.js';
 import { functionExportNames } from './binary.js';
+import { withStateExports } from './state-exports.js';
 import { LaunchError, type TranspiledRef } from './engine.js';
-import { compileForEngine } from './flags.js';
+import { compileForEngineAsync } from './flags.js';
 import { capToLimit } from './load.js';
 import type { ResultMessage } from './protocol.js';
 import { formatTrap, isTrap } from './trap.js';
@@ -25,7 +26,7 @@ import type * as TranspileModule from './transpile.js';
  * The cache key's second half: the transpiler's version and the shape of what hyrun keeps of its
  * output (bump GLUE_FORMAT when toCommonJs or meta.json change).
  */
-const GLUE_FORMAT = 2;
+const GLUE_FORMAT = 3;
 export const TRANSPILER_TAG = `${typeof __HYRUN_TRANSPILER__ === 'string' ? __HYRUN_TRANSPILER__ : 'jco-transpile'}.g${GLUE_FORMAT}`.replace(/[^\w.@-]/g, '_');
 
 /** What is kept about a transpiled component beside its glue and core modules. */
@@ -270,7 +271,11 @@ export function loadGlue(dir: string, cacheName = 'glue.cjs.cache'): { instantia
   return { instantiate: mod.exports.instantiate, saveCache, fromCache };
 }
 
-export type Instantiate = (getCoreModule: (name: string) => WebAssembly.Module, imports: object) => Record<string, Record<string, unknown>>;
+export type Instantiate = (
+  getCoreModule: (name: string) => WebAssembly.Module,
+  imports: object,
+  instantiateCore?: (module: WebAssembly.Module, imports: WebAssembly.Imports) => WebAssembly.Instance,
+) => Record<string, Record<string, unknown>>;
 
 /** `interface` or `interface#name` for everything the component imports that the host does not serve. */
 export function unserved(needs: Record<string, string[]>, served: Record<string, Record<string, unknown>>): string[] {
@@ -327,10 +332,13 @@ export async function runComponent(r: ComponentRun, made?: Cached): Promise<Resu
   try {
     const missing = unserved(meta.needs, host.importObject());
     if (missing.length > 0) throw new LaunchError(`${r.path} imports what hyrun does not serve (hyrun serves ${P2_WORLD}): ${missing.join(', ')}`, 126);
-    const { modules, exportNames } = compileCores(r.path, dir, meta, r.memoryLimit);
-    r.trace?.('core modules compiled');
+    // The cores compile on V8's threads while this one loads the glue.
+    const compiling = compileCores(r.path, dir, meta, r.memoryLimit);
+    compiling.catch(() => {});
     const glue = loadGlue(dir);
     r.trace?.(glue.fromCache ? 'glue from its code cache' : 'glue compiled');
+    const { modules, exportNames } = await compiling;
+    r.trace?.('core modules compiled');
     try {
       host.start();
     } catch (e) {
@@ -344,20 +352,37 @@ export async function runComponent(r: ComponentRun, made?: Cached): Promise<Resu
   }
 }
 
+export interface CompiledCores {
+  modules: Map<string, WebAssembly.Module>;
+  exportNames: Record<number, string>;
+  /** Whether every module had its state exported (see compileCores' `stateExports`). */
+  resettable: boolean;
+}
+
 /**
  * The component's core modules compiled under the engine's flags (flags.ts: given when node
- * starts), each capped at `memoryLimit`; the first one's export names name trap frames.
+ * starts), each capped at `memoryLimit`; the first one's export names name trap frames. `stateExports`:
+ * each module with its state exported (state-exports.ts), so that instances can be reset;
+ * `resettable` says whether every module could be. Compiled on V8's background threads: the caller
+ * loads the glue meanwhile.
  */
-export function compileCores(path: string, dir: string, meta: Meta, memoryLimit?: number): { modules: Map<string, WebAssembly.Module>; exportNames: Record<number, string> } {
-  const modules = new Map<string, WebAssembly.Module>();
+export async function compileCores(path: string, dir: string, meta: Meta, memoryLimit?: number, stateExports = false): Promise<CompiledCores> {
+  const compiling: Promise<WebAssembly.Module>[] = [];
   let exportNames: Record<number, string> = {};
+  let resettable = stateExports;
   for (const name of meta.cores) {
     let bytes: Uint8Array = readFileSync(join(dir, name));
     if (memoryLimit !== undefined) bytes = capToLimit(path, bytes, memoryLimit);
-    modules.set(name, compileForEngine(bytes));
-    if (modules.size === 1) exportNames = functionExportNames(bytes);
+    if (compiling.length === 0) exportNames = functionExportNames(bytes);
+    if (stateExports) {
+      const rewritten = withStateExports(bytes);
+      if (rewritten === undefined) resettable = false;
+      else bytes = rewritten;
+    }
+    compiling.push(compileForEngineAsync(bytes));
   }
-  return { modules, exportNames };
+  const compiled = await Promise.all(compiling);
+  return { modules: new Map(meta.cores.map((name, i) => [name, compiled[i]!])), exportNames, resettable };
 }
 
 /** How a guest's call ended by throwing, as a ResultMessage (exit, trap, or host failure). */
