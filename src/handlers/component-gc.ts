@@ -28,8 +28,11 @@ export const UNUSED_MS = 30 * DAY;
 export const OTHER_TAG_UNUSED_MS = DAY;
 /** A transpile in progress takes seconds: a temporary this old was left by one that died. */
 const STALE_TEMP_MS = HOUR;
-/** The stamp of the last collection a create made (a create collects at most once a day). */
-const LAST_COLLECTION = '.last-collection';
+/**
+ * The stamp of the last collection a create made (a create collects at most once a day): beside
+ * `components/`, not in it, where every name is a transpiler tag's directory.
+ */
+const LAST_COLLECTION = '.components-collected';
 
 export interface Collected {
   /** The transpiled components removed (`tag/sha256`). */
@@ -148,7 +151,7 @@ function forgetRemovedDigests(parent: string): void {
  * concurrent creates do not all collect). Best effort: housekeeping never fails a create.
  */
 export function collectComponentsDaily(cacheDir: string, now = Date.now()): void {
-  const stamp = join(cacheDir, 'components', LAST_COLLECTION);
+  const stamp = join(cacheDir, LAST_COLLECTION);
   try {
     if (now - statSync(stamp).mtimeMs < DAY) return;
   } catch {

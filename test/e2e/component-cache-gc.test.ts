@@ -125,7 +125,7 @@ describe('the transpile cache is collected', { skip, timeout: 600_000 }, () => {
 
   test('a create collects at most once a day', () => {
     // The create above collected (no stamp yet) and stamped: a create now does not collect again.
-    const stamp = join(top, '.last-collection');
+    const stamp = join(cache, '.components-collected');
     assert.ok(existsSync(stamp), 'no stamp of a create-time collection');
     age(entry(sha(CLI)), 31 * DAY);
     age(entry('b'.repeat(64), OLD_TAG), 2 * DAY);
@@ -137,5 +137,7 @@ describe('the transpile cache is collected', { skip, timeout: 600_000 }, () => {
     assert.equal(existsSync(entry(sha(CLI))), false);
     assert.equal(existsSync(join(top, OLD_TAG)), false, "another transpiler's emptied directory goes too");
     assert.ok(Date.now() - statSync(stamp).mtimeMs < 3_600_000);
+    // components/ holds transpiler tags' directories only (other tools list it so).
+    assert.ok(readdirSync(top).every((n) => statSync(join(top, n)).isDirectory()), readdirSync(top).join(' '));
   });
 });
