@@ -95,14 +95,14 @@ function encodeLimits(l: Limits): number[] {
   return [l.flags, ...writeULeb(l.min), ...(l.max !== undefined ? writeULeb(l.max) : [])];
 }
 
-const skipName = (bytes: Uint8Array, pos: number): { name: string; next: number } => {
+export const skipName = (bytes: Uint8Array, pos: number): { name: string; next: number } => {
   const len = readULeb(bytes, pos);
   const name = new TextDecoder().decode(bytes.subarray(len.next, len.next + len.value));
   return { name, next: len.next + len.value };
 };
 
 /** Skips an import description of the given kind, returning the position after it. */
-function skipImportDesc(bytes: Uint8Array, kind: number, pos: number): number {
+export function skipImportDesc(bytes: Uint8Array, kind: number, pos: number): number {
   switch (kind) {
     case 0x00: return readULeb(bytes, pos).next; // function: type index
     case 0x01: { // table: reftype + limits

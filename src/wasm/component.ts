@@ -13,6 +13,7 @@ import { ProcExit } from '../wasi/errors.js';
 import { P2Host, P2_WORLD } from '../wasi/p2/host.js';
 import { AddonRequiredError } from '../wasi/preopen.js';
 import { functionExportNames } from './binary.js';
+import { withStateExports } from './state-exports.js';
 import { LaunchError, type TranspiledRef } from './engine.js';
 import { compileForEngine } from './flags.js';
 import { capToLimit } from './load.js';
@@ -283,7 +284,11 @@ export function loadGlue(dir: string, cacheName = 'glue.cjs.cache'): { instantia
   return { instantiate: mod.exports.instantiate, saveCache, fromCache };
 }
 
-export type Instantiate = (getCoreModule: (name: string) => WebAssembly.Module, imports: object) => Record<string, Record<string, unknown>>;
+export type Instantiate = (
+  getCoreModule: (name: string) => WebAssembly.Module,
+  imports: object,
+  instantiateCore?: (module: WebAssembly.Module, imports: WebAssembly.Imports) => WebAssembly.Instance,
+) => Record<string, Record<string, unknown>>;
 
 /** `interface` or `interface#name` for everything the component imports that the host does not serve. */
 export function unserved(needs: Record<string, string[]>, served: Record<string, Record<string, unknown>>): string[] {
@@ -359,18 +364,26 @@ export async function runComponent(r: ComponentRun, made?: Cached): Promise<Resu
 
 /**
  * The component's core modules compiled under the engine's flags (flags.ts: given when node
- * starts), each capped at `memoryLimit`; the first one's export names name trap frames.
+ * starts), each capped at `memoryLimit`; the first one's export names name trap frames. `stateExports`:
+ * each module with its state exported (state-exports.ts), so that instances can be reset;
+ * `resettable` says whether every module could be.
  */
-export function compileCores(path: string, dir: string, meta: Meta, memoryLimit?: number): { modules: Map<string, WebAssembly.Module>; exportNames: Record<number, string> } {
+export function compileCores(path: string, dir: string, meta: Meta, memoryLimit?: number, stateExports = false): { modules: Map<string, WebAssembly.Module>; exportNames: Record<number, string>; resettable: boolean } {
   const modules = new Map<string, WebAssembly.Module>();
   let exportNames: Record<number, string> = {};
+  let resettable = stateExports;
   for (const name of meta.cores) {
     let bytes: Uint8Array = readFileSync(join(dir, name));
     if (memoryLimit !== undefined) bytes = capToLimit(path, bytes, memoryLimit);
+    if (modules.size === 0) exportNames = functionExportNames(bytes);
+    if (stateExports) {
+      const rewritten = withStateExports(bytes);
+      if (rewritten === undefined) resettable = false;
+      else bytes = rewritten;
+    }
     modules.set(name, compileForEngine(bytes));
-    if (modules.size === 1) exportNames = functionExportNames(bytes);
   }
-  return { modules, exportNames };
+  return { modules, exportNames, resettable };
 }
 
 /** How a guest's call ended by throwing, as a ResultMessage (exit, trap, or host failure). */

@@ -12,7 +12,8 @@ import { IncomingRequest, ResponseOutparam, type ResponseTarget } from '../wasi/
 import { P2Host } from '../wasi/p2/host.js';
 import { AddonRequiredError } from '../wasi/preopen.js';
 import { compileCores, failureOf, loadGlue, missingCore, unserved, type Meta } from './component.js';
-import { InstancePool, type Handle } from './http-instances.js';
+import { InstancePool, type Handle, type PooledInstance } from './http-instances.js';
+import { GLUE_STATE_KEY, InstanceImage, type GlueState } from './instance-reset.js';
 
 /** What the main thread hands this thread (its first message: the thread is started before the component is read). */
 export interface ServeStart {
@@ -24,6 +25,8 @@ export interface ServeStart {
   port: number;
   allowNet: boolean;
   reuse: boolean;
+  /** Several serving threads listen on the same address (SO_REUSEPORT): the kernel spreads connections over them. */
+  reusePort: boolean;
   options: WasiOptions;
 }
 
@@ -33,6 +36,7 @@ export type ServeOrder = { type: 'start'; start: ServeStart } | { type: 'drain' 
 
 export type ServeReport =
   | { type: 'listening'; port: number }
+  | { type: 'answered' }
   | { type: 'refused'; message: string; code: 125 | 126 }
   | { type: 'drained' };
 
@@ -65,7 +69,8 @@ function prepare(): { pool: InstancePool; exportNames: Record<number, string>; s
     return undefined;
   }
   const handleName = start.meta.exports.find((e) => e.startsWith('wasi:http/incoming-handler@'))!;
-  const { modules, exportNames } = compileCores(start.path, start.dir, start.meta, start.memoryLimit);
+  // Fresh instances are reset rather than made again when every core module's state can be reached.
+  const { modules, exportNames, resettable } = compileCores(start.path, start.dir, start.meta, start.memoryLimit, !start.reuse);
   trace('core modules compiled');
   // The serving thread's own code cache: written after the first response, it holds the request path too.
   const glue = loadGlue(start.dir, 'glue.cjs.serving-cache');
@@ -79,9 +84,23 @@ function prepare(): { pool: InstancePool; exportNames: Record<number, string>; s
     }
     throw e;
   }
-  const make = (): Handle => {
-    const exports = glue.instantiate((name) => modules.get(name) ?? missingCore(name), imports);
-    return exports[handleName]!.handle as Handle;
+  let firstImage: InstanceImage | undefined;
+  const make = (): PooledInstance => {
+    made++;
+    if (!resettable) {
+      const exports = glue.instantiate((name) => modules.get(name) ?? missingCore(name), imports);
+      return { handle: exports[handleName]!.handle as Handle };
+    }
+    const cores: WebAssembly.Instance[] = [];
+    const state: GlueState = { captures: [] };
+    const exports = glue.instantiate((name) => modules.get(name) ?? missingCore(name), { ...imports, [GLUE_STATE_KEY]: state }, (module, importObject) => {
+      const core = new WebAssembly.Instance(module, importObject);
+      cores.push(core);
+      return core;
+    });
+    const image = InstanceImage.take(cores, state, firstImage);
+    firstImage ??= image;
+    return { handle: exports[handleName]!.handle as Handle, reset: image === undefined ? undefined : () => image.restore() };
   };
   let pool: InstancePool;
   try {
@@ -96,6 +115,8 @@ function prepare(): { pool: InstancePool; exportNames: Record<number, string>; s
 }
 
 let inFlight = 0;
+/** Instances made (the pool counts those reset): the trace says both when serving ends. */
+let made = 0;
 let draining = false;
 let answered = false;
 
@@ -106,7 +127,7 @@ function serve(pool: InstancePool, exportNames: Record<number, string>, saveGlue
       : e.code === 'EACCES' ? 'permission denied (ports below 1024 need privileges); give another --addr' : e.message;
     report({ type: 'refused', message: `cannot serve on ${start.host}:${start.port}: ${why}`, code: 125 });
   });
-  server.listen({ host: start.host, port: start.port }, () => {
+  server.listen({ host: start.host, port: start.port, reusePort: start.reusePort }, () => {
     trace('listening');
     const address = server.address();
     report({ type: 'listening', port: typeof address === 'object' && address !== null ? address.port : start.port });
@@ -117,8 +138,13 @@ function serve(pool: InstancePool, exportNames: Record<number, string>, saveGlue
     draining = true;
     server.close();
     server.closeIdleConnections();
-    if (inFlight === 0) report({ type: 'drained' });
+    if (inFlight === 0) drained();
   });
+
+  function drained(): void {
+    trace(`drained: ${made} instances made, ${pool.resets} reset`);
+    report({ type: 'drained' });
+  }
 
   async function answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (!answered) {
@@ -127,30 +153,31 @@ function serve(pool: InstancePool, exportNames: Record<number, string>, saveGlue
       // Once the first response has left: V8's cache of the glue then holds what a request compiled.
       res.once('finish', () => {
         trace('first response sent');
+        report({ type: 'answered' });
         setImmediate(saveGlueCache);
       });
     }
     inFlight++;
     // Counted until the response has left (or the connection went away).
     res.once('close', () => {
-      if (--inFlight === 0 && draining) report({ type: 'drained' });
+      if (--inFlight === 0 && draining) drained();
     });
     if (draining) res.shouldKeepAlive = false;
     const target: ResponseTarget = { res };
-    let handle: Handle;
+    let instance: PooledInstance;
     try {
-      handle = pool.take();
+      instance = pool.take();
     } catch (e) {
       fail(res, failureOf(e, exportNames));
       return;
     }
     try {
-      await handle(new IncomingRequest(req), new ResponseOutparam(target));
+      await instance.handle(new IncomingRequest(req), new ResponseOutparam(target));
     } catch (e) {
       fail(res, failureOf(e, exportNames));
       return;
     }
-    pool.release(handle);
+    pool.release(instance);
     if (target.response === undefined && target.error === undefined) {
       stderrLine(`${start.path}: the handler returned without setting a response`);
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' }).end('the handler set no response\n');

@@ -6,6 +6,7 @@
 // spins) is stopped with its thread: the main thread never runs guest code, so it always can, and
 // as PID 1 of a container too (a JS handler is installed, so the kernel delivers the signal).
 import { existsSync, writeSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Cached } from './component.js';
 import { DEFAULT_HTTP_ADDR, LaunchError, networkAllowed, type WasmRunSpec } from './engine.js';
@@ -37,6 +38,19 @@ function workerUrl(): URL {
  * C handler under load: +25-30% requests/s with 256 MB against V8's default, resident memory alike.
  */
 const SERVING_YOUNG_GENERATION_MB = 256;
+
+/**
+ * How many threads serve: one per CPU the process may run on (as wasmtime serve's runtime does), or
+ * HYRUN_SERVE_THREADS. Each listens on the same address; the kernel spreads connections over them.
+ */
+export function servingThreads(): number {
+  const given = Number(process.env.HYRUN_SERVE_THREADS);
+  if (process.env.HYRUN_SERVE_THREADS !== undefined && Number.isInteger(given) && given >= 1) return Math.min(given, 64);
+  return Math.max(1, availableParallelism());
+}
+
+/** When the other serving threads start if the first one has had no request to answer yet. */
+const JOIN_AFTER_MS = 1000;
 
 function graceMs(): number {
   const given = Number(process.env.HYRUN_SERVE_GRACE_MS);
@@ -71,7 +85,10 @@ export async function stopServingThread(thread: ServingThread): Promise<void> {
   await thread.worker.terminate();
 }
 
-/** Serves until SIGTERM/SIGINT; resolves to the exit status, LaunchError when it cannot start. */
+/**
+ * Serves until SIGTERM/SIGINT; resolves to the exit status, LaunchError when it cannot start. The
+ * first thread (started early by the caller) listens first; the others join it on the port it got.
+ */
 export function serveComponent(spec: WasmRunSpec, made: Cached, options: RunOptions, trace: (what: string) => void,
   thread: ServingThread = startServingThread()): Promise<number> {
   const { host, port } = parseAddr(spec.httpAddr ?? DEFAULT_HTTP_ADDR);
@@ -81,13 +98,15 @@ export function serveComponent(spec: WasmRunSpec, made: Cached, options: RunOpti
     let off = 0;
     while (off < line.length) off += writeSync(errFd, line, off);
   };
+  const count = servingThreads();
   const start: ServeStart = {
     path: spec.module, dir: made.dir, meta: made.meta, memoryLimit: spec.memoryLimit, host, port,
-    allowNet: networkAllowed(spec), reuse: spec.instanceReuse === true,
+    allowNet: networkAllowed(spec), reuse: spec.instanceReuse === true, reusePort: count > 1,
     options: { args: spec.args, env: spec.env, preopens: spec.preopens, hiddenPaths: spec.hiddenPaths, stdio: options.stdio },
   };
-  const { worker } = thread;
-  const order = (o: ServeOrder): void => worker.postMessage(o);
+  /** The threads serving (or about to); one that could not join is dropped from it. */
+  const threads = new Set<ServingThread>([thread]);
+  const drained = new Set<ServingThread>();
   return new Promise<number>((resolve, reject) => {
     let settled = false;
     let stopping = false;
@@ -96,9 +115,11 @@ export function serveComponent(spec: WasmRunSpec, made: Cached, options: RunOpti
       if (settled) return;
       settled = true;
       clearTimeout(graceTimer);
+      clearTimeout(joinTimer);
       for (const sig of ['SIGTERM', 'SIGINT'] as const) process.removeListener(sig, stop);
-      void worker.terminate().then(() => resolve(code));
+      void Promise.all([...threads].map((t) => t.worker.terminate())).then(() => resolve(code));
     };
+    const allDrained = (): boolean => [...threads].every((t) => drained.has(t));
     const stop = (): void => {
       if (stopping) {
         // A second signal: no more waiting.
@@ -108,51 +129,92 @@ export function serveComponent(spec: WasmRunSpec, made: Cached, options: RunOpti
       }
       stopping = true;
       trace('serve: draining');
-      order({ type: 'drain' });
+      for (const t of threads) t.worker.postMessage({ type: 'drain' } satisfies ServeOrder);
       graceTimer = setTimeout(() => {
         say(`requests still running after the grace period (${graceMs()} ms) were stopped`);
         finish(0);
       }, graceMs());
     };
-    worker.on('message', (m: ServeReport) => {
-      switch (m.type) {
-        case 'listening':
-          trace('serve: listening');
-          // Ours replace the C handlers a PID 1 executor installs (they would end the process at once).
-          for (const sig of ['SIGTERM', 'SIGINT'] as const) {
-            process.removeAllListeners(sig);
-            process.on(sig, stop);
-          }
-          say(`serving HTTP on http://${host.includes(':') ? `[${host}]` : host}:${m.port}/`);
-          options.onListening?.([m.port]);
-          break;
-        case 'refused':
-          settled = true;
-          void worker.terminate();
-          reject(new LaunchError(m.message, m.code));
-          break;
-        case 'drained':
-          finish(0);
-          break;
+    let joinTimer: NodeJS.Timeout | undefined;
+    let listeningPort = port;
+    const startOthers = (s: ServeStart): void => {
+      joinTimer = undefined;
+      if (settled || stopping) return;
+      for (let i = 1; i < count; i++) {
+        const extra = startServingThread();
+        threads.add(extra);
+        follow(extra, { ...s, port: listeningPort }, false);
       }
-    });
-    const failed = (e: unknown): void => {
-      if (settled) return;
-      say(`the HTTP serving thread failed: ${(e as Error)?.stack ?? e}`.replace(/\n/g, ' '));
-      finish(125);
     };
-    const exited = (): void => {
-      if (settled) return;
-      say('the HTTP serving thread stopped unexpectedly');
-      finish(125);
+    /** Starts thread `t` on `s` and follows what it reports; `first`: the thread whose listening starts the others. */
+    const follow = (t: ServingThread, s: ServeStart, first: boolean): void => {
+      const { worker } = t;
+      worker.on('message', (m: ServeReport) => {
+        switch (m.type) {
+          case 'listening':
+            if (!first) {
+              trace('serve: another thread listening');
+              break;
+            }
+            trace('serve: listening');
+            // Ours replace the C handlers a PID 1 executor installs (they would end the process at once).
+            for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+              process.removeAllListeners(sig);
+              process.on(sig, stop);
+            }
+            say(`serving HTTP on http://${host.includes(':') ? `[${host}]` : host}:${m.port}/`);
+            options.onListening?.([m.port]);
+            // The others start once this one has answered (or after a while without requests): their
+            // start would otherwise share the CPU with the first response.
+            listeningPort = m.port;
+            if (count > 1) joinTimer = setTimeout(() => startOthers(s), JOIN_AFTER_MS);
+            break;
+          case 'answered':
+            if (first && joinTimer !== undefined) {
+              clearTimeout(joinTimer);
+              startOthers(s);
+            }
+            break;
+          case 'refused':
+            if (!first) {
+              // The first thread serves on alone.
+              trace(`serve: another thread could not serve: ${m.message}`);
+              threads.delete(t);
+              worker.removeAllListeners('exit');
+              worker.removeAllListeners('error');
+              void worker.terminate();
+              if (stopping && allDrained()) finish(0);
+              break;
+            }
+            settled = true;
+            for (const other of threads) void other.worker.terminate();
+            reject(new LaunchError(m.message, m.code));
+            break;
+          case 'drained':
+            drained.add(t);
+            if (allDrained()) finish(0);
+            break;
+        }
+      });
+      const failed = (e: unknown): void => {
+        if (settled) return;
+        say(`the HTTP serving thread failed: ${(e as Error)?.stack ?? e}`.replace(/\n/g, ' '));
+        finish(125);
+      };
+      const exited = (): void => {
+        if (settled) return;
+        say('the HTTP serving thread stopped unexpectedly');
+        finish(125);
+      };
+      // It may have failed already, before anyone listened.
+      if (t.failure !== undefined) failed(t.failure);
+      else if (t.exited) exited();
+      else {
+        worker.once('error', failed);
+        worker.once('exit', exited);
+        worker.postMessage({ type: 'start', start: s } satisfies ServeOrder);
+      }
     };
-    // It may have failed already, before anyone listened.
-    if (thread.failure !== undefined) failed(thread.failure);
-    else if (thread.exited) exited();
-    else {
-      worker.once('error', failed);
-      worker.once('exit', exited);
-      order({ type: 'start', start });
-    }
+    follow(thread, start, true);
   });
 }

@@ -6,5 +6,5 @@
  * The transpiler's version and the shape of what hyrun keeps of its output (bump GLUE_FORMAT when
  * glue.ts's toCommonJs or component.ts's meta.json change).
  */
-const GLUE_FORMAT = 2;
+const GLUE_FORMAT = 3;
 export const TRANSPILER_TAG = `${typeof __HYRUN_TRANSPILER__ === 'string' ? __HYRUN_TRANSPILER__ : 'jco-transpile'}.g${GLUE_FORMAT}`.replace(/[^\w.@-]/g, '_');

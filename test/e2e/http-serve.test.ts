@@ -208,6 +208,51 @@ test('a fresh instance per request: a counter in the guest does not carry over; 
   }
 });
 
+test('fresh instances are reset rather than made again: a leaked handle, grown memory and the counter read the same on every request', async () => {
+  const s = await serveC([], { HYRUN_SERVE_THREADS: '1', HYRUN_TRACE_STARTUP: '1' });
+  const seen: Record<string, Set<string>> = { '/counter': new Set(), '/handle': new Set(), '/grow': new Set() };
+  try {
+    for (let i = 0; i < 12; i++) {
+      for (const path of Object.keys(seen)) seen[path]!.add((await call(s.port, path)).body);
+    }
+  } finally {
+    assert.equal((await stop(s)).code, 0);
+  }
+  // As a newly made instance answers: the first handle number, the first growth, the first count.
+  assert.deepEqual([...seen['/counter']!], ['1\n']);
+  assert.equal(seen['/handle']!.size, 1, `handle numbers: ${[...seen['/handle']!]}`);
+  assert.equal(seen['/grow']!.size, 1, `memory sizes: ${[...seen['/grow']!]}`);
+  // Every instance that served /counter or /handle was reset (24); none that grew its memory was
+  // (it cannot shrink back): those were replaced by newly made ones (at least 12, and the first).
+  const m = /drained: (\d+) instances made, (\d+) reset/.exec(s.stderr());
+  assert.ok(m, s.stderr());
+  assert.equal(Number(m[2]), 24);
+  assert.ok(Number(m[1]) >= 13, m[0]);
+  // With --instance-reuse the same instance goes on: its leaked handles and memory accumulate.
+  const reused = await serveC(['--instance-reuse'], { HYRUN_SERVE_THREADS: '1' });
+  try {
+    const handles = [];
+    for (let i = 0; i < 3; i++) handles.push((await call(reused.port, '/handle')).body);
+    assert.equal(new Set(handles).size, 3, `handle numbers: ${handles}`);
+  } finally {
+    await stop(reused);
+  }
+});
+
+test('serving threads: HYRUN_SERVE_THREADS=2 serves on one port from two threads, and both drain on SIGTERM', async () => {
+  const s = await serveC([], { HYRUN_SERVE_THREADS: '2', HYRUN_TRACE_STARTUP: '1' });
+  try {
+    // The second thread starts once the first has answered.
+    assert.equal((await call(s.port, '/hello')).body, 'hello from C\n');
+    while (!s.stderr().includes('serve: another thread listening')) await new Promise((r) => setImmediate(r));
+    const bodies = await Promise.all(Array.from({ length: 40 }, () => call(s.port, '/counter').then((r) => r.body)));
+    assert.deepEqual(new Set(bodies), new Set(['1\n']));
+  } finally {
+    assert.equal((await stop(s)).code, 0);
+  }
+  assert.equal(s.stderr().match(/drained: \d+ instances made/g)?.length, 2, s.stderr());
+});
+
 test('concurrent requests run concurrently: 20 requests are all inside the guest at once', async () => {
   const s = await serveC();
   try {

@@ -44,6 +44,30 @@ export const _util = {};`);
   assert.throws(() => toCommonJs('export default function () {}'), TranspileError);
 });
 
+test("the glue hands its handle tables and host resource maps to an import object that asks for them, and works without", () => {
+  const out = toCommonJs(`"use components";
+export function instantiate(getCoreModule, imports, instantiateCore = (module, importObject) => new WebAssembly.Instance(module, importObject)) {
+  const T_FLAG = 1 << 30;
+  const HANDLE_TABLES= [];
+  let gen = (function* () {
+    const handleTable3 = [T_FLAG, 0];
+    const captureTable3= new Map();
+    HANDLE_TABLES[3] = handleTable3;
+    yield captureTable3;
+  })();
+  return { tables: HANDLE_TABLES, capture: gen.next().value };
+}
+export const _util = {};`);
+  const mod = { exports: {} as { instantiate: (g: unknown, imports: object) => { tables: unknown[]; capture: unknown } } };
+  new Function('module', 'exports', out)(mod, mod.exports);
+  const state: { handleTables?: unknown[]; captures: unknown[] } = { captures: [] };
+  const made = mod.exports.instantiate(null, { [Symbol.for('hyrun.instance-state')]: state });
+  assert.equal(state.handleTables, made.tables);
+  assert.deepEqual(state.handleTables?.[3], [1 << 30, 0]);
+  assert.deepEqual(state.captures, [made.capture]);
+  assert.doesNotThrow(() => mod.exports.instantiate(null, {}));
+});
+
 test('host errors become wasi:filesystem error codes; leaving the sandbox is not-permitted', () => {
   assert.equal(toErrorCode(new WasiError(ERRNO.NOTCAPABLE)), 'not-permitted');
   assert.equal(toErrorCode(new WasiError(ERRNO.NOENT)), 'no-entry');

@@ -1,6 +1,5 @@
 // wasi:sockets values as node's: socket addresses (the WIT variants) to and from `host` strings
 // and ports, and host errors to wasi:sockets `error-code` names. Pure functions (unit-tested).
-import { isIPv4, isIPv6 } from 'node:net';
 import { ERRNO } from '../constants.js';
 import { toErrno } from '../errors.js';
 
@@ -44,6 +43,8 @@ export function toHostPort(a: SocketAddress): HostPort {
 /** Text of an IPv4 or IPv6 address (as node reports them; a `%zone` suffix is dropped) as the WIT variant; undefined if it is neither. */
 export function parseIp(text: string): IpAddress | undefined {
   const host = text.replace(/%.*$/, '');
+  // node:net on first use: loading it costs every component's start ~14 ms, and most never parse an address.
+  const { isIPv4, isIPv6 } = process.getBuiltinModule('node:net');
   if (isIPv4(host)) return { tag: 'ipv4', val: host.split('.').map(Number) as Ipv4 };
   if (!isIPv6(host)) return undefined;
   let s = host;

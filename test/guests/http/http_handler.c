@@ -8,6 +8,10 @@
 //   /headers        tries header edits and says what each returned (ok, invalid-syntax, forbidden, immutable)
 //   /counter        a per-instance counter: 1 on a fresh instance every time
 //   /spin           writes "spinning\n", then never returns (a busy guest)
+//   /handle         makes a fields resource it never drops and answers its handle number: the same
+//                   number every time on a fresh instance
+//   /grow           grows memory by 16 pages and answers its size in pages: the same every time on
+//                   a fresh instance
 //   /fetch          GET http://<x-target header> through wasi:http/outgoing-handler, answers its status and body
 #include <stdint.h>
 #include <stdlib.h>
@@ -252,6 +256,16 @@ static void fetch(int32_t request, int32_t outparam) {
   respond(outparam, status, fields_new(), text, -1);
 }
 
+/** 200 with the number and a newline as the body. */
+static void respond_number(int32_t outparam, int n) {
+  char text[16];
+  size_t k = sizeof text;
+  text[--k] = 0;
+  text[--k] = '\n';
+  do { text[--k] = '0' + n % 10; n /= 10; } while (n > 0);
+  respond(outparam, 200, fields_new(), text + k, -1);
+}
+
 static int starts_with(const char *s, size_t len, const char *prefix) {
   size_t n = strlen(prefix);
   return len >= n && memcmp(s, prefix, n) == 0;
@@ -270,13 +284,7 @@ __attribute__((export_name("wasi:http/incoming-handler@0.2.12#handle"))) void ha
     for (size_t i = 8; i < len && path[i] >= '0' && path[i] <= '9'; i++) status = status * 10 + (path[i] - '0');
     respond(outparam, status, fields_new(), "status\n", -1);
   } else if (starts_with(path, len, "/counter")) {
-    char text[16];
-    size_t k = sizeof text;
-    text[--k] = 0;
-    text[--k] = '\n';
-    int c = counter;
-    do { text[--k] = '0' + c % 10; c /= 10; } while (c > 0);
-    respond(outparam, 200, fields_new(), text + k, -1);
+    respond_number(outparam, counter);
   } else if (starts_with(path, len, "/spin")) {
     // Says so first, so that a client knows the guest is running, then never returns.
     int32_t response = response_new(fields_new());
@@ -286,6 +294,11 @@ __attribute__((export_name("wasi:http/incoming-handler@0.2.12#handle"))) void ha
     outgoing_body_write(body_handle, ret);
     write_all((int32_t)U32(4), (const uint8_t *)"spinning\n", 9);
     for (volatile int i = 0;; i++) {}
+  } else if (starts_with(path, len, "/handle")) {
+    respond_number(outparam, fields_new());
+  } else if (starts_with(path, len, "/grow")) {
+    __builtin_wasm_memory_grow(0, 16);
+    respond_number(outparam, (int)__builtin_wasm_memory_size(0));
   } else if (starts_with(path, len, "/hello")) {
     int32_t h = fields_new();
     append(h, "content-type", "text/plain");
