@@ -120,7 +120,7 @@ ${nested('wasi-sockets')}${nested('wasi-io')}${nested('wasi-clocks')}`;
 
 async function buildComponents() {
   const COMPONENTS = {
-    hello: null, rt_trap: null, rt_loop: null, rt_cat: null, rt_clock: null, comp_cli: null, comp_fs: null, eng_volume: null, eng_tty: null,
+    hello: null, write_bytes: null, rt_trap: null, rt_loop: null, rt_cat: null, rt_clock: null, comp_cli: null, comp_fs: null, eng_volume: null, eng_tty: null,
     comp_exit: `package hyrun:fixture;
 world exit-code { import wasi:cli/exit@0.2.0; }
 package wasi:cli@0.2.0 { interface exit { exit: func(status: result); exit-with-code: func(status-code: u8); } }`,

@@ -15,7 +15,7 @@ import { AddonRequiredError } from '../wasi/preopen.js';
 import { functionExportNames } from './binary.js';
 import { withStateExports } from './state-exports.js';
 import { LaunchError, type TranspiledRef } from './engine.js';
-import { compileForEngine } from './flags.js';
+import { compileForEngineAsync } from './flags.js';
 import { capToLimit } from './load.js';
 import type { ResultMessage } from './protocol.js';
 import { formatTrap, isTrap } from './trap.js';
@@ -345,10 +345,13 @@ export async function runComponent(r: ComponentRun, made?: Cached): Promise<Resu
   try {
     const missing = unserved(meta.needs, host.importObject());
     if (missing.length > 0) throw new LaunchError(`${r.path} imports what hyrun does not serve (hyrun serves ${P2_WORLD}): ${missing.join(', ')}`, 126);
-    const { modules, exportNames } = compileCores(r.path, dir, meta, r.memoryLimit);
-    r.trace?.('core modules compiled');
+    // The cores compile on V8's threads while this one loads the glue.
+    const compiling = compileCores(r.path, dir, meta, r.memoryLimit);
+    compiling.catch(() => {});
     const glue = loadGlue(dir);
     r.trace?.(glue.fromCache ? 'glue from its code cache' : 'glue compiled');
+    const { modules, exportNames } = await compiling;
+    r.trace?.('core modules compiled');
     try {
       host.start();
     } catch (e) {
@@ -362,28 +365,37 @@ export async function runComponent(r: ComponentRun, made?: Cached): Promise<Resu
   }
 }
 
+export interface CompiledCores {
+  modules: Map<string, WebAssembly.Module>;
+  exportNames: Record<number, string>;
+  /** Whether every module had its state exported (see compileCores' `stateExports`). */
+  resettable: boolean;
+}
+
 /**
  * The component's core modules compiled under the engine's flags (flags.ts: given when node
  * starts), each capped at `memoryLimit`; the first one's export names name trap frames. `stateExports`:
  * each module with its state exported (state-exports.ts), so that instances can be reset;
- * `resettable` says whether every module could be.
+ * `resettable` says whether every module could be. Compiled on V8's background threads: the caller
+ * loads the glue meanwhile.
  */
-export function compileCores(path: string, dir: string, meta: Meta, memoryLimit?: number, stateExports = false): { modules: Map<string, WebAssembly.Module>; exportNames: Record<number, string>; resettable: boolean } {
-  const modules = new Map<string, WebAssembly.Module>();
+export async function compileCores(path: string, dir: string, meta: Meta, memoryLimit?: number, stateExports = false): Promise<CompiledCores> {
+  const compiling: Promise<WebAssembly.Module>[] = [];
   let exportNames: Record<number, string> = {};
   let resettable = stateExports;
   for (const name of meta.cores) {
     let bytes: Uint8Array = readFileSync(join(dir, name));
     if (memoryLimit !== undefined) bytes = capToLimit(path, bytes, memoryLimit);
-    if (modules.size === 0) exportNames = functionExportNames(bytes);
+    if (compiling.length === 0) exportNames = functionExportNames(bytes);
     if (stateExports) {
       const rewritten = withStateExports(bytes);
       if (rewritten === undefined) resettable = false;
       else bytes = rewritten;
     }
-    modules.set(name, compileForEngine(bytes));
+    compiling.push(compileForEngineAsync(bytes));
   }
-  return { modules, exportNames, resettable };
+  const compiled = await Promise.all(compiling);
+  return { modules: new Map(meta.cores.map((name, i) => [name, compiled[i]!])), exportNames, resettable };
 }
 
 /** How a guest's call ended by throwing, as a ResultMessage (exit, trap, or host failure). */

@@ -46,3 +46,8 @@ export function engineStartFlags(env: NodeJS.ProcessEnv = process.env): string[]
 export function compileForEngine(bytes: Uint8Array): WebAssembly.Module {
   return new WebAssembly.Module(moduleForEngine(bytes));
 }
+
+/** compileForEngine on V8's background threads: the caller's thread goes on meanwhile. */
+export function compileForEngineAsync(bytes: Uint8Array): Promise<WebAssembly.Module> {
+  return WebAssembly.compile(moduleForEngine(bytes));
+}

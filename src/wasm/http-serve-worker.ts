@@ -60,7 +60,7 @@ const stderrLine = (text: string): void => {
   while (off < line.length) off += writeSync(errFd, line, off);
 };
 
-function prepare(): { pool: InstancePool; exportNames: Record<number, string>; saveGlueCache: () => void } | undefined {
+async function prepare(): Promise<{ pool: InstancePool; exportNames: Record<number, string>; saveGlueCache: () => void } | undefined> {
   const host = new P2Host(start.options);
   const imports = { ...host.importObject(), ...httpImports(start.allowNet) };
   const missing = unserved(start.meta.needs, imports);
@@ -70,11 +70,14 @@ function prepare(): { pool: InstancePool; exportNames: Record<number, string>; s
   }
   const handleName = start.meta.exports.find((e) => e.startsWith('wasi:http/incoming-handler@'))!;
   // Fresh instances are reset rather than made again when every core module's state can be reached.
-  const { modules, exportNames, resettable } = compileCores(start.path, start.dir, start.meta, start.memoryLimit, !start.reuse);
-  trace('core modules compiled');
+  // The cores compile on V8's threads while this one loads the glue.
+  const compiling = compileCores(start.path, start.dir, start.meta, start.memoryLimit, !start.reuse);
+  compiling.catch(() => {});
   // The serving thread's own code cache: written after the first response, it holds the request path too.
   const glue = loadGlue(start.dir, 'glue.cjs.serving-cache');
   trace('glue loaded');
+  const { modules, exportNames, resettable } = await compiling;
+  trace('core modules compiled');
   try {
     host.start();
   } catch (e) {
@@ -201,10 +204,9 @@ function fail(res: ServerResponse, failure: ReturnType<typeof failureOf>): void 
 parentPort!.once('message', (m: ServeOrder) => {
   if (m.type !== 'start') return;
   start = m.start;
-  try {
-    const prepared = prepare();
+  prepare().then((prepared) => {
     if (prepared !== undefined) serve(prepared.pool, prepared.exportNames, prepared.saveGlueCache);
-  } catch (e) {
+  }, (e: unknown) => {
     report({ type: 'refused', message: `WASI host failure: ${(e as Error)?.stack ?? String(e)}`, code: 125 });
-  }
+  });
 });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { connectionRefused, DEFAULT_COMPONENT_CACHE, forgetTranspiled, HTTP_HANDLER, httpGet, inFlightEcho, sha256File, transpiledIn, uniqueComponent, type HttpReply } from './engines/components.js';
 import { cleanStderr, PodmanEnv } from './engines/podman.js';
 import { buildWasmImage } from './engines/images.js';
@@ -163,3 +163,56 @@ function spawnPodman(env: PodmanEnv, args: string[]): Promise<{ code: number | n
   child.stderr.on('data', (d: Buffer) => { stderr += d; });
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, stderr })));
 }
+
+const SOCKETS_IMAGE = 'localhost/hyrun-test/component-sockets:latest';
+
+describe('podman --runtime hyrun: wasi:sockets in a component container (the network namespace is the boundary)', { skip, timeout: 900_000 }, () => {
+  let env: PodmanEnv;
+  const names: string[] = [];
+  const cache = DEFAULT_COMPONENT_CACHE;
+  const digests: string[] = [];
+
+  before(() => {
+    env = new PodmanEnv({ prefix: 'hyrun-podman-sockets-' });
+    const app = uniqueComponent('comp_sockets.component', join(env.dir, 'sockets.wasm'));
+    digests.push(sha256File(app));
+    buildWasmImage(env, { tag: SOCKETS_IMAGE, files: { 'sockets.wasm': app }, cmd: ['/sockets.wasm'] });
+  });
+  after(() => {
+    for (const n of names) env?.podman(['rm', '--force', '--time', '0', n]);
+    env?.cleanup();
+    forgetTranspiled(cache, digests);
+  });
+
+  test('no grant needed inside: the component listens on 0.0.0.0:7000, -p forwards the host\'s connection, it answers', async () => {
+    const hostPort = await freePort();
+    const n = `hyrun-comp-sockets-${process.pid}`;
+    names.push(n);
+    env.mustPodman(['run', '--detach', '--name', n, '--network', 'bridge', '-p', `${hostPort}:7000`, SOCKETS_IMAGE, '/sockets.wasm', 'tcp-server', '0.0.0.0', '7000']);
+    await waitFor(`${n} to listen`, () => env.podman(['logs', n]).stdout.includes('listening 7000'), 90_000);
+    // Podman's port forwarder accepts before the container does: a connection it could not pass on
+    // is closed at once, with nothing read; then try again.
+    let reply = '';
+    await waitFor(`an echo through 127.0.0.1:${hostPort}`, async () => {
+      reply = await new Promise<string>((resolve) => {
+        const c = connect(hostPort, '127.0.0.1', () => c.end('hi from the host'));
+        let got = '';
+        c.on('data', (d) => { got += d; });
+        c.on('close', () => resolve(got));
+        c.on('error', () => resolve(''));
+      });
+      return reply !== '';
+    }, 60_000);
+    assert.equal(reply, 'echo:hi from the host');
+    assert.equal(env.mustPodman(['wait', n]).stdout.trim(), '0');
+    const logs = env.mustPodman(['logs', n]);
+    assert.match(logs.stdout, /^request: hi from the host$/m);
+    assert.equal(cleanStderr(logs.stderr), '');
+  });
+
+  test('name lookup inside: localhost resolves through the container\'s own resolver', () => {
+    const r = env.podman(['run', '--rm', '--network', 'bridge', SOCKETS_IMAGE, '/sockets.wasm', 'lookup', 'localhost']);
+    assert.equal(r.status, 0, explain(r));
+    assert.match(r.stdout, /127\.0\.0\.1|::1/);
+  });
+});
