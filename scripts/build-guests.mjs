@@ -91,7 +91,8 @@ console.log(`build-guests: ${seen.size} workloads up to date in build/`);
 /**
  * Command components for test/e2e/component-*.test.ts, from the modules built above. A module that
  * calls WASI 0.2 itself (comp_exit: wasi:cli/exit's exit-with-code, which the preview1 adapter never
- * calls; comp_unserved: interfaces hyrun does not serve) gets its WIT embedded first: the world
+ * calls; comp_unserved: interfaces hyrun does not serve; comp_http_unserved: an HTTP handler that
+ * imports such interfaces too) gets its WIT embedded first: the world
  * given here, with the interfaces it imports written as nested packages.
  */
 /**
@@ -134,6 +135,11 @@ world unserved { import wasi:http/types@0.2.0; import acme:made/up@1.0.0; }
 package wasi:http@0.2.0 { interface types { ping: func() -> u32; } }
 package acme:made@1.0.0 { interface up { hello: func() -> u32; } }`,
     comp_sockets: socketsWit(),
+    comp_http_unserved: inlineWit(`package hyrun:fixture;
+world http-unserved { import acme:made/up@1.0.0; import acme:other/thing@1.0.0; export wasi:http/incoming-handler@0.2.12; }
+package acme:made@1.0.0 { interface up { hello: func() -> u32; } }
+package acme:other@1.0.0 { interface thing { ping: func() -> u32; } }
+`, '0.2.12'),
   };
   const jcoLib = join(root, 'node_modules/@bytecodealliance/jco/lib/wasi_snapshot_preview1.command.wasm');
   const todo = Object.entries(COMPONENTS).filter(([name]) => !newer(join(out, 'guests', `${name}.wasm`), join(out, 'guests', `${name}.component.wasm`)));

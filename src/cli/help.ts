@@ -152,7 +152,7 @@ export const COMMANDS: Record<string, CommandHelp> = {
   rmi: { usage: 'hyrun rmi [--force] IMAGE...', summary: 'remove image names (and the blobs nothing uses any more)' },
   save: { usage: 'hyrun save -o FILE [--format oci-archive|docker-archive] IMAGE...', summary: 'write images to an archive' },
   load: { usage: 'hyrun load -i FILE', summary: 'load images from an oci-archive or docker-archive' },
-  prune: { usage: 'hyrun prune', summary: 'remove blobs and snapshots no image uses' },
+  prune: { usage: 'hyrun prune', summary: 'remove blobs and snapshots no image uses, and transpiled components unused for 30 days' },
   pull: { usage: 'hyrun pull [--platform OS/ARCH] [--tls-verify=false] REF', summary: 'pull an image or Wasm artifact from a registry', details: REGISTRY_DETAILS },
   push: { usage: 'hyrun push [--tls-verify=false] NAME [REGISTRY/NAME[:TAG]]', summary: 'push an image to a registry (blobs it has are skipped or mounted)', details: REGISTRY_DETAILS },
   login: { usage: 'hyrun login --username U --password-stdin [--tls-verify=false] REGISTRY', summary: 'check and store credentials for a registry' },

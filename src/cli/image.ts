@@ -264,11 +264,17 @@ async function loadCommand(args: string[]): Promise<number> {
   return 0;
 }
 
-function pruneCommand(args: string[]): number {
+async function pruneCommand(args: string[]): Promise<number> {
   const { values } = parse('prune', args, {}, false);
   const store = openStore(values);
   const r = store.prune();
   process.stdout.write(`removed ${r.blobs} blobs (${humanSize(r.bytes)}) and ${r.snapshots} snapshots\n`);
+  // The transpile cache too (docs/components.md): components unused for long, or of another transpiler.
+  const { collectComponents } = await import('../handlers/component-gc.js');
+  const { defaultCacheDir } = await import('../handlers/runtime-dir.js');
+  const c = collectComponents(defaultCacheDir(), { waitMs: 10_000 });
+  const kept = c.inUse > 0 ? `; kept ${c.inUse} that containers use` : '';
+  process.stdout.write(`removed ${c.removed.length} transpiled components (${humanSize(c.bytes)})${kept}\n`);
   return 0;
 }
 

@@ -27,7 +27,7 @@ export const userFile = (runtimeDir: string, stateDir: string): string =>
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
 /** Takes the cache's lock; waits up to waitMs for it. Returns the release function, or undefined. */
-function lock(cacheDir: string, waitMs: number): (() => void) | undefined {
+export function lock(cacheDir: string, waitMs: number): (() => void) | undefined {
   const file = join(cacheDir, LOCK);
   const end = Date.now() + waitMs;
   for (;;) {
@@ -135,4 +135,33 @@ export function runtimeDirUsers(runtimeDir: string): string[] {
   } catch {
     return [];
   }
+}
+
+/**
+ * The component digests (transpiled forms, docs/components.md) the existing registered containers
+ * of `cacheDir` were created with; `unknown` when a registered container's record cannot be read
+ * (a create still writing it): then any digest may be in use.
+ */
+export function componentsInUse(cacheDir: string): { digests: Set<string>; unknown: boolean } {
+  const digests = new Set<string>();
+  let unknown = false;
+  const users = join(cacheDir, 'users');
+  let runtimeDirs: string[];
+  try {
+    runtimeDirs = readdirSync(users);
+  } catch {
+    return { digests, unknown };
+  }
+  for (const rt of runtimeDirs) {
+    for (const stateDir of runtimeDirUsers(join(cacheDir, rt))) {
+      if (!existsSync(stateDir)) continue;
+      try {
+        const record = JSON.parse(readFileSync(join(stateDir, 'hyrun.json'), 'utf8')) as { data?: { componentDigest?: unknown } };
+        if (typeof record?.data?.componentDigest === 'string') digests.add(record.data.componentDigest);
+      } catch {
+        unknown = true;
+      }
+    }
+  }
+  return { digests, unknown };
 }

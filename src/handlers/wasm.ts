@@ -15,6 +15,7 @@ import { hasWasmMagic, isComponentHeader, readFileHead } from '../wasm/binary.js
 import { COMPONENT_MOUNT, LaunchError, RUNTIME_MOUNT, SPEC_ENV, type TranspiledRef, type WasmRunSpec } from '../wasm/engine.js';
 import { resolveEntrypoint } from './detect.js';
 import { componentCacheDir, ensureRuntimeDir, executorCommand, runtimeMount, type RuntimeDir } from './runtime-dir.js';
+import { collectComponentsDaily } from './component-gc.js';
 import { collectRuntimeDirs, releaseRuntimeDir, useRuntimeDir, userFile } from './runtime-gc.js';
 import { crunHasWasmHandler, HandlerError, type DelegateInfo, type ExecContext, type Handler, type PrepareContext } from './types.js';
 
@@ -277,6 +278,7 @@ export const wasmHandler: Handler = {
     } catch {
       // Housekeeping only: the next create tries again.
     }
+    collectComponentsDaily(dirname(rt.path));
     const component = await transpileEntrypoint(ctx.config, ctx.rootfs);
     const { config, data } = privateConfig(ctx, rt, component);
     const bundle = join(ctx.stateDir, 'bundle');

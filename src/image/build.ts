@@ -16,6 +16,7 @@ import { jsonBytes, type Store } from './store.js';
 import { compressLayer, decompressLayer, isTarball, readTar, writeTar, type LayerEntry } from './tar.js';
 import { resolveInRoot } from './unpack.js';
 import { isComponentHeader } from '../wasm/binary.js';
+import { componentWorld, type ComponentWorld } from '../wasm/component-world.js';
 
 export interface BuildOptions {
   context: string;
@@ -249,7 +250,7 @@ export function buildArtifact(store: Store, wasmFile: string, options: { tags: s
   const os = artifactOs(wasmFile, isComponentHeader(bytes), options.os);
   const layer = store.putBlob(bytes);
   const created = new Date((options.epoch ?? 0) * 1000).toISOString().replace(/\.000Z$/, 'Z');
-  const configJson = { created, architecture: 'wasm', os, layerDigests: [layer.digest] };
+  const configJson = { created, architecture: 'wasm', os, layerDigests: [layer.digest], ...(isComponentHeader(bytes) ? { component: componentField(wasmFile, bytes) } : {}) };
   const config = store.putBlob(jsonBytes(configJson));
   const manifest: Manifest = {
     schemaVersion: 2,
@@ -264,6 +265,21 @@ export function buildArtifact(store: Store, wasmFile: string, options: { tags: s
   for (const name of names) store.tag(name, descriptor);
   if (names.length === 0) store.updateIndex((index) => { if (!index.manifests.some((d) => d.digest === descriptor.digest)) index.manifests.push(descriptor); });
   return { digest: stored.digest, id: config.digest, manifest, names };
+}
+
+/**
+ * The config's `component` field, which the CNCF TAG Runtime layout requires of a component
+ * (wasip2): what its world imports and exports, as the binary names them (`wasi:http/types@0.2.0`,
+ * or a bare function name). Its optional `target` (the world the component was made for) is left
+ * out: the binary does not say it, and a guess would mislead the indexes that read it.
+ */
+function componentField(wasmFile: string, bytes: Uint8Array): ComponentWorld {
+  try {
+    const { exports, imports } = componentWorld(bytes);
+    return { exports, imports };
+  } catch (e) {
+    throw new ImageError(`${wasmFile} is not a valid WebAssembly component: its imports and exports do not parse (${(e as Error).message})`, 126);
+  }
 }
 
 /**

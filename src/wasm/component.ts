@@ -4,7 +4,7 @@
 // (src/wasi/p2), never jco's preview2-shim. A cached start loads no transpiler: it reads the
 // glue (from V8's code cache) and the core modules, compiles them as modules are compiled
 // (flags.ts, with the --memory cap), instantiates and calls wasi:cli/run's `run`.
-import { accessSync, chmodSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
@@ -19,15 +19,12 @@ import { compileForEngineAsync } from './flags.js';
 import { capToLimit } from './load.js';
 import type { ResultMessage } from './protocol.js';
 import { formatTrap, isTrap } from './trap.js';
+import { TRANSPILER_TAG } from './transpiler-tag.js';
 import type { NetThread } from './net-thread.js';
 import type * as TranspileModule from './transpile.js';
 
-/**
- * The cache key's second half: the transpiler's version and the shape of what hyrun keeps of its
- * output (bump GLUE_FORMAT when toCommonJs or meta.json change).
- */
-const GLUE_FORMAT = 3;
-export const TRANSPILER_TAG = `${typeof __HYRUN_TRANSPILER__ === 'string' ? __HYRUN_TRANSPILER__ : 'jco-transpile'}.g${GLUE_FORMAT}`.replace(/[^\w.@-]/g, '_');
+// The cache key's second half: the transpiler's version and the shape of what hyrun keeps.
+export { TRANSPILER_TAG };
 
 /** What is kept about a transpiled component beside its glue and core modules. */
 export interface Meta {
@@ -85,6 +82,7 @@ export async function transpiled(path: string, bytes: Uint8Array, cacheDir: stri
   const dir = join(parent, digest);
   try {
     const found: Cached = { dir, meta: JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as Meta, cached: true };
+    markUsed(dir);
     if (identity !== undefined && remembered === undefined) rememberDigest(parent, identity, digest);
     return found;
   } catch {
@@ -127,6 +125,21 @@ export async function transpiled(path: string, bytes: Uint8Array, cacheDir: stri
   }
   if (identity !== undefined) rememberDigest(parent, identity, digest);
   return { dir, meta, cached: false };
+}
+
+/**
+ * The cache collection's "last used" (src/handlers/component-gc.ts): the directory's modification
+ * time, set to now when it is more than an hour old (so a start costs one stat, rarely a utimes).
+ * Best effort: a read-only cache keeps its times.
+ */
+const USE_STAMP_MS = 3_600_000;
+function markUsed(dir: string): void {
+  try {
+    const now = Date.now();
+    if (now - statSync(dir).mtimeMs > USE_STAMP_MS) utimesSync(dir, now / 1000, now / 1000);
+  } catch {
+    // only the collection's view of it is older
+  }
 }
 
 // A cached start should not hash the component: node:crypto alone costs ~10 ms of start-up (it loads

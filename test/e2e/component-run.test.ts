@@ -5,7 +5,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { assertOneLineError, guestsDir, hyrun, hyrunBin, tempDir, type Result } from '../helpers.js';
 
@@ -177,15 +177,58 @@ test('bad input: hyrun serve of a command component is one line saying so, 126',
     /hello\.component\.wasm is not an HTTP component: it exports no wasi:http\/incoming-handler \(its exports: wasi:cli\/run@0\.2\.\d+\)/);
 });
 
-test('bad input: run of an HTTP component (it is served) on an address in use is one line, 125', async () => {
+test('bad input: run of an HTTP component (it is served) and serve, on an address in use, are one line, 125', async () => {
   const busy = createServer();
   await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
   try {
     const port = (busy.address() as AddressInfo).port;
-    assertOneLineError(run(['--addr', `127.0.0.1:${port}`, component('comp_http')]), 125,
-      new RegExp(`cannot serve on 127\\.0\\.0\\.1:${port}: the address is in use`));
+    for (const verb of ['run', 'serve']) {
+      assertOneLineError(hyrun([verb, '--addr', `127.0.0.1:${port}`, component('comp_http')], { env }), 125,
+        new RegExp(`cannot serve on 127\\.0\\.0\\.1:${port}: the address is in use`));
+    }
   } finally {
     busy.close();
+  }
+});
+
+/** A port nothing listens on now (the kernel's pick, closed again). */
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+/** Whether a TCP connection to 127.0.0.1:port is refused (nothing listens there). */
+const refused = (port: number): Promise<boolean> => new Promise((resolve) => {
+  const c = connect({ host: '127.0.0.1', port }, () => { c.destroy(); resolve(false); });
+  c.once('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'ECONNREFUSED'));
+});
+
+test('bad input: an HTTP component importing what hyrun does not serve: serve and run are one line listing it, 126; nothing listens; only its transpiled form is cached', async () => {
+  // comp_http_unserved exports wasi:http/incoming-handler and imports acme:made/up and acme:other/thing.
+  const t = tempDir();
+  try {
+    const port = await freePort();
+    for (const verb of ['serve', 'run']) {
+      const r = hyrun([verb, '--addr', `127.0.0.1:${port}`, component('comp_http_unserved')], { env: { ...env, HYRUN_CACHE_DIR: t.path } });
+      assertOneLineError(r, 126,
+        /comp_http_unserved\.component\.wasm imports what hyrun does not serve \(hyrun serves wasi:http\/proxy and wasi:cli\/command's imports\): acme:made\/up, acme:other\/thing\n$/);
+      assert.equal(await refused(port), true, `something listens on 127.0.0.1:${port} after hyrun ${verb} was refused`);
+    }
+    // The component is valid: its transpiled form is kept whole (a second start refuses it without
+    // transpiling again), but nothing ran, so no glue code cache was written, and no temporary is left.
+    const entries = cachedOutputs(t.path);
+    assert.equal(entries.length, 1, entries.join(' '));
+    const tag = readdirSync(join(t.path, 'components'))[0]!;
+    const dir = join(t.path, 'components', tag, entries[0]!);
+    const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as { cores: string[]; suspending: boolean };
+    assert.equal(meta.suspending, true, 'transpiled as an HTTP component');
+    assert.deepEqual(readdirSync(dir).sort(), [...meta.cores, 'glue.cjs', 'meta.json'].sort());
+    assert.deepEqual(readdirSync(join(t.path, 'components', tag)).filter((n) => n.startsWith('.') && n !== '.by-file'), [], 'no temporary directories left');
+  } finally {
+    t.cleanup();
   }
 });
 
@@ -193,15 +236,17 @@ test('bad input: --tcplisten is for preview1 modules: with a component it is one
   assertOneLineError(run(['--tcplisten', '127.0.0.1:0', component('hello')]), 125, /--tcplisten is for WASI preview1 modules: .*hello\.component\.wasm is a component/);
 });
 
-test('bad input: a component that fails validation is one line, 126, and nothing is cached', () => {
+test('bad input: a component that fails validation is one line, 126, and nothing is cached (run and serve)', () => {
   const t = tempDir();
   try {
     const bytes = readFileSync(component('hello'));
     // A truncated component: the header says component, the rest does not hold.
     writeFileSync(join(t.path, 'cut.wasm'), bytes.subarray(0, 5000));
-    const r = run([join(t.path, 'cut.wasm')], undefined, { HYRUN_CACHE_DIR: join(t.path, 'cache') });
-    assertOneLineError(r, 126, /cut\.wasm is not a valid WebAssembly component: /);
-    assert.deepEqual(cachedOutputs(join(t.path, 'cache')), []);
+    for (const verb of ['run', 'serve']) {
+      const r = hyrun([verb, ...(verb === 'serve' ? ['--addr', '127.0.0.1:0'] : []), join(t.path, 'cut.wasm')], { env: { ...env, HYRUN_CACHE_DIR: join(t.path, 'cache') } });
+      assertOneLineError(r, 126, /cut\.wasm is not a valid WebAssembly component: /);
+      assert.deepEqual(cachedOutputs(join(t.path, 'cache')), [], verb);
+    }
   } finally {
     t.cleanup();
   }

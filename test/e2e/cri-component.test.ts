@@ -9,11 +9,11 @@ import { spawn } from 'node:child_process';
 import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hyrun } from '../helpers.js';
 import { connectionRefused, HTTP_HANDLER, httpGet, inFlightEcho, sha256File, transpiledIn, uniqueComponent, type HttpReply } from './engines/components.js';
-import { buildPauseImage, copyImageToCrio, CRICTL, CRIO, criMissing, importImage, PAUSE_IMAGE, PINNS, startCriNode, startCrioNode, type CriNode } from './engines/cri.js';
+import { buildPauseImage, copyImageToCrio, CRICTL, CRIO, criDriver, criMissing, hyrunRecord, importImage, PAUSE_IMAGE, PINNS, startCriNode, startCrioNode, type ContainerConfig, type CriNode, type Pod } from './engines/cri.js';
 import { buildWasmImage } from './engines/images.js';
 import { PodmanEnv } from './engines/podman.js';
 import { cannotRun, explain, waitFor } from './engines/tools.js';
@@ -21,7 +21,6 @@ import { cannotRun, explain, waitFor } from './engines/tools.js';
 const IMAGE = 'localhost/hyrun-test/cri-component:latest';
 /** The HTTP handler fixture at /app.wasm: served at the pod IP on 8080 (the default address). */
 const HTTP_IMAGE = 'localhost/hyrun-test/cri-component-http:latest';
-interface ContainerStatus { state: string; exitCode: number; reason: string; logPath?: string }
 
 interface Engine {
   name: string;
@@ -86,40 +85,12 @@ for (const engine of ENGINES) {
     let app = '';
     let serial = 0;
     const cache = (): string => join(node.cacheDir, 'components');
-    const writeJson = (name: string, value: unknown): string => {
-      mkdirSync(join(node.dir, 'specs'), { recursive: true });
-      const p = join(node.dir, 'specs', `${name}-${++serial}.json`);
-      writeFileSync(p, JSON.stringify(value));
-      return p;
-    };
-    const podConfig = (name: string) => {
-      const uid = `${name}-${process.pid}-${++serial}`;
-      return { metadata: { name: uid, namespace: 'hyrun-test', uid, attempt: 0 }, hostname: name, log_directory: join(node.dir, 'logs', uid), annotations: engine.podAnnotations, linux: { cgroup_parent: node.cgroupParent } };
-    };
-    const containerConfig = (name: string, command: string[], extra: Record<string, unknown> = {}, image = IMAGE) => ({ metadata: { name }, image: { image }, command, log_path: `${name}.log`, ...extra });
-    interface Pod { id: string; configFile: string }
-    const runPod = (name: string): Pod => {
-      const configFile = writeJson('pod', podConfig(name));
-      return { id: node.mustCrictl(['runp', '--runtime', 'hyrun', configFile]).stdout.trim(), configFile };
-    };
-    const startContainer = (pod: Pod, config: ReturnType<typeof containerConfig>): string => {
-      const id = node.mustCrictl(['create', pod.id, writeJson('ctr', config), pod.configFile]).stdout.trim();
-      node.mustCrictl(['start', id]);
-      return id;
-    };
-    const status = (id: string): ContainerStatus => (JSON.parse(node.mustCrictl(['inspect', '-o', 'json', id]).stdout) as { status: ContainerStatus }).status;
-    const waitState = async (id: string, state: string): Promise<ContainerStatus> => {
-      await waitFor(`container ${id} to be ${state}`, () => status(id).state === state, 90_000);
-      return status(id);
-    };
-    const handlerOf = (id: string): string | undefined => {
-      const p = join(engine.hyrunRoot(node), id, 'hyrun.json');
-      return existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as { handler: string }).handler : undefined;
-    };
-    const removePod = (pod: Pod): void => {
-      node.crictl(['stopp', pod.id]);
-      node.crictl(['rmp', pod.id]);
-    };
+    const cri = criDriver(() => node, { waitMs: 90_000 });
+    const { startContainer, status, waitState, removePod } = cri;
+    const runPod = (name: string): Pod => cri.runPod(cri.podConfig(name, engine.podAnnotations));
+    const containerConfig = (name: string, command: string[], extra: Record<string, unknown> = {}, image = IMAGE): ContainerConfig =>
+      cri.containerConfig(name, image, command, extra);
+    const handlerOf = (id: string): string | undefined => hyrunRecord(engine.hyrunRoot(node), id)?.handler;
 
     before(async () => {
       env = new PodmanEnv({ prefix: 'hyrun-cri-comp-images-' });

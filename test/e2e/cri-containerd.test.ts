@@ -5,14 +5,14 @@
 // evidence, which handler hyrun chose (its state record under the runtime's Root).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'node:http';
 import { parse, patch } from '@decimalturn/toml-patch';
 import { hyrun, run } from '../helpers.js';
 import { PodmanEnv } from './engines/podman.js';
 import { buildBusybox, buildWasmImage, IMAGES } from './engines/images.js';
-import { buildPauseImage, CRICTL, criMissing, importImage, listCgroups, PAUSE_IMAGE, startCriNode, type CriNode } from './engines/cri.js';
+import { buildPauseImage, CRICTL, criDriver, criMissing, hyrunRecord, importImage, listCgroups, PAUSE_IMAGE, startCriNode, type ContainerStatus, type CriNode, type Pod } from './engines/cri.js';
 import { cannotRun, explain, mountsUnder, sleep, waitFor } from './engines/tools.js';
 import { driveTty } from './engines/tty.js';
 
@@ -22,67 +22,14 @@ const HELLO = 'hello from hyrun-test wasm';
 /** Where the installed runtime keeps hyrun's state (the `Root` hyrun install writes) for namespace k8s.io. */
 const HYRUN_ROOT = '/run/containerd/hyrun/k8s.io';
 
-interface ContainerStatus { state: string; exitCode: number; reason: string; message?: string; logPath?: string }
-
 describe('containerd CRI with hyrun installed by `hyrun install containerd` (crictl)', { skip, timeout: 1_200_000 }, () => {
   let env: PodmanEnv;
   let node: CriNode;
   let prefix = '';
-  let serial = 0;
-  const files = (): string => join(node.dir, 'specs');
-
-  const writeJson = (name: string, value: unknown): string => {
-    mkdirSync(files(), { recursive: true });
-    const p = join(files(), `${name}-${++serial}.json`);
-    writeFileSync(p, JSON.stringify(value));
-    return p;
-  };
-
-  /** A PodSandboxConfig as a kubelet would send it (name/uid unique per test). */
-  const podConfig = (name: string, annotations: Record<string, string> = {}) => {
-    const uid = `${name}-${process.pid}-${++serial}`;
-    return {
-      metadata: { name: uid, namespace: 'hyrun-test', uid, attempt: 0 },
-      hostname: name,
-      log_directory: join(node.dir, 'pod-logs', uid),
-      annotations,
-      linux: { cgroup_parent: node.cgroupParent },
-    };
-  };
-  const containerConfig = (name: string, image: string, command: string[], extra: Record<string, unknown> = {}) => ({
-    metadata: { name }, image: { image }, command, log_path: `${name}.log`, ...extra,
-  });
-
-  interface Pod { id: string; configFile: string; config: ReturnType<typeof podConfig> }
-  const runPod = (config: ReturnType<typeof podConfig>, handler: string): Pod => {
-    const configFile = writeJson('pod', config);
-    const id = node.mustCrictl(['runp', '--runtime', handler, configFile]).stdout.trim();
-    return { id, configFile, config };
-  };
-  const createContainer = (pod: Pod, config: ReturnType<typeof containerConfig>): string =>
-    node.mustCrictl(['create', pod.id, writeJson('ctr', config), pod.configFile]).stdout.trim();
-  const startContainer = (pod: Pod, config: ReturnType<typeof containerConfig>): string => {
-    const id = createContainer(pod, config);
-    node.mustCrictl(['start', id]);
-    return id;
-  };
-  const status = (id: string): ContainerStatus =>
-    (JSON.parse(node.mustCrictl(['inspect', '-o', 'json', id]).stdout) as { status: ContainerStatus }).status;
-  const waitExited = async (id: string): Promise<ContainerStatus> => {
-    await waitFor(`container ${id} to exit`, () => status(id).state === 'CONTAINER_EXITED', 60_000);
-    return status(id);
-  };
-  const waitRunning = async (id: string): Promise<void> => {
-    await waitFor(`container ${id} to run`, () => status(id).state === 'CONTAINER_RUNNING', 60_000);
-  };
-  const handlerOf = (id: string, root = HYRUN_ROOT): string | undefined => {
-    const p = join(root, id, 'hyrun.json');
-    return existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as { handler: string }).handler : undefined;
-  };
-  const removePod = (pod: Pod): void => {
-    node.crictl(['stopp', pod.id]);
-    node.crictl(['rmp', pod.id]);
-  };
+  const { writeJson, podConfig, containerConfig, runPod, createContainer, startContainer, status, waitState, removePod } = criDriver(() => node, { logs: 'pod-logs' });
+  const waitExited = (id: string): Promise<ContainerStatus> => waitState(id, 'CONTAINER_EXITED');
+  const waitRunning = async (id: string): Promise<void> => { await waitState(id, 'CONTAINER_RUNNING'); };
+  const handlerOf = (id: string, root = HYRUN_ROOT): string | undefined => hyrunRecord(root, id)?.handler;
 
   before(async () => {
     env = new PodmanEnv({ prefix: 'hyrun-cri-images-' });

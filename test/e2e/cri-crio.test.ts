@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { guest, hyrun } from '../helpers.js';
 import { PodmanEnv } from './engines/podman.js';
 import { buildBusybox, buildWasmImage, IMAGES } from './engines/images.js';
-import { buildPauseImage, copyImageToCrio, CRIO, criMissing, listCgroups, PAUSE_IMAGE, PINNS, startCrioNode, type CriNode } from './engines/cri.js';
+import { buildPauseImage, copyImageToCrio, CRIO, criDriver, criMissing, hyrunRecord, listCgroups, PAUSE_IMAGE, PINNS, startCrioNode, type CriNode } from './engines/cri.js';
 import { cannotRun, explain, waitFor } from './engines/tools.js';
 
 const skip = cannotRun(['podman', 'buildah', 'skopeo', 'crun', 'conmon', 'gcc', 'ip']) ?? criMissing([CRIO, PINNS]);
@@ -22,46 +22,11 @@ const HELLO = 'hello from hyrun-test wasm';
 /** runtime_root of the runtime hyrun install crio writes. */
 const HYRUN_ROOT = '/run/hyrun-crio';
 
-interface ContainerStatus { state: string; exitCode: number; reason: string; logPath?: string }
-
 describe('CRI-O with hyrun installed by `hyrun install crio` (crictl)', { skip, timeout: 1_200_000 }, () => {
   let env: PodmanEnv;
   let node: CriNode;
-  let serial = 0;
-  const writeJson = (name: string, value: unknown): string => {
-    mkdirSync(join(node.dir, 'specs'), { recursive: true });
-    const p = join(node.dir, 'specs', `${name}-${++serial}.json`);
-    writeFileSync(p, JSON.stringify(value));
-    return p;
-  };
-  const podConfig = (name: string, annotations: Record<string, string> = {}) => {
-    const uid = `${name}-${process.pid}-${++serial}`;
-    return { metadata: { name: uid, namespace: 'hyrun-test', uid, attempt: 0 }, hostname: name, log_directory: join(node.dir, 'logs', uid), annotations, linux: { cgroup_parent: node.cgroupParent } };
-  };
-  const containerConfig = (name: string, image: string, command: string[]) => ({ metadata: { name }, image: { image }, command, log_path: `${name}.log` });
-  interface Pod { id: string; configFile: string }
-  const runPod = (config: ReturnType<typeof podConfig>, handler = 'hyrun'): Pod => {
-    const configFile = writeJson('pod', config);
-    return { id: node.mustCrictl(['runp', '--runtime', handler, configFile]).stdout.trim(), configFile };
-  };
-  const startContainer = (pod: Pod, config: ReturnType<typeof containerConfig>): string => {
-    const id = node.mustCrictl(['create', pod.id, writeJson('ctr', config), pod.configFile]).stdout.trim();
-    node.mustCrictl(['start', id]);
-    return id;
-  };
-  const status = (id: string): ContainerStatus => (JSON.parse(node.mustCrictl(['inspect', '-o', 'json', id]).stdout) as { status: ContainerStatus }).status;
-  const waitState = async (id: string, state: string): Promise<ContainerStatus> => {
-    await waitFor(`container ${id} to be ${state}`, () => status(id).state === state, 60_000);
-    return status(id);
-  };
-  const record = (id: string): { handler: string; annotations?: Record<string, string> } | undefined => {
-    const p = join(HYRUN_ROOT, id, 'hyrun.json');
-    return existsSync(p) ? JSON.parse(readFileSync(p, 'utf8')) : undefined;
-  };
-  const removePod = (pod: Pod): void => {
-    node.crictl(['stopp', pod.id]);
-    node.crictl(['rmp', pod.id]);
-  };
+  const { writeJson, podConfig, containerConfig, runPod, startContainer, status, waitState, removePod } = criDriver(() => node);
+  const record = (id: string): ReturnType<typeof hyrunRecord> => hyrunRecord(HYRUN_ROOT, id);
 
   before(async () => {
     env = new PodmanEnv({ prefix: 'hyrun-crio-images-' });

@@ -311,7 +311,13 @@ test('--artifact: the TAG Runtime Wasm artifact (wasm config, one application/wa
     const c = buildArtifact(store, guest('comp_cli.component'), { tags: ['component-artifact'], annotations: {} });
     assert.deepEqual(c.manifest.layers.map((l) => l.mediaType), [MT.wasmLayer]);
     assert.equal(c.manifest.config.mediaType, MT.wasmConfig);
-    assert.equal(store.readJson<{ os: string }>(c.manifest.config.digest).os, 'wasip2');
+    const cConfig = store.readJson<{ os: string; component?: { exports: string[]; imports: string[] } }>(c.manifest.config.digest);
+    assert.equal(cConfig.os, 'wasip2');
+    // The layout's `component` field: what the component's world imports and exports (the preview1
+    // command adapter's imports, and wasi:cli/run).
+    assert.deepEqual(cConfig.component?.exports.map((e) => e.replace(/@.*/, '')), ['wasi:cli/run']);
+    assert.ok(cConfig.component?.imports.some((i) => /^wasi:cli\/environment@0\.2\.\d+$/.test(i)), JSON.stringify(cConfig.component));
+    assert.equal('component' in store.readJson<object>(r.manifest.config.digest), false, 'a core module has no component field');
     assert.throws(() => buildArtifact(store, guest('comp_cli.component'), { tags: [], annotations: {}, os: 'wasip1' }), /is a WASI 0\.2 component, but --platform says wasip1\/wasm; use wasip2\/wasm/);
     assert.throws(() => buildArtifact(store, guest('eng_hello'), { tags: [], annotations: {}, os: 'wasip2' }), /is a core module \(WASI preview1\), but --platform says wasip2\/wasm; use wasip1\/wasm/);
   } finally {

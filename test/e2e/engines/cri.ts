@@ -317,3 +317,87 @@ export function copyImageToCrio(env: PodmanEnv, node: Pick<CriNode, 'dir'>, imag
   const to = `containers-storage:[${driver}@${join(node.dir, 'root')}+${join(node.dir, 'runroot')}]${image}`;
   env.mustSkopeo(['copy', '--quiet', from, to]);
 }
+
+/** What `crictl inspect` says of a container's state. */
+export interface ContainerStatus { state: string; exitCode: number; reason: string; message?: string; logPath?: string }
+
+/** A PodSandboxConfig as a kubelet would send it. */
+export interface PodConfig {
+  metadata: { name: string; namespace: string; uid: string; attempt: number };
+  hostname: string;
+  log_directory: string;
+  annotations: Record<string, string>;
+  linux: { cgroup_parent: string };
+}
+
+/** A ContainerConfig: the image, the command, the log path (relative to the pod's log directory), and anything else given. */
+export type ContainerConfig = { metadata: { name: string }; image: { image: string }; command: string[]; log_path: string } & Record<string, unknown>;
+
+export interface Pod { id: string; configFile: string; config: PodConfig }
+
+export interface CriDriverOptions {
+  /** The pods' log directories' parent, under the node's dir. */
+  logs?: string;
+  /** How long waitState waits. */
+  waitMs?: number;
+}
+
+/**
+ * crictl as a kubelet drives a node: pod and container configs written as files under the node's
+ * dir (names unique per test file), pods run with a runtime handler, containers created and
+ * started, their state read back. `node` is asked for on each call (the suites start it in
+ * `before`).
+ */
+export function criDriver(node: () => CriNode, options: CriDriverOptions = {}) {
+  let serial = 0;
+  const writeJson = (name: string, value: unknown): string => {
+    const dir = join(node().dir, 'specs');
+    mkdirSync(dir, { recursive: true });
+    const p = join(dir, `${name}-${++serial}.json`);
+    writeFileSync(p, JSON.stringify(value));
+    return p;
+  };
+  /** Name and uid unique per call. */
+  const podConfig = (name: string, annotations: Record<string, string> = {}): PodConfig => {
+    const uid = `${name}-${process.pid}-${++serial}`;
+    return {
+      metadata: { name: uid, namespace: 'hyrun-test', uid, attempt: 0 },
+      hostname: name,
+      log_directory: join(node().dir, options.logs ?? 'logs', uid),
+      annotations,
+      linux: { cgroup_parent: node().cgroupParent },
+    };
+  };
+  const containerConfig = (name: string, image: string, command: string[], extra: Record<string, unknown> = {}): ContainerConfig => ({
+    metadata: { name }, image: { image }, command, log_path: `${name}.log`, ...extra,
+  });
+  const runPod = (config: PodConfig, handler = 'hyrun'): Pod => {
+    const configFile = writeJson('pod', config);
+    const id = node().mustCrictl(['runp', '--runtime', handler, configFile]).stdout.trim();
+    return { id, configFile, config };
+  };
+  const createContainer = (pod: Pod, config: ContainerConfig): string =>
+    node().mustCrictl(['create', pod.id, writeJson('ctr', config), pod.configFile]).stdout.trim();
+  const startContainer = (pod: Pod, config: ContainerConfig): string => {
+    const id = createContainer(pod, config);
+    node().mustCrictl(['start', id]);
+    return id;
+  };
+  const status = (id: string): ContainerStatus =>
+    (JSON.parse(node().mustCrictl(['inspect', '-o', 'json', id]).stdout) as { status: ContainerStatus }).status;
+  const waitState = async (id: string, state: string): Promise<ContainerStatus> => {
+    await waitFor(`container ${id} to be ${state}`, () => status(id).state === state, options.waitMs ?? 60_000);
+    return status(id);
+  };
+  const removePod = (pod: Pod): void => {
+    node().crictl(['stopp', pod.id]);
+    node().crictl(['rmp', pod.id]);
+  };
+  return { writeJson, podConfig, containerConfig, runPod, createContainer, startContainer, status, waitState, removePod };
+}
+
+/** hyrun's state record of a container (under the runtime's root), if it has one. */
+export function hyrunRecord(root: string, id: string): { handler: string; annotations?: Record<string, string> } | undefined {
+  const p = join(root, id, 'hyrun.json');
+  return existsSync(p) ? JSON.parse(readFileSync(p, 'utf8')) as { handler: string; annotations?: Record<string, string> } : undefined;
+}
