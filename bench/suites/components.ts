@@ -48,7 +48,7 @@ export async function run(): Promise<Section> {
   progress('one host call: hyrun (component)');
   const p2 = perCall((n) => [hyrunBin, 'run', component('write_bytes'), String(n)], 30_000, 300_000);
   progress('one host call: jco run');
-  const jco = perCall((n) => [join(repoRoot, 'node_modules/.bin/jco'), 'run', component('write_bytes'), String(n)], 10_000, 110_000);
+  const jco = perCall((n) => [process.execPath, join(repoRoot, 'node_modules/@bytecodealliance/jco/dist/jco.js'), 'run', component('write_bytes'), String(n)], 10_000, 110_000);
   const helloRatio = componentMs / moduleMs;
   const us = (x: number): string => x.toFixed(2);
   return {

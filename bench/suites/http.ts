@@ -128,7 +128,7 @@ export async function run(): Promise<Section> {
   const fresh = await throughput('hyrun serve (fresh instance per request)', hyrunServe([]), servingLine);
   const reuse = await throughput('hyrun serve --instance-reuse', hyrunServe(['--instance-reuse']), servingLine);
   const jcoPort = 18000 + (process.pid % 1000);
-  const jco = await throughput('jco serve', [join(repoRoot, 'node_modules/.bin/jco'), 'serve', '--port', String(jcoPort), '--host', '127.0.0.1', component],
+  const jco = await throughput('jco serve', [process.execPath, join(repoRoot, 'node_modules/@bytecodealliance/jco/dist/jco.js'), 'serve', '--port', String(jcoPort), '--host', '127.0.0.1', component],
     /Server listening/, jcoPort);
   const plain = await throughput('node:http hello', [process.execPath, join(repoRoot, 'dist/bench/http-hello-server.js')], /listening (\d+)/);
   const firsts: number[] = [];
