@@ -13,6 +13,8 @@ export interface PooledInstance {
   handle: Handle;
   /** Puts the instance back as it was made; false when it cannot be (it is then dropped). */
   reset?: () => boolean;
+  /** With reuse: drops what the glue keeps of ended requests and never reads again. */
+  tidy?: () => void;
 }
 
 /** How many instances are kept made ahead. */
@@ -46,7 +48,10 @@ export class InstancePool {
    * first); else it serves again once reset, or is dropped.
    */
   release(instance: PooledInstance): void {
-    if (this.reuse) this.idle.push(instance);
+    if (this.reuse) {
+      instance.tidy?.();
+      this.idle.push(instance);
+    }
     else if (instance.reset !== undefined) {
       if (this.toReset.push(instance) === 1) setImmediate(() => this.resetReleased());
     }

@@ -90,10 +90,6 @@ async function prepare(): Promise<{ pool: InstancePool; exportNames: Record<numb
   let firstImage: InstanceImage | undefined;
   const make = (): PooledInstance => {
     made++;
-    if (!resettable) {
-      const exports = glue.instantiate((name) => modules.get(name) ?? missingCore(name), imports);
-      return { handle: exports[handleName]!.handle as Handle };
-    }
     const cores: WebAssembly.Instance[] = [];
     const state: GlueState = { captures: [] };
     const exports = glue.instantiate((name) => modules.get(name) ?? missingCore(name), { ...imports, [GLUE_STATE_KEY]: state }, (module, importObject) => {
@@ -101,9 +97,13 @@ async function prepare(): Promise<{ pool: InstancePool; exportNames: Record<numb
       cores.push(core);
       return core;
     });
-    const image = InstanceImage.take(cores, state, firstImage);
+    const handle = exports[handleName]!.handle as Handle;
+    // A reused instance's glue adds every resource it makes to a set it never reads (jco 0.15's
+    // `_createdReps`): emptied after each request, or it grows for as long as the server runs.
+    if (start.reuse) return { handle, tidy: () => { for (const t of state.handleTables ?? []) t?._createdReps?.clear(); } };
+    const image = resettable ? InstanceImage.take(cores, state, firstImage) : undefined;
     firstImage ??= image;
-    return { handle: exports[handleName]!.handle as Handle, reset: image === undefined ? undefined : () => image.restore() };
+    return { handle, reset: image === undefined ? undefined : () => image.restore() };
   };
   let pool: InstancePool;
   try {
