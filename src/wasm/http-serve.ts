@@ -40,13 +40,21 @@ function workerUrl(): URL {
 const SERVING_YOUNG_GENERATION_MB = 256;
 
 /**
- * How many threads serve: one per CPU the process may run on (as wasmtime serve's runtime does), or
- * HYRUN_SERVE_THREADS. Each listens on the same address; the kernel spreads connections over them.
+ * At most this many serving threads unless HYRUN_SERVE_THREADS says more: each is a V8 isolate of
+ * its own (~17 MB resident, measured with the C handler), and a node with many CPUs would otherwise
+ * give every HTTP pod that many.
+ */
+const DEFAULT_MAX_THREADS = 4;
+
+/**
+ * How many threads serve: one per CPU the process may run on (as wasmtime serve's runtime sizes
+ * itself), at most DEFAULT_MAX_THREADS; or HYRUN_SERVE_THREADS. Each listens on the same address;
+ * the kernel spreads connections over them.
  */
 export function servingThreads(): number {
   const given = Number(process.env.HYRUN_SERVE_THREADS);
   if (process.env.HYRUN_SERVE_THREADS !== undefined && Number.isInteger(given) && given >= 1) return Math.min(given, 64);
-  return Math.max(1, availableParallelism());
+  return Math.max(1, Math.min(availableParallelism(), DEFAULT_MAX_THREADS));
 }
 
 /** When the other serving threads start if the first one has had no request to answer yet. */

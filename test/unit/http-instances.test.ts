@@ -56,3 +56,24 @@ test('reuse: a released instance is tidied and served again as it is, never rese
   assert.equal(made[0]!.resets, 0);
   assert.equal(pool.resets, 0);
 });
+
+test('serving threads: HYRUN_SERVE_THREADS when it is a whole number 1-64, else one per CPU and at most 4', async () => {
+  const { servingThreads } = await import('../../src/wasm/http-serve.js');
+  const { availableParallelism } = await import('node:os');
+  const saved = process.env.HYRUN_SERVE_THREADS;
+  try {
+    process.env.HYRUN_SERVE_THREADS = '3';
+    assert.equal(servingThreads(), 3);
+    process.env.HYRUN_SERVE_THREADS = '500';
+    assert.equal(servingThreads(), 64);
+    for (const bad of ['0', '-2', '1.5', 'many', '']) {
+      process.env.HYRUN_SERVE_THREADS = bad;
+      assert.equal(servingThreads(), Math.min(availableParallelism(), 4), bad);
+    }
+    delete process.env.HYRUN_SERVE_THREADS;
+    assert.equal(servingThreads(), Math.min(availableParallelism(), 4));
+  } finally {
+    if (saved === undefined) delete process.env.HYRUN_SERVE_THREADS;
+    else process.env.HYRUN_SERVE_THREADS = saved;
+  }
+});
