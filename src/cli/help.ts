@@ -12,7 +12,8 @@ const SERVE_DETAILS = `
   Serves an HTTP component (one that exports wasi:http/incoming-handler, as wasmtime serve does)
   on HOST:PORT (default 0.0.0.0:8080); 'hyrun run' of such a component does the same. Each
   request runs in a fresh instance (--instance-reuse: instances serve request after request);
-  requests run concurrently, bodies stream both ways. Outbound requests need --allow-net.
+  requests run concurrently, on one serving thread per CPU, at most 4 (HYRUN_SERVE_THREADS=N
+  sets it), bodies stream both ways. Outbound requests need --allow-net.
   SIGTERM or SIGINT: stop accepting, let the requests under way finish (within
   HYRUN_SERVE_GRACE_MS, default 8000), exit 0. The options are run's (see 'hyrun help run').
   A file that is not an HTTP component is refused in one line (126); an address in use, 125.
