@@ -345,13 +345,7 @@ export async function runComponent(r: ComponentRun, made?: Cached): Promise<Resu
   try {
     const missing = unserved(meta.needs, host.importObject());
     if (missing.length > 0) throw new LaunchError(`${r.path} imports what hyrun does not serve (hyrun serves ${P2_WORLD}): ${missing.join(', ')}`, 126);
-    // The cores compile on V8's threads while this one loads the glue.
-    const compiling = compileCores(r.path, dir, meta, r.memoryLimit);
-    compiling.catch(() => {});
-    const glue = loadGlue(dir);
-    r.trace?.(glue.fromCache ? 'glue from its code cache' : 'glue compiled');
-    const { modules, exportNames } = await compiling;
-    r.trace?.('core modules compiled');
+    const { glue, cores: { modules, exportNames } } = await loadComponent(r.path, dir, meta, { memoryLimit: r.memoryLimit, trace: r.trace });
     try {
       host.start();
     } catch (e) {
@@ -396,6 +390,22 @@ export async function compileCores(path: string, dir: string, meta: Meta, memory
   }
   const compiled = await Promise.all(compiling);
   return { modules: new Map(meta.cores.map((name, i) => [name, compiled[i]!])), exportNames, resettable };
+}
+
+/**
+ * The glue and the compiled cores of a transpiled component: the cores compile on V8's threads
+ * while this thread loads the glue (`cacheName`: which of its code caches, see loadGlue).
+ */
+export async function loadComponent(path: string, dir: string, meta: Meta,
+  o: { memoryLimit?: number; stateExports?: boolean; cacheName?: string; trace?: (what: string) => void }): Promise<{ glue: ReturnType<typeof loadGlue>; cores: CompiledCores }> {
+  const compiling = compileCores(path, dir, meta, o.memoryLimit, o.stateExports);
+  // Awaited below; a failure of the glue's load must not leave it unhandled meanwhile.
+  compiling.catch(() => {});
+  const glue = loadGlue(dir, o.cacheName);
+  o.trace?.(glue.fromCache ? 'glue from its code cache' : 'glue compiled');
+  const cores = await compiling;
+  o.trace?.('core modules compiled');
+  return { glue, cores };
 }
 
 /** How a guest's call ended by throwing, as a ResultMessage (exit, trap, or host failure). */

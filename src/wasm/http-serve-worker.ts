@@ -11,7 +11,7 @@ import { httpImports } from '../wasi/p2/http-host.js';
 import { IncomingRequest, ResponseOutparam, type ResponseTarget } from '../wasi/p2/http-types.js';
 import { P2Host } from '../wasi/p2/host.js';
 import { AddonRequiredError } from '../wasi/preopen.js';
-import { compileCores, failureOf, loadGlue, missingCore, unserved, type Meta } from './component.js';
+import { failureOf, loadComponent, missingCore, unserved, type Meta } from './component.js';
 import { InstancePool, type Handle, type PooledInstance } from './http-instances.js';
 import { GLUE_STATE_KEY, InstanceImage, type GlueState } from './instance-reset.js';
 
@@ -70,14 +70,9 @@ async function prepare(): Promise<{ pool: InstancePool; exportNames: Record<numb
   }
   const handleName = start.meta.exports.find((e) => e.startsWith('wasi:http/incoming-handler@'))!;
   // Fresh instances are reset rather than made again when every core module's state can be reached.
-  // The cores compile on V8's threads while this one loads the glue.
-  const compiling = compileCores(start.path, start.dir, start.meta, start.memoryLimit, !start.reuse);
-  compiling.catch(() => {});
   // The serving thread's own code cache: written after the first response, it holds the request path too.
-  const glue = loadGlue(start.dir, 'glue.cjs.serving-cache');
-  trace('glue loaded');
-  const { modules, exportNames, resettable } = await compiling;
-  trace('core modules compiled');
+  const { glue, cores: { modules, exportNames, resettable } } = await loadComponent(start.path, start.dir, start.meta,
+    { memoryLimit: start.memoryLimit, stateExports: !start.reuse, cacheName: 'glue.cjs.serving-cache', trace });
   try {
     host.start();
   } catch (e) {

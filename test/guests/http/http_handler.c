@@ -190,6 +190,18 @@ static void headers_route(int32_t request, int32_t outparam) {
   respond(outparam, 200, h, body, -1);
 }
 
+/** 502 with `what` and the error code's index (below 100) as the body. */
+static void respond_error_code(int32_t outparam, const char *what, int code) {
+  static char msg[64];
+  strcpy(msg, what);
+  size_t l = strlen(msg);
+  if (code >= 10) msg[l++] = '0' + code / 10;
+  msg[l++] = '0' + code % 10;
+  msg[l++] = '\n';
+  msg[l] = 0;
+  respond(outparam, 502, fields_new(), msg, -1);
+}
+
 static void fetch(int32_t request, int32_t outparam) {
   int32_t in = request_headers(request);
   char *target = header(in, "x-target");
@@ -204,15 +216,7 @@ static void fetch(int32_t request, int32_t outparam) {
   outgoing_request_set_path(out, 1, path, strlen(path));
   outgoing_handle(out, 0, 0, ret);
   if (ret[0] != 0) {
-    static char msg[64];
-    strcpy(msg, "outbound refused: error-code ");
-    size_t l = strlen(msg);
-    int code = ret[8];
-    if (code >= 10) msg[l++] = '0' + code / 10;
-    msg[l++] = '0' + code % 10;
-    msg[l++] = '\n';
-    msg[l] = 0;
-    respond(outparam, 502, fields_new(), msg, -1);
+    respond_error_code(outparam, "outbound refused: error-code ", ret[8]);
     return;
   }
   int32_t future = (int32_t)U32(8);
@@ -222,15 +226,7 @@ static void fetch(int32_t request, int32_t outparam) {
   future_response_get(future, ret);
   future_response_drop(future);
   if (!(ret[0] == 1 && ret[8] == 0 && ret[16] == 0)) {
-    static char msg[64];
-    strcpy(msg, "outbound failed: error-code ");
-    size_t l = strlen(msg);
-    int code = ret[24];
-    if (code >= 10) msg[l++] = '0' + code / 10;
-    msg[l++] = '0' + code % 10;
-    msg[l++] = '\n';
-    msg[l] = 0;
-    respond(outparam, 502, fields_new(), msg, -1);
+    respond_error_code(outparam, "outbound failed: error-code ", ret[24]);
     return;
   }
   int32_t response = (int32_t)U32(24);
